@@ -1,0 +1,7 @@
+//! hubsync: a terminal operations console around a two-way sync engine
+//! between HubSpot CRM and an application's own database.
+
+pub mod console;
+pub mod model;
+pub mod sim;
+pub mod status;

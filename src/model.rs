@@ -1,0 +1,115 @@
+//! The vocabulary every layer shares: which CRM object, which side of the
+//! sync, which way data flows. Kept free of I/O so the planner, the store and
+//! the console can all name the same things.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A CRM object type that hubsync knows how to sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectKind {
+    Contacts,
+    Companies,
+    Deals,
+}
+
+impl ObjectKind {
+    /// The path segment HubSpot uses in `/crm/v3/objects/{objectType}`.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            ObjectKind::Contacts => "contacts",
+            ObjectKind::Companies => "companies",
+            ObjectKind::Deals => "deals",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "contacts" => Some(ObjectKind::Contacts),
+            "companies" => Some(ObjectKind::Companies),
+            "deals" => Some(ObjectKind::Deals),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.api_name())
+    }
+}
+
+/// The two systems hubsync keeps in step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    HubSpot,
+    App,
+}
+
+/// Which way a sync job or a single write moves data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    ToHubSpot,
+    ToApp,
+    Both,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::ToHubSpot => "to_hubspot",
+            Direction::ToApp => "to_app",
+            Direction::Both => "both",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "to_hubspot" => Some(Direction::ToHubSpot),
+            "to_app" => Some(Direction::ToApp),
+            "both" => Some(Direction::Both),
+            _ => None,
+        }
+    }
+
+    /// The arrow the console shows for this direction.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Direction::ToHubSpot => "→",
+            Direction::ToApp => "←",
+            Direction::Both => "↔",
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Normalises a contact email into the matching key SPEC §2 prescribes:
+/// trimmed and case-insensitive.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_key_trims_and_lowercases() {
+        assert_eq!(email_key("  Ada@Example.COM "), "ada@example.com");
+    }
+
+    #[test]
+    fn direction_round_trips_through_its_name() {
+        for d in [Direction::ToHubSpot, Direction::ToApp, Direction::Both] {
+            assert_eq!(Direction::parse(d.as_str()), Some(d));
+        }
+    }
+}

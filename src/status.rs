@@ -1,0 +1,268 @@
+//! The contract between the engine and anything that watches it.
+//!
+//! The engine never touches the terminal: it publishes a [`Snapshot`] through a
+//! `tokio::sync::watch` channel whenever something an operator would care about
+//! changes, and takes [`Command`]s from an `mpsc` channel. The console (and
+//! `hubsync status --json`) only read snapshots; they never query the stores
+//! themselves, so a slow SQL read can never freeze a frame.
+
+use crate::model::{Direction, ObjectKind};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Everything the console draws, as of `taken_at`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Snapshot {
+    pub taken_at: Option<DateTime<Utc>>,
+    /// One entry per connected system: HubSpot first, then the app database.
+    pub connections: Vec<ConnectionStatus>,
+    /// Record counts per synced object.
+    pub counts: Vec<ObjectCounts>,
+    /// The job being worked on now, if any.
+    pub running: Option<JobView>,
+    /// Jobs waiting to run, oldest first.
+    pub queued: Vec<JobView>,
+    /// Finished jobs, newest first (bounded).
+    pub recent: Vec<JobView>,
+    /// The newest FAILED audit entries that are still open (bounded; see
+    /// `failed_total` for how many there are in all).
+    pub failed: Vec<AuditView>,
+    pub failed_total: u64,
+    /// A one-line outcome of the last operator command ("retry of #12: SUCCESS").
+    pub notice: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ConnState {
+    /// Not yet tried.
+    Connecting,
+    Connected,
+    /// The credentials were refused (401/403).
+    AuthError,
+    /// The last call was answered with 429, or the budget is exhausted.
+    RateLimited,
+    /// Unreachable or answering 5xx.
+    Down,
+}
+
+impl ConnState {
+    /// A word to show beside the state glyph: status is never colour alone.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnState::Connecting => "connecting",
+            ConnState::Connected => "connected",
+            ConnState::AuthError => "auth error",
+            ConnState::RateLimited => "rate-limited",
+            ConnState::Down => "down",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionStatus {
+    /// "HubSpot" or "App DB".
+    pub name: String,
+    /// Where it points: the base URL or the database file (never a secret).
+    pub target: String,
+    pub state: ConnState,
+    /// Latency of the last completed call, in milliseconds.
+    pub latency_ms: Option<u64>,
+    /// Rate-limit budget left in the current window, from HubSpot's headers.
+    pub budget: Option<RateBudget>,
+    /// The last error, already free of secrets.
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RateBudget {
+    pub remaining: u64,
+    pub max: u64,
+    pub interval_ms: u64,
+    /// The daily budget, when the portal reports it (private-app tokens only).
+    pub daily_remaining: Option<u64>,
+    pub daily_max: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectCounts {
+    pub object: ObjectKind,
+    /// Records in HubSpot; `None` until the first count has been read.
+    pub hubspot: Option<u64>,
+    pub app: Option<u64>,
+    pub linked: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Retrying,
+    Failed,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Retrying => "retrying",
+            JobState::Failed => "FAILED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "queued" => Some(JobState::Queued),
+            "running" => Some(JobState::Running),
+            "succeeded" => Some(JobState::Succeeded),
+            "retrying" => Some(JobState::Retrying),
+            "FAILED" => Some(JobState::Failed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum JobKind {
+    /// A scheduled incremental pass over one object.
+    Poll,
+    /// The first pass over a whole object.
+    Backfill,
+    /// An operator asked to sync one record again.
+    RetryRecord,
+    /// An operator asked for a pass now.
+    SyncNow,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Poll => "poll",
+            JobKind::Backfill => "backfill",
+            JobKind::RetryRecord => "retry",
+            JobKind::SyncNow => "sync now",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "poll" => Some(JobKind::Poll),
+            "backfill" => Some(JobKind::Backfill),
+            "retry" => Some(JobKind::RetryRecord),
+            "sync now" => Some(JobKind::SyncNow),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobView {
+    pub id: i64,
+    pub kind: JobKind,
+    pub object: ObjectKind,
+    pub direction: Direction,
+    pub state: JobState,
+    /// Records handled so far and in all (total is 0 until known).
+    pub done: u64,
+    pub total: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub queued_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Why the job failed, if it did.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AuditAction {
+    Create,
+    Update,
+    Link,
+    Unlink,
+    Skip,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Create => "create",
+            AuditAction::Update => "update",
+            AuditAction::Link => "link",
+            AuditAction::Unlink => "unlink",
+            AuditAction::Skip => "skip",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "create" => Some(AuditAction::Create),
+            "update" => Some(AuditAction::Update),
+            "link" => Some(AuditAction::Link),
+            "unlink" => Some(AuditAction::Unlink),
+            "skip" => Some(AuditAction::Skip),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AuditStatus {
+    Success,
+    Failed,
+    Skipped,
+}
+
+impl AuditStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditStatus::Success => "SUCCESS",
+            AuditStatus::Failed => "FAILED",
+            AuditStatus::Skipped => "SKIPPED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "SUCCESS" => Some(AuditStatus::Success),
+            "FAILED" => Some(AuditStatus::Failed),
+            "SKIPPED" => Some(AuditStatus::Skipped),
+            _ => None,
+        }
+    }
+}
+
+/// One audit entry as the console shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub job_id: i64,
+    pub object: ObjectKind,
+    pub direction: Direction,
+    pub app_id: String,
+    pub hubspot_id: Option<String>,
+    pub action: AuditAction,
+    pub status: AuditStatus,
+    /// HubSpot's error category, e.g. `VALIDATION_ERROR`.
+    pub category: Option<String>,
+    /// HubSpot's message, verbatim (it is data: the console escapes it).
+    pub message: Option<String>,
+    pub attempt: u32,
+    /// A short label for the record, e.g. its email.
+    pub label: String,
+}
+
+/// What the console (or a test) asks the engine to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Retry the one record a FAILED audit entry is about, now.
+    Retry { audit_id: i64 },
+    /// Run a pass over one object now instead of at its next poll.
+    SyncNow { object: ObjectKind },
+    /// Stop after the batch in flight.
+    Shutdown,
+}
