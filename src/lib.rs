@@ -1,7 +1,11 @@
 //! hubsync: a terminal operations console around a two-way sync engine
 //! between HubSpot CRM and an application's own database.
 
+pub mod appdb;
 pub mod console;
+pub mod hubspot;
 pub mod model;
 pub mod sim;
 pub mod status;
+pub mod store;
+pub mod sync;

@@ -1,0 +1,94 @@
+//! The demo's app database: a `contacts` table like a typical product's,
+//! filled from `fixtures/app_contacts.json`.
+//!
+//! A trigger stamps `updated_at` whenever a synced column changes, as an
+//! application's ORM would, so an operator who fixes a row by hand with
+//! `sqlite3` sees it picked up by the next poll.
+
+use anyhow::Context;
+use rusqlite::{Connection, params};
+use serde::Deserialize;
+use std::path::Path;
+
+const SCHEMA: &str = r#"
+CREATE TABLE contacts (
+    id          INTEGER PRIMARY KEY,
+    email       TEXT,
+    first_name  TEXT,
+    last_name   TEXT,
+    phone       TEXT,
+    company     TEXT,
+    job_title   TEXT,
+    hubspot_id  TEXT,
+    updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX contacts_changes ON contacts (updated_at, id);
+CREATE TRIGGER contacts_touch
+AFTER UPDATE OF email, first_name, last_name, phone, company, job_title ON contacts
+WHEN NEW.updated_at = OLD.updated_at
+BEGIN
+    UPDATE contacts SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = NEW.id;
+END;
+"#;
+
+/// One row of `fixtures/app_contacts.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureContact {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub job_title: Option<String>,
+}
+
+pub fn load_fixture(path: &Path) -> anyhow::Result<Vec<FixtureContact>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading app fixture {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "app fixture {}: not a JSON array of contacts",
+            path.display()
+        )
+    })
+}
+
+/// Creates a new app database at `path` holding `contacts`. Refuses to
+/// overwrite an existing file: it may be somebody's real data.
+pub fn create(path: &Path, contacts: &[FixtureContact]) -> anyhow::Result<()> {
+    if path.exists() {
+        anyhow::bail!(
+            "{} already exists; the demo only creates new app databases",
+            path.display()
+        );
+    }
+    crate::store::create_private_file(path)?;
+    let mut conn = Connection::open(path)
+        .with_context(|| format!("creating app database {}", path.display()))?;
+    conn.execute_batch(SCHEMA)?;
+    let tx = conn.transaction()?;
+    {
+        // Spread the rows' timestamps over the past hour, oldest first, so the
+        // first pass reads them in a realistic order.
+        let mut stmt = tx.prepare(
+            "INSERT INTO contacts (email, first_name, last_name, phone, company, job_title, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?7))",
+        )?;
+        let n = contacts.len() as i64;
+        for (i, c) in contacts.iter().enumerate() {
+            let offset = format!("-{} seconds", (n - i as i64) * 3600 / n.max(1));
+            stmt.execute(params![
+                c.email,
+                c.first_name,
+                c.last_name,
+                c.phone,
+                c.company,
+                c.job_title,
+                offset
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}

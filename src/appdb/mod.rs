@@ -1,0 +1,232 @@
+//! The app database: the company's own customer records, in SQLite.
+//!
+//! hubsync reads changed rows by an `updated_at` cursor and writes back only
+//! the HubSpot id, to the column the mapping names. Table and column names
+//! come from the mapping and are always quoted, never spliced in raw.
+
+pub mod demo;
+
+use crate::sync::mapping::ObjectMapping;
+use anyhow::Context;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// One app row, as the mapping sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppRecord {
+    /// The primary key, as text.
+    pub id: String,
+    pub fields: BTreeMap<String, Option<String>>,
+    pub hubspot_id: Option<String>,
+    pub updated_at: String,
+}
+
+impl AppRecord {
+    /// A field's value; empty strings count as absent.
+    pub fn field(&self, column: &str) -> Option<&str> {
+        self.fields
+            .get(column)
+            .and_then(|v| v.as_deref())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Where an app change feed has read up to: the last row's `updated_at` and
+/// id. Rows are read in (updated_at, id) order, so rows sharing a timestamp
+/// are neither skipped nor read twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppCursor {
+    pub updated_at: String,
+    pub id: i64,
+}
+
+pub struct AppDb {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+/// Quotes an SQL identifier.
+fn q(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+fn text(v: Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Integer(i) => Some(i.to_string()),
+        Value::Real(f) => Some(f.to_string()),
+        Value::Text(s) => Some(s),
+        Value::Blob(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+    }
+}
+
+impl AppDb {
+    pub fn open(path: &Path) -> anyhow::Result<AppDb> {
+        if !path.exists() {
+            anyhow::bail!("app database {} does not exist", path.display());
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("opening app database {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(AppDb {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn select(&self, m: &ObjectMapping) -> String {
+        let mut cols = vec![
+            q(&m.id_column),
+            q(&m.hubspot_id_column),
+            q(&m.updated_at_column),
+        ];
+        cols.extend(m.app_columns().iter().map(|c| q(c)));
+        format!("SELECT {} FROM {}", cols.join(", "), q(&m.table))
+    }
+
+    fn read_rows(
+        &self,
+        m: &ObjectMapping,
+        sql: &str,
+        args: Vec<Value>,
+    ) -> anyhow::Result<Vec<AppRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(sql)
+            .with_context(|| format!("reading table {} of {}", m.table, self.path.display()))?;
+        let names = m.app_columns();
+        let rows = stmt.query_map(params_from_iter(args), |r| {
+            let mut fields = BTreeMap::new();
+            for (i, name) in names.iter().enumerate() {
+                fields.insert(name.to_string(), text(r.get(3 + i)?));
+            }
+            Ok(AppRecord {
+                id: text(r.get(0)?).unwrap_or_default(),
+                hubspot_id: text(r.get(1)?),
+                updated_at: text(r.get(2)?).unwrap_or_default(),
+                fields,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn after_clause(
+        m: &ObjectMapping,
+        cursor: Option<&AppCursor>,
+        args: &mut Vec<Value>,
+    ) -> String {
+        match cursor {
+            None => "1 = 1".into(),
+            Some(c) => {
+                args.push(Value::Text(c.updated_at.clone()));
+                args.push(Value::Integer(c.id));
+                format!(
+                    "({u} > ?1 OR ({u} = ?1 AND {id} > ?2))",
+                    u = q(&m.updated_at_column),
+                    id = q(&m.id_column)
+                )
+            }
+        }
+    }
+
+    /// Up to `limit` rows changed after `cursor`, in cursor order.
+    pub fn changed_since(
+        &self,
+        m: &ObjectMapping,
+        cursor: Option<&AppCursor>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<AppRecord>> {
+        let mut args = Vec::new();
+        let clause = Self::after_clause(m, cursor, &mut args);
+        let sql = format!(
+            "{} WHERE {clause} ORDER BY {}, {} LIMIT {limit}",
+            self.select(m),
+            q(&m.updated_at_column),
+            q(&m.id_column)
+        );
+        self.read_rows(m, &sql, args)
+    }
+
+    /// How many rows changed after `cursor`: the size of the pass ahead.
+    pub fn count_changed_since(
+        &self,
+        m: &ObjectMapping,
+        cursor: Option<&AppCursor>,
+    ) -> anyhow::Result<u64> {
+        let mut args = Vec::new();
+        let clause = Self::after_clause(m, cursor, &mut args);
+        let sql = format!("SELECT COUNT(*) FROM {} WHERE {clause}", q(&m.table));
+        Ok(self
+            .conn()
+            .query_row(&sql, params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    pub fn count(&self, m: &ObjectMapping) -> anyhow::Result<u64> {
+        let sql = format!("SELECT COUNT(*) FROM {}", q(&m.table));
+        Ok(self.conn().query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    pub fn get(&self, m: &ObjectMapping, id: &str) -> anyhow::Result<Option<AppRecord>> {
+        let sql = format!("{} WHERE {} = ?1", self.select(m), q(&m.id_column));
+        let key = id
+            .parse::<i64>()
+            .map(Value::Integer)
+            .unwrap_or(Value::Text(id.into()));
+        Ok(self.read_rows(m, &sql, vec![key])?.into_iter().next())
+    }
+
+    /// Writes the HubSpot id back to the app row. The row's `updated_at` is
+    /// left alone: this is hubsync's own write, not a change to sync.
+    pub fn set_hubspot_id(
+        &self,
+        m: &ObjectMapping,
+        id: &str,
+        hubspot_id: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let sql = format!(
+            "UPDATE {} SET {} = ?1 WHERE {} = ?2",
+            q(&m.table),
+            q(&m.hubspot_id_column),
+            q(&m.id_column)
+        );
+        let key = id
+            .parse::<i64>()
+            .map(Value::Integer)
+            .unwrap_or(Value::Text(id.into()));
+        let n = self
+            .conn()
+            .execute(&sql, rusqlite::params![hubspot_id, key])
+            .with_context(|| {
+                format!("writing HubSpot id {hubspot_id:?} to app {} {id}", m.table)
+            })?;
+        if n == 0 {
+            anyhow::bail!(
+                "app {} {id} no longer exists; HubSpot id {hubspot_id:?} not written",
+                m.table
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs one statement on the app database (demo activity, tests).
+    pub fn execute(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> anyhow::Result<usize> {
+        Ok(self.conn().execute(sql, args)?)
+    }
+
+    /// A single value (tests and reports).
+    pub fn query_one<T: rusqlite::types::FromSql>(&self, sql: &str) -> anyhow::Result<Option<T>> {
+        Ok(self.conn().query_row(sql, [], |r| r.get(0)).optional()?)
+    }
+}

@@ -1,0 +1,433 @@
+//! The HubSpot CRM client the engine uses: one method per endpoint, each
+//! returning typed results or a [`HubSpotError`] that carries HubSpot's
+//! category and message.
+//!
+//! Every request goes through [`HubSpotClient::send`], which waits for the
+//! rate gate, retries transient failures (429, 5xx, 423, timeouts, broken
+//! connections) with exponential backoff and jitter, and records latency and
+//! connection state for the console. Validation errors and conflicts are
+//! returned at once: asking again would fail the same way.
+
+use super::error::HubSpotError;
+use super::ratelimit::{Bucket, RateGate};
+use super::wire::*;
+use crate::model::ObjectKind;
+use crate::status::{ConnState, ConnectionStatus};
+use backon::{BackoffBuilder, ExponentialBuilder};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// HubSpot's documented ceiling for one batch request.
+pub const MAX_BATCH: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// `https://api.hubapi.com`, or the simulator's loopback URL.
+    pub base_url: String,
+    pub token: SecretString,
+    /// Per request, end to end.
+    pub timeout: Duration,
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// Assumed until HubSpot's headers tell the real ceiling.
+    pub ten_second_limit: u32,
+    pub search_per_second: u32,
+    /// First backoff delay; doubles per attempt, with jitter.
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+}
+
+impl ClientSettings {
+    pub fn new(base_url: impl Into<String>, token: SecretString) -> Self {
+        ClientSettings {
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            token,
+            timeout: Duration::from_secs(30),
+            max_attempts: 6,
+            ten_second_limit: 100,
+            search_per_second: 5,
+            backoff_min: Duration::from_millis(250),
+            backoff_max: Duration::from_secs(15),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Health {
+    state: ConnState,
+    latency_ms: Option<u64>,
+    last_error: Option<String>,
+}
+
+pub struct HubSpotClient {
+    http: reqwest::Client,
+    settings: ClientSettings,
+    gate: RateGate,
+    health: Mutex<Health>,
+    requests: AtomicU64,
+}
+
+/// A 200 or 207 from a batch endpoint: what succeeded and the per-item errors.
+pub type BatchOutcome = BatchResponse;
+
+impl HubSpotClient {
+    pub fn new(settings: ClientSettings) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .user_agent(concat!("hubsync/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(HubSpotClient {
+            http,
+            gate: RateGate::new(settings.ten_second_limit, settings.search_per_second),
+            settings,
+            health: Mutex::new(Health {
+                state: ConnState::Connecting,
+                latency_ms: None,
+                last_error: None,
+            }),
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    /// HTTP requests sent so far, retries included.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The connection as the console shows it. Never contains the token.
+    pub fn connection_status(&self) -> ConnectionStatus {
+        let h = self
+            .health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        ConnectionStatus {
+            name: "HubSpot".into(),
+            target: self.settings.base_url.clone(),
+            state: h.state,
+            latency_ms: h.latency_ms,
+            budget: self.gate.budget(),
+            last_error: h.last_error,
+        }
+    }
+
+    fn set_health(&self, state: ConnState, latency: Option<Duration>, error: Option<String>) {
+        let mut h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        h.state = state;
+        if let Some(l) = latency {
+            h.latency_ms = Some(l.as_millis() as u64);
+        }
+        if state == ConnState::Connected {
+            h.last_error = None;
+        } else if error.is_some() {
+            h.last_error = error;
+        }
+    }
+
+    fn path(object: ObjectKind, rest: &str) -> String {
+        format!("/crm/v3/objects/{}{}", object.api_name(), rest)
+    }
+
+    /// One page of `GET /crm/v3/objects/{type}`.
+    pub async fn list_page(
+        &self,
+        object: ObjectKind,
+        properties: &[&str],
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<ListPage, HubSpotError> {
+        let mut query = vec![("limit", limit.min(100).to_string())];
+        if !properties.is_empty() {
+            query.push(("properties", properties.join(",")));
+        }
+        if let Some(a) = after {
+            query.push(("after", a.to_string()));
+        }
+        let (_, page) = self
+            .send::<(), ListPage>(
+                Method::GET,
+                &Self::path(object, ""),
+                &query,
+                None,
+                Bucket::Standard,
+            )
+            .await?;
+        Ok(page)
+    }
+
+    /// `POST .../batch/read`, by record id or by a unique property such as
+    /// `email` (`id_property`). Ids that do not exist come back as per-item
+    /// errors of a 207, not as a failure.
+    pub async fn batch_read(
+        &self,
+        object: ObjectKind,
+        id_property: Option<&str>,
+        ids: &[String],
+        properties: &[&str],
+    ) -> Result<BatchOutcome, HubSpotError> {
+        let body = BatchReadRequest {
+            properties: properties.iter().map(|p| p.to_string()).collect(),
+            id_property: id_property.map(str::to_string),
+            inputs: ids
+                .iter()
+                .map(|id| BatchReadInput { id: id.clone() })
+                .collect(),
+        };
+        let (_, r) = self
+            .send(
+                Method::POST,
+                &Self::path(object, "/batch/read"),
+                &[],
+                Some(&body),
+                Bucket::Standard,
+            )
+            .await?;
+        Ok(r)
+    }
+
+    /// `POST .../batch/create` (201, or 207 with per-item errors).
+    pub async fn batch_create(
+        &self,
+        object: ObjectKind,
+        inputs: Vec<CreateInput>,
+    ) -> Result<BatchOutcome, HubSpotError> {
+        let body = BatchInputs { inputs };
+        let (_, r) = self
+            .send(
+                Method::POST,
+                &Self::path(object, "/batch/create"),
+                &[],
+                Some(&body),
+                Bucket::Standard,
+            )
+            .await?;
+        Ok(r)
+    }
+
+    /// `POST .../batch/update` (200, or 207 with per-item errors).
+    pub async fn batch_update(
+        &self,
+        object: ObjectKind,
+        inputs: Vec<UpdateInput>,
+    ) -> Result<BatchOutcome, HubSpotError> {
+        let body = BatchInputs { inputs };
+        let (_, r) = self
+            .send(
+                Method::POST,
+                &Self::path(object, "/batch/update"),
+                &[],
+                Some(&body),
+                Bucket::Standard,
+            )
+            .await?;
+        Ok(r)
+    }
+
+    /// `POST .../search`: one page.
+    pub async fn search(
+        &self,
+        object: ObjectKind,
+        request: &SearchRequest,
+    ) -> Result<SearchPage, HubSpotError> {
+        let (_, r) = self
+            .send(
+                Method::POST,
+                &Self::path(object, "/search"),
+                &[],
+                Some(request),
+                Bucket::Search,
+            )
+            .await?;
+        Ok(r)
+    }
+
+    /// How many live records HubSpot holds: a one-record search, whose
+    /// answer carries the total (the list endpoint has none).
+    pub async fn count(&self, object: ObjectKind) -> Result<u64, HubSpotError> {
+        let req = SearchRequest {
+            limit: 1,
+            properties: vec!["hs_object_id".into()],
+            ..Default::default()
+        };
+        Ok(self.search(object, &req).await?.total)
+    }
+
+    /// `GET /crm/v3/properties/{type}`.
+    pub async fn properties(&self, object: ObjectKind) -> Result<Vec<Property>, HubSpotError> {
+        let path = format!("/crm/v3/properties/{}", object.api_name());
+        let (_, r) = self
+            .send::<(), PropertyList>(Method::GET, &path, &[], None, Bucket::Standard)
+            .await?;
+        Ok(r.results)
+    }
+
+    /// Sends one logical request, retrying what is worth retrying.
+    async fn send<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        bucket: Bucket,
+    ) -> Result<(StatusCode, T), HubSpotError> {
+        let request = format!("{method} {path}");
+        let mut delays = ExponentialBuilder::default()
+            .with_min_delay(self.settings.backoff_min)
+            .with_max_delay(self.settings.backoff_max)
+            .with_max_times(self.settings.max_attempts.saturating_sub(1) as usize)
+            .with_jitter()
+            .build();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            self.gate.acquire(bucket).await;
+            let url = format!("{}{}", self.settings.base_url, path);
+            let mut rb = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(self.settings.token.expose_secret())
+                .query(query);
+            if let Some(b) = body {
+                rb = rb.json(b);
+            }
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let result = rb.send().await;
+            let latency = started.elapsed();
+
+            let failure = match result {
+                Err(e) => {
+                    let err = if e.is_timeout() {
+                        HubSpotError::Timeout {
+                            request: request.clone(),
+                            timeout: self.settings.timeout,
+                        }
+                    } else {
+                        HubSpotError::Transport {
+                            request: request.clone(),
+                            message: describe(&e),
+                        }
+                    };
+                    self.set_health(ConnState::Down, None, Some(err.to_string()));
+                    err
+                }
+                Ok(resp) => {
+                    let status = resp.status();
+                    self.gate.observe(resp.headers());
+                    let text = match resp.text().await {
+                        Ok(t) => t,
+                        Err(e) => {
+                            let err = HubSpotError::Transport {
+                                request: request.clone(),
+                                message: describe(&e),
+                            };
+                            self.set_health(ConnState::Down, Some(latency), Some(err.to_string()));
+                            return Err(err);
+                        }
+                    };
+                    if status.is_success() {
+                        self.set_health(ConnState::Connected, Some(latency), None);
+                        // 204 answers carry no body; read them as JSON null.
+                        let text = if text.trim().is_empty() {
+                            "null"
+                        } else {
+                            text.as_str()
+                        };
+                        return serde_json::from_str(text)
+                            .map(|v| (status, v))
+                            .map_err(|e| HubSpotError::Decode {
+                                request: request.clone(),
+                                message: e.to_string(),
+                            });
+                    }
+                    let body: ErrorBody =
+                        serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
+                            message: Some(snippet(&text)),
+                            ..Default::default()
+                        });
+                    let err = HubSpotError::Api {
+                        request: request.clone(),
+                        status: status.as_u16(),
+                        body,
+                    };
+                    let state = match status.as_u16() {
+                        401 | 403 => ConnState::AuthError,
+                        429 => ConnState::RateLimited,
+                        s if s >= 500 => ConnState::Down,
+                        // HubSpot is up; the request itself was refused.
+                        _ => ConnState::Connected,
+                    };
+                    self.set_health(state, Some(latency), Some(err.to_string()));
+                    if status.as_u16() == 429 {
+                        let pause = self.pause_for_429(&err, bucket);
+                        self.gate.block(bucket, pause);
+                    }
+                    if !err.is_transient() {
+                        return Err(err);
+                    }
+                    err
+                }
+            };
+
+            let Some(delay) = delays.next() else {
+                return Err(match failure {
+                    HubSpotError::Api {
+                        status: 429,
+                        ref body,
+                        ..
+                    } => HubSpotError::RateLimited {
+                        request,
+                        policy: body.policy_name.clone().unwrap_or_else(|| "unknown".into()),
+                        attempts: attempt,
+                    },
+                    other => other,
+                });
+            };
+            tracing::warn!(%request, attempt, ?delay, error = %failure, "transient HubSpot failure; retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// How long a 429 holds the bucket: the policy's window (as HubSpot's own
+    /// SDK does), since no `Retry-After` is documented for the CRM APIs.
+    fn pause_for_429(&self, err: &HubSpotError, bucket: Bucket) -> Duration {
+        let policy = match err {
+            HubSpotError::Api { body, .. } => body.policy_name.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        match (policy.as_str(), bucket) {
+            ("SECONDLY", _) | (_, Bucket::Search) => Duration::from_secs(1),
+            // The daily budget is not coming back within a sync pass; the
+            // engine's job retry takes it from here.
+            ("DAILY", _) => Duration::from_secs(60),
+            _ => self.gate.interval(),
+        }
+    }
+}
+
+/// A transport error with its causes, for an operator to read.
+fn describe(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(cause) = src {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        src = cause.source();
+    }
+    s
+}
+
+/// The start of a non-JSON error body, so the error still says something.
+fn snippet(text: &str) -> String {
+    let t: String = text.chars().take(200).collect();
+    if t.is_empty() {
+        "(empty body)".into()
+    } else {
+        t
+    }
+}

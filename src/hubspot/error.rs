@@ -1,0 +1,147 @@
+//! What can go wrong talking to HubSpot, typed so callers can decide: retry
+//! (429, 5xx, timeouts), resolve (409 names the existing record), or record a
+//! FAILED entry with HubSpot's own category and message (validation).
+
+use super::wire::ErrorBody;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubSpotError {
+    /// HubSpot answered with an error status and (usually) its error body.
+    #[error("{request}: HTTP {status} {}: {}", body.category.as_deref().unwrap_or("-"), body.message.as_deref().unwrap_or("(no message)"))]
+    Api {
+        /// Method and path, e.g. `POST /crm/v3/objects/contacts/batch/create`.
+        request: String,
+        status: u16,
+        body: ErrorBody,
+    },
+    /// Still rate-limited after every retry.
+    #[error("{request}: rate limited ({policy}) after {attempts} attempts")]
+    RateLimited {
+        request: String,
+        policy: String,
+        attempts: u32,
+    },
+    /// The request did not complete in time.
+    #[error("{request}: timed out after {0:?}", timeout)]
+    Timeout { request: String, timeout: Duration },
+    /// Connection refused, reset, DNS …
+    #[error("{request}: {message}")]
+    Transport { request: String, message: String },
+    /// HubSpot answered 2xx with a body we could not read.
+    #[error("{request}: unreadable response body: {message}")]
+    Decode { request: String, message: String },
+}
+
+impl HubSpotError {
+    /// The HTTP status, when HubSpot answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            HubSpotError::Api { status, .. } => Some(*status),
+            HubSpotError::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// HubSpot's error category (`VALIDATION_ERROR`, `CONFLICT`, …), or a
+    /// category of our own for failures that never reached HubSpot.
+    pub fn category(&self) -> String {
+        match self {
+            HubSpotError::Api { body, status, .. } => body
+                .category
+                .clone()
+                .unwrap_or_else(|| format!("HTTP_{status}")),
+            HubSpotError::RateLimited { .. } => "RATE_LIMIT".into(),
+            HubSpotError::Timeout { .. } => "TIMEOUT".into(),
+            HubSpotError::Transport { .. } => "TRANSPORT".into(),
+            HubSpotError::Decode { .. } => "BAD_RESPONSE".into(),
+        }
+    }
+
+    /// HubSpot's message verbatim, or our description of the failure.
+    pub fn message(&self) -> String {
+        match self {
+            HubSpotError::Api { body, status, .. } => body
+                .message
+                .clone()
+                .unwrap_or_else(|| format!("HTTP {status} without a message")),
+            other => other.to_string(),
+        }
+    }
+
+    /// Transient failures worth another attempt later; validation and
+    /// conflicts would fail the same way again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            HubSpotError::Api { status, .. } => *status == 429 || *status == 423 || *status >= 500,
+            HubSpotError::RateLimited { .. }
+            | HubSpotError::Timeout { .. }
+            | HubSpotError::Transport { .. } => true,
+            HubSpotError::Decode { .. } => false,
+        }
+    }
+
+    pub fn is_auth(&self) -> bool {
+        matches!(self.status(), Some(401) | Some(403))
+    }
+
+    /// For a 409 on an existing contact: the id HubSpot says already has the
+    /// email (`Contact already exists. Existing ID: 123`).
+    pub fn existing_id(&self) -> Option<String> {
+        let HubSpotError::Api {
+            status: 409, body, ..
+        } = self
+        else {
+            return None;
+        };
+        let msg = body.message.as_deref()?;
+        let rest = &msg[msg.find("Existing ID:")? + "Existing ID:".len()..];
+        let id: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        (!id.is_empty()).then_some(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, category: &str, message: &str) -> HubSpotError {
+        HubSpotError::Api {
+            request: "POST /x".into(),
+            status,
+            body: ErrorBody {
+                category: Some(category.into()),
+                message: Some(message.into()),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn conflict_names_the_existing_contact_id() {
+        let e = api(
+            409,
+            "CONFLICT",
+            "Contact already exists. Existing ID: 37765128953",
+        );
+        assert_eq!(e.existing_id().as_deref(), Some("37765128953"));
+    }
+
+    #[test]
+    fn validation_errors_are_not_transient_but_5xx_and_429_are() {
+        assert!(!api(400, "VALIDATION_ERROR", "bad").is_transient());
+        assert!(api(502, "INTERNAL_ERROR", "bad gateway").is_transient());
+        assert!(api(429, "RATE_LIMITS", "slow down").is_transient());
+    }
+
+    #[test]
+    fn category_and_message_come_from_hubspot_body() {
+        let e = api(400, "VALIDATION_ERROR", "Email address x is invalid");
+        assert_eq!(e.category(), "VALIDATION_ERROR");
+        assert_eq!(e.message(), "Email address x is invalid");
+    }
+}

@@ -1,0 +1,10 @@
+//! Talking to HubSpot: the typed client, its wire shapes, its errors and the
+//! rate gate that keeps it under HubSpot's limits.
+
+pub mod client;
+pub mod error;
+pub mod ratelimit;
+pub mod wire;
+
+pub use client::{ClientSettings, HubSpotClient, MAX_BATCH};
+pub use error::HubSpotError;

@@ -1,0 +1,257 @@
+//! HubSpot's JSON shapes as the client reads and writes them.
+//!
+//! Written from HubSpot's OpenAPI specs (`SimplePublicObject`,
+//! `BatchResponseSimplePublicObject[WithErrors]`, `PublicObjectSearchRequest`,
+//! `Property`, `Error`), not from the simulator: the two must each agree with
+//! HubSpot, not with each other. Every field HubSpot documents as optional is
+//! optional here, because HubSpot's own guidance is to treat error fields as
+//! optional when parsing.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A CRM record. Every property value is a string or `null`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SimplePublicObject {
+    pub id: String,
+    #[serde(default)]
+    pub properties: BTreeMap<String, Option<String>>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub archived: bool,
+}
+
+impl SimplePublicObject {
+    /// A property's value, with HubSpot's `null` and a missing key treated alike.
+    pub fn prop(&self, name: &str) -> Option<&str> {
+        self.properties.get(name).and_then(|v| v.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NextPage {
+    pub after: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Paging {
+    pub next: Option<NextPage>,
+}
+
+/// `GET /crm/v3/objects/{type}`: one page of records.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListPage {
+    #[serde(default)]
+    pub results: Vec<SimplePublicObject>,
+    pub paging: Option<Paging>,
+}
+
+/// `POST .../search`: one page plus the total match count.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SearchPage {
+    pub total: u64,
+    #[serde(default)]
+    pub results: Vec<SimplePublicObject>,
+    pub paging: Option<Paging>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Filter {
+    pub property_name: String,
+    pub operator: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub high_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterGroup {
+    pub filters: Vec<Filter>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sort {
+    pub property_name: String,
+    pub direction: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchRequest {
+    pub filter_groups: Vec<FilterGroup>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sorts: Vec<Sort>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<String>,
+    pub limit: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchReadInput {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchReadRequest {
+    pub properties: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_property: Option<String>,
+    pub inputs: Vec<BatchReadInput>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateInput {
+    pub properties: BTreeMap<String, String>,
+    /// Names this input in per-item errors of a 207 answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_write_trace_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateInput {
+    pub id: String,
+    pub properties: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_write_trace_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchInputs<T> {
+    pub inputs: Vec<T>,
+}
+
+/// The answer of every batch endpoint: `BatchResponseSimplePublicObject`, and
+/// its `...WithErrors` form for a 207.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub results: Vec<SimplePublicObject>,
+    #[serde(default)]
+    pub num_errors: Option<u64>,
+    #[serde(default)]
+    pub errors: Vec<StandardError>,
+}
+
+/// One per-item error of a 207 answer.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StandardError {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub sub_category: Option<serde_json::Value>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub context: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+/// HubSpot's error body (`Error` in the specs, plus the 429 fields).
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub sub_category: Option<serde_json::Value>,
+    #[serde(default)]
+    pub errors: Vec<ErrorDetail>,
+    #[serde(default)]
+    pub context: BTreeMap<String, Vec<String>>,
+    /// 429 bodies say which limit was hit.
+    #[serde(default)]
+    pub policy_name: Option<String>,
+    #[serde(default)]
+    pub error_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetail {
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub context: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PropertyModificationMetadata {
+    #[serde(default)]
+    pub read_only_value: bool,
+    #[serde(default)]
+    pub read_only_definition: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PropertyOption {
+    pub label: String,
+    pub value: String,
+}
+
+/// A property definition from `GET /crm/v3/properties/{objectType}`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Property {
+    pub name: String,
+    #[serde(default)]
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub field_type: String,
+    #[serde(default)]
+    pub has_unique_value: bool,
+    #[serde(default)]
+    pub calculated: bool,
+    #[serde(default)]
+    pub options: Vec<PropertyOption>,
+    #[serde(default)]
+    pub modification_metadata: Option<PropertyModificationMetadata>,
+}
+
+impl Property {
+    /// Whether HubSpot refuses writes to this property.
+    pub fn is_read_only(&self) -> bool {
+        self.calculated
+            || self
+                .modification_metadata
+                .as_ref()
+                .is_some_and(|m| m.read_only_value)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PropertyList {
+    pub results: Vec<Property>,
+}

@@ -1,0 +1,97 @@
+//! The state database's schema, versioned with SQLite's `user_version`.
+//!
+//! Each entry moves the schema one version forward and runs in its own
+//! transaction, so a crash mid-upgrade leaves the previous version intact.
+//! Never edit a released migration: add a new one.
+//! (`rusqlite_migration` does the same, but no release of it builds against
+//! rusqlite 0.42 yet.)
+
+use anyhow::{Context, bail};
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: links, cursors, jobs and the audit log.
+    r#"
+    CREATE TABLE links (
+        object      TEXT NOT NULL,
+        app_id      TEXT NOT NULL,
+        hubspot_id  TEXT NOT NULL,
+        linked_at   TEXT NOT NULL,
+        PRIMARY KEY (object, app_id),
+        UNIQUE (object, hubspot_id)
+    );
+    CREATE TABLE cursors (
+        object      TEXT NOT NULL,
+        direction   TEXT NOT NULL,
+        value       TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (object, direction)
+    );
+    CREATE TABLE jobs (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        object      TEXT NOT NULL,
+        direction   TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        -- For a single-record job: the app record's id.
+        app_id      TEXT,
+        done        INTEGER NOT NULL DEFAULT 0,
+        total       INTEGER NOT NULL DEFAULT 0,
+        succeeded   INTEGER NOT NULL DEFAULT 0,
+        failed      INTEGER NOT NULL DEFAULT 0,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        queued_at   TEXT NOT NULL,
+        run_after   TEXT NOT NULL,
+        started_at  TEXT,
+        finished_at TEXT,
+        error       TEXT
+    );
+    CREATE INDEX jobs_by_state ON jobs (state, run_after, id);
+    CREATE TABLE audit (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        job_id      INTEGER NOT NULL,
+        object      TEXT NOT NULL,
+        direction   TEXT NOT NULL,
+        app_id      TEXT NOT NULL,
+        hubspot_id  TEXT,
+        action      TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        category    TEXT,
+        message     TEXT,
+        diff        TEXT,
+        attempt     INTEGER NOT NULL,
+        label       TEXT NOT NULL,
+        -- A FAILED entry stays open until a later attempt of the same record
+        -- supersedes it or an operator dismisses it.
+        open        INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX audit_open_failed ON audit (object, open, id) WHERE open = 1;
+    CREATE INDEX audit_by_record ON audit (object, app_id, id);
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Brings the database up to [`SCHEMA_VERSION`]; refuses a newer one.
+pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let current: usize = conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .context("reading the state database's schema version")? as usize;
+    if current > SCHEMA_VERSION {
+        bail!(
+            "the state database has schema version {current}, newer than this hubsync ({SCHEMA_VERSION}); \
+             upgrade hubsync or point it at another data folder"
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let version = i + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .with_context(|| format!("applying state schema migration {version}"))?;
+        tx.pragma_update(None, "user_version", version as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! The sync engine: mapping, the pure planner, the executor that applies
+//! plans in batches, and the engine that schedules jobs and reports status.
+
+pub mod engine;
+pub mod execute;
+pub mod mapping;
+pub mod pass;
+pub mod plan;
