@@ -3,7 +3,9 @@
 
 pub mod appdb;
 pub mod console;
+pub mod demo;
 pub mod hubspot;
+pub mod logging;
 pub mod model;
 pub mod sim;
 pub mod status;

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// Everything the console draws, as of `taken_at`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Snapshot {
     pub taken_at: Option<DateTime<Utc>>,
     /// One entry per connected system: HubSpot first, then the app database.
@@ -58,7 +58,7 @@ impl ConnState {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConnectionStatus {
     /// "HubSpot" or "App DB".
     pub name: String,
@@ -83,7 +83,7 @@ pub struct RateBudget {
     pub daily_max: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObjectCounts {
     pub object: ObjectKind,
     /// Records in HubSpot; `None` until the first count has been read.
@@ -158,7 +158,7 @@ impl JobKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobView {
     pub id: i64,
     pub kind: JobKind,
@@ -171,6 +171,8 @@ pub struct JobView {
     pub succeeded: u64,
     pub failed: u64,
     pub queued_at: DateTime<Utc>,
+    /// When a queued or retrying job becomes due.
+    pub run_after: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     /// Why the job failed, if it did.
@@ -236,7 +238,7 @@ impl AuditStatus {
 }
 
 /// One audit entry as the console shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditView {
     pub id: i64,
     pub at: DateTime<Utc>,

@@ -285,7 +285,7 @@ impl HubSpotClient {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            self.gate.acquire(bucket).await;
+            let slot = self.gate.acquire(bucket).await;
             let url = format!("{}{}", self.settings.base_url, path);
             let mut rb = self
                 .http
@@ -299,6 +299,7 @@ impl HubSpotClient {
             let started = Instant::now();
             let result = rb.send().await;
             let latency = started.elapsed();
+            self.gate.settle(slot);
 
             let failure = match result {
                 Err(e) => {

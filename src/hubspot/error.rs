@@ -3,6 +3,7 @@
 //! FAILED entry with HubSpot's own category and message (validation).
 
 use super::wire::ErrorBody;
+use std::borrow::Cow;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +106,28 @@ impl HubSpotError {
     }
 }
 
+/// HubSpot's validation messages wrap the useful part in JSON
+/// (`Property values were not valid: [{"message":"Email address x is
+/// invalid",…}]`): this pulls the inner messages out for one-line views.
+/// Anything else comes back as it was.
+pub fn message_summary(message: &str) -> Cow<'_, str> {
+    let Some(start) = message.find("[{") else {
+        return Cow::Borrowed(message);
+    };
+    let Ok(items) = serde_json::from_str::<Vec<serde_json::Value>>(&message[start..]) else {
+        return Cow::Borrowed(message);
+    };
+    let inner: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i.get("message")?.as_str())
+        .collect();
+    if inner.is_empty() {
+        Cow::Borrowed(message)
+    } else {
+        Cow::Owned(inner.join("; "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +166,15 @@ mod tests {
         let e = api(400, "VALIDATION_ERROR", "Email address x is invalid");
         assert_eq!(e.category(), "VALIDATION_ERROR");
         assert_eq!(e.message(), "Email address x is invalid");
+    }
+
+    #[test]
+    fn message_summary_pulls_the_inner_message_out() {
+        let m = r#"Property values were not valid: [{"isValid":false,"message":"Email address x@y is invalid","error":"INVALID_EMAIL","name":"email"}]"#;
+        assert_eq!(message_summary(m), "Email address x@y is invalid");
+        assert_eq!(
+            message_summary("Contact already exists. Existing ID: 5"),
+            "Contact already exists. Existing ID: 5"
+        );
     }
 }

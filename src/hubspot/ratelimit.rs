@@ -26,6 +26,13 @@ pub enum Bucket {
     Search,
 }
 
+/// One booked request, for [`RateGate::settle`].
+#[derive(Debug, Clone, Copy)]
+pub struct Slot {
+    bucket: Bucket,
+    booked: Instant,
+}
+
 #[derive(Debug)]
 struct Window {
     max: u32,
@@ -46,13 +53,9 @@ impl Window {
     }
 
     fn prune(&mut self, now: Instant) {
-        while let Some(&t) = self.sent.front() {
-            if now.duration_since(t) >= self.interval {
-                self.sent.pop_front();
-            } else {
-                break;
-            }
-        }
+        // Settled entries can be out of order; drop every expired one.
+        let interval = self.interval;
+        self.sent.retain(|t| now.duration_since(*t) < interval);
     }
 
     /// How long to wait before one more request fits, or zero.
@@ -63,7 +66,7 @@ impl Window {
             wait = until.saturating_duration_since(now);
         }
         if self.sent.len() as u32 >= self.max
-            && let Some(&oldest) = self.sent.front()
+            && let Some(&oldest) = self.sent.iter().min()
         {
             wait = wait.max((oldest + self.interval).saturating_duration_since(now));
         }
@@ -108,8 +111,9 @@ impl RateGate {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Waits until one more request in `bucket` fits, then books it.
-    pub async fn acquire(&self, bucket: Bucket) {
+    /// Waits until one more request in `bucket` fits, then books it. Pass
+    /// the returned slot to [`RateGate::settle`] when the answer arrives.
+    pub async fn acquire(&self, bucket: Bucket) -> Slot {
         loop {
             let wait = {
                 let mut st = self.lock();
@@ -121,11 +125,28 @@ impl RateGate {
                 let wait = w.wait(now);
                 if wait.is_zero() {
                     w.sent.push_back(now);
-                    return;
+                    return Slot {
+                        bucket,
+                        booked: now,
+                    };
                 }
                 wait
             };
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Re-dates a booked request to when its answer arrived. HubSpot counted
+    /// it somewhere between sending and answering; counting it from the
+    /// answer means our window never frees a slot before HubSpot's does.
+    pub fn settle(&self, slot: Slot) {
+        let mut st = self.lock();
+        let w = match slot.bucket {
+            Bucket::Standard => &mut st.standard,
+            Bucket::Search => &mut st.search,
+        };
+        if let Some(t) = w.sent.iter_mut().find(|t| **t == slot.booked) {
+            *t = Instant::now();
         }
     }
 

@@ -1,1 +1,453 @@
-//! The HubSpot simulator (being written).
+//! A HubSpot-compatible simulator: an HTTP server on loopback that speaks
+//! the subset of HubSpot's CRM v3 API hubsync uses, with HubSpot's shapes,
+//! limits and failure modes. Tests, benchmarks and `hubsync demo` run
+//! against it because the real HubSpot cannot be reached from here; it is
+//! written from HubSpot's documentation, not from hubsync's client, so the
+//! two can disagree and tests will say so.
+//!
+//! Every `/crm/*` request passes [`gate`]: Bearer authentication, then the
+//! rate limits (with HubSpot's `X-HubSpot-RateLimit-*` headers), then the
+//! configured latency.
+
+mod data;
+mod errors;
+mod limits;
+mod objects;
+mod properties;
+mod search;
+
+pub use data::valid_email;
+
+use crate::model::ObjectKind;
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use data::Data;
+use errors::ApiError;
+use limits::{Limiter, Verdict};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone)]
+pub struct SimSettings {
+    /// Accepted `Authorization: Bearer` tokens (private-app tokens).
+    pub tokens: Vec<String>,
+    /// Requests per rolling window, per token (HubSpot Free/Starter: 100).
+    pub ten_second_limit: u32,
+    /// The rolling window: ten seconds at HubSpot; shorter in tests. The
+    /// `X-HubSpot-RateLimit-Interval-Milliseconds` header reports it.
+    pub rate_window: Duration,
+    /// Requests per day, per token.
+    pub daily_limit: u64,
+    /// Search requests per second.
+    pub search_per_second: u32,
+    /// Added to every response.
+    pub latency: Duration,
+    pub portal_id: u64,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        SimSettings {
+            tokens: vec!["demo-token".into()],
+            ten_second_limit: 100,
+            rate_window: Duration::from_secs(10),
+            daily_limit: 250_000,
+            search_per_second: 5,
+            latency: Duration::ZERO,
+            portal_id: 62515,
+        }
+    }
+}
+
+/// Records to start with, per object: property maps.
+#[derive(Debug, Default, Clone)]
+pub struct SeedData {
+    objects: BTreeMap<ObjectKind, Vec<BTreeMap<String, String>>>,
+}
+
+impl SeedData {
+    pub fn empty() -> Self {
+        SeedData::default()
+    }
+
+    pub fn contacts(props: Vec<BTreeMap<String, String>>) -> Self {
+        SeedData {
+            objects: BTreeMap::from([(ObjectKind::Contacts, props)]),
+        }
+    }
+
+    /// Reads `{"contacts": [{"email": "…", …}], "companies": […]}`.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading seed {}", path.display()))?;
+        let raw: BTreeMap<String, Vec<BTreeMap<String, serde_json::Value>>> =
+            serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "seed {}: expected {{\"contacts\": [{{property: value}}, …], …}}",
+                    path.display()
+                )
+            })?;
+        let mut objects = BTreeMap::new();
+        for (name, records) in raw {
+            let kind = ObjectKind::parse(&name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "seed {}: unknown object {name:?} (contacts, companies or deals)",
+                    path.display()
+                )
+            })?;
+            let mut out = Vec::new();
+            for (i, r) in records.into_iter().enumerate() {
+                let mut props = BTreeMap::new();
+                for (k, v) in r {
+                    let v = match v {
+                        serde_json::Value::String(s) => s,
+                        serde_json::Value::Null => continue,
+                        serde_json::Value::Number(n) => n.to_string(),
+                        serde_json::Value::Bool(b) => b.to_string(),
+                        other => anyhow::bail!(
+                            "seed {}: {name}[{i}].{k} is {other}, not a string",
+                            path.display()
+                        ),
+                    };
+                    props.insert(k, v);
+                }
+                out.push(props);
+            }
+            objects.insert(kind, out);
+        }
+        Ok(SeedData { objects })
+    }
+}
+
+struct Inner {
+    data: Mutex<Data>,
+    limiter: Mutex<Limiter>,
+    settings: SimSettings,
+    requests: AtomicU64,
+    rate_limited: AtomicU64,
+}
+
+/// A handle on the simulator's state, for tests and the demo.
+#[derive(Clone)]
+pub struct SimState(Arc<Inner>);
+
+/// The router's state.
+pub(crate) type Portal = SimState;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SimState {
+    pub(crate) fn data(&self) -> MutexGuard<'_, Data> {
+        lock(&self.0.data)
+    }
+
+    /// Live (not archived) records of this object.
+    pub fn count(&self, object: ObjectKind) -> usize {
+        self.data().live(object).count()
+    }
+
+    pub fn find_by_email(&self, email: &str) -> Option<(String, BTreeMap<String, String>)> {
+        self.data()
+            .by_email(email)
+            .map(|r| (r.id.to_string(), r.props.clone()))
+    }
+
+    pub fn get(&self, object: ObjectKind, id: &str) -> Option<BTreeMap<String, String>> {
+        self.data().get(object, id).map(|r| r.props.clone())
+    }
+
+    /// Changes a property as a HubSpot user would in the UI.
+    pub fn set_property(&self, object: ObjectKind, id: &str, name: &str, value: &str) {
+        let mut d = self.data();
+        if let Ok(id) = id.parse() {
+            d.update(
+                object,
+                id,
+                BTreeMap::from([(name.to_string(), value.to_string())]),
+                chrono::Utc::now(),
+            );
+        }
+    }
+
+    /// Every HTTP request received, 429s included.
+    pub fn request_count(&self) -> u64 {
+        self.0.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn rate_limited_count(&self) -> u64 {
+        self.0.rate_limited.load(Ordering::Relaxed)
+    }
+}
+
+pub struct SimServer {
+    addr: SocketAddr,
+    state: SimState,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Maps the `{objectType}` path segment, names or type ids, to an object.
+pub(crate) fn object_kind(s: &str) -> Result<ObjectKind, ApiError> {
+    match s {
+        "contacts" | "0-1" => Ok(ObjectKind::Contacts),
+        "companies" | "0-2" => Ok(ObjectKind::Companies),
+        "deals" | "0-3" => Ok(ObjectKind::Deals),
+        other => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            format!("Unable to infer object type from: {other}"),
+        )),
+    }
+}
+
+/// Parses a JSON body, answering bad JSON with a HubSpot-shaped 400 that
+/// says where it went wrong.
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::validation(format!(
+            "Invalid input JSON on line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+async fn properties_list(Path(object): Path<String>) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    Ok(axum::Json(json!({ "results": properties::list(object) })).into_response())
+}
+
+async fn property_get(Path((object, name)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    properties::get(object, &name)
+        .map(|p| axum::Json(p).into_response())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "OBJECT_NOT_FOUND",
+                format!("Unable to find property {name} for object type {object}"),
+            )
+        })
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "OBJECT_NOT_FOUND",
+        format!("No route for {} {}", req.method(), req.uri().path()),
+    )
+}
+
+/// Authentication, rate limits and latency for every request.
+async fn gate(State(portal): State<Portal>, req: Request, next: Next) -> Response {
+    let s = &portal.0;
+    s.requests.fetch_add(1, Ordering::Relaxed);
+    if !s.settings.latency.is_zero() {
+        tokio::time::sleep(s.settings.latency).await;
+    }
+    let token = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| s.settings.tokens.iter().any(|ok| ok == t))
+        .map(str::to_string);
+    let Some(token) = token else {
+        return ApiError::unauthenticated().into_response();
+    };
+    let search = req.method() == "POST" && req.uri().path().ends_with("/search");
+    let verdict = lock(&s.limiter).check(&token, search, Instant::now());
+    let group = format!(
+        "publicapi:private-app-api-calls-ten-secondly:{}",
+        s.settings.portal_id
+    );
+    let refused = match verdict {
+        Verdict::Allowed { .. } => None,
+        Verdict::TenSecondly => Some(ApiError::rate_limited(
+            "TEN_SECONDLY_ROLLING",
+            "You have reached your ten_secondly_rolling limit.",
+            Some(group),
+        )),
+        Verdict::Daily => Some(ApiError::rate_limited(
+            "DAILY",
+            "You have reached your daily limit.",
+            None,
+        )),
+        Verdict::Secondly => Some(ApiError::rate_limited(
+            "SECONDLY",
+            "You have reached your secondly limit.",
+            None,
+        )),
+    };
+    let mut resp = match refused {
+        Some(e) => {
+            s.rate_limited.fetch_add(1, Ordering::Relaxed);
+            e.into_response()
+        }
+        None => next.run(req).await,
+    };
+    // Search answers carry no rate-limit headers, as HubSpot's don't.
+    if !search {
+        let (remaining, daily_remaining) = match verdict {
+            Verdict::Allowed {
+                remaining,
+                daily_remaining,
+            } => (remaining, daily_remaining),
+            Verdict::Daily => (0, 0),
+            _ => (0, s.settings.daily_limit),
+        };
+        let h = resp.headers_mut();
+        let mut set = |name: &'static str, v: u64| {
+            if let Ok(v) = HeaderValue::from_str(&v.to_string()) {
+                h.insert(name, v);
+            }
+        };
+        set(
+            "x-hubspot-ratelimit-max",
+            s.settings.ten_second_limit as u64,
+        );
+        set("x-hubspot-ratelimit-remaining", remaining);
+        set(
+            "x-hubspot-ratelimit-interval-milliseconds",
+            s.settings.rate_window.as_millis() as u64,
+        );
+        set("x-hubspot-ratelimit-daily", s.settings.daily_limit);
+        set("x-hubspot-ratelimit-daily-remaining", daily_remaining);
+    }
+    resp
+}
+
+/// Axum's own rejections (oversized body, wrong method) in HubSpot's shape.
+async fn hubspot_shaped(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if resp.status().is_success() || ct.starts_with("application/json") {
+        return resp;
+    }
+    let status = resp.status();
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "Request body is too large".to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => "Method not allowed on this path".to_string(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Content-Type must be application/json".to_string(),
+        other => format!("Request refused ({other})"),
+    };
+    ApiError::new(
+        status,
+        if status.is_client_error() {
+            "VALIDATION_ERROR"
+        } else {
+            "INTERNAL_ERROR"
+        },
+        message,
+    )
+    .into_response()
+}
+
+impl SimServer {
+    /// Binds 127.0.0.1:`port` (0 picks a free port) and serves in a task.
+    pub async fn start(
+        port: u16,
+        settings: SimSettings,
+        seed: SeedData,
+    ) -> anyhow::Result<SimServer> {
+        let mut data = Data::default();
+        let now = chrono::Utc::now();
+        for (object, records) in seed.objects {
+            for (i, mut props) in records.into_iter().enumerate() {
+                let self_id = None;
+                data.validate(object, &mut props, self_id).map_err(|e| {
+                    anyhow::anyhow!("seed {object}[{i}] would be refused by HubSpot: {e:?}")
+                })?;
+                data.create(object, props, now);
+            }
+        }
+        let state = SimState(Arc::new(Inner {
+            data: Mutex::new(data),
+            limiter: Mutex::new(Limiter::new(
+                settings.ten_second_limit,
+                settings.rate_window,
+                settings.daily_limit,
+                settings.search_per_second,
+            )),
+            settings,
+            requests: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+        }));
+        let crm = Router::new()
+            .route("/crm/v3/objects/{object}", get(objects::list))
+            .route("/crm/v3/objects/{object}/{id}", get(objects::get_one))
+            .route(
+                "/crm/v3/objects/{object}/batch/read",
+                post(objects::batch_read),
+            )
+            .route(
+                "/crm/v3/objects/{object}/batch/create",
+                post(objects::batch_create),
+            )
+            .route(
+                "/crm/v3/objects/{object}/batch/update",
+                post(objects::batch_update),
+            )
+            .route("/crm/v3/objects/{object}/search", post(search::search))
+            .route("/crm/v3/properties/{object}", get(properties_list))
+            .route("/crm/v3/properties/{object}/{name}", get(property_get))
+            .fallback(not_found)
+            .layer(middleware::from_fn_with_state(state.clone(), gate))
+            .layer(middleware::from_fn(hubspot_shaped))
+            .layer(DefaultBodyLimit::max(10 * 1024 * 1024))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .with_context(|| format!("binding the simulator to 127.0.0.1:{port}"))?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve =
+                axum::serve(listener, crm.into_make_service()).with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "simulator stopped");
+            }
+        });
+        Ok(SimServer {
+            addr,
+            state,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn state(&self) -> &SimState {
+        &self.state
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}

@@ -261,6 +261,16 @@ impl Store {
         )?)
     }
 
+    /// Brings a waiting pass of this object forward to now. Returns false if
+    /// none was waiting.
+    pub fn hurry_pass(&self, object: ObjectKind) -> anyhow::Result<bool> {
+        Ok(self.conn().execute(
+            "UPDATE jobs SET run_after = ?2 WHERE object = ?1 AND kind IN ('poll','backfill','sync now')
+                 AND state IN ('queued','retrying')",
+            params![object.api_name(), ts(Utc::now())],
+        )? > 0)
+    }
+
     /// The next job due now: single-record retries first (an operator is
     /// waiting on them), then by due time.
     pub fn next_due_job(&self, now: DateTime<Utc>) -> anyhow::Result<Option<JobRow>> {
@@ -373,6 +383,7 @@ impl Store {
             started_at: r.get::<_, Option<String>>(10)?.map(|s| parse_ts(&s)),
             finished_at: r.get::<_, Option<String>>(11)?.map(|s| parse_ts(&s)),
             error: r.get(12)?,
+            run_after: parse_ts(&r.get::<_, String>(13)?),
         })
     }
 
@@ -380,7 +391,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT id, kind, object, direction, state, done, total, succeeded, failed,
-                    queued_at, started_at, finished_at, error
+                    queued_at, started_at, finished_at, error, run_after
              FROM jobs WHERE {clause} LIMIT ?1"
         ))?;
         let rows = stmt.query_map(params![limit as i64], Self::job_view)?;
@@ -412,7 +423,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT id, kind, object, direction, state, done, total, succeeded, failed,
-                    queued_at, started_at, finished_at, error FROM jobs WHERE id = ?1",
+                    queued_at, started_at, finished_at, error, run_after FROM jobs WHERE id = ?1",
         )?;
         Ok(stmt.query_row(params![id], Self::job_view).optional()?)
     }

@@ -1,1 +1,466 @@
+//! The engine: a job queue worker that runs sync passes, takes operator
+//! commands, and publishes what it is doing as [`Snapshot`]s.
+//!
+//! Three tasks share one [`Engine`]: the worker runs due jobs one at a time
+//! (passes are sequential so two never write the same record at once); the
+//! command task turns console commands into jobs and wakes the worker; the
+//! publisher builds a snapshot from the store a few times a second and sends
+//! it only when it changed (or once a second, to keep relative times fresh).
+//! Cancelling the token stops all three; a job cut short stays `running` in
+//! the store and is requeued on the next start.
 
+use super::mapping::ObjectMapping;
+use super::pass::{Pass, Progress, Scope};
+use crate::appdb::AppDb;
+use crate::hubspot::HubSpotClient;
+use crate::hubspot::error::message_summary;
+use crate::model::Direction;
+use crate::status::{
+    AuditStatus, Command, ConnState, ConnectionStatus, JobKind, JobState, ObjectCounts, Snapshot,
+};
+use crate::store::Store;
+use chrono::Utc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Time between the end of one poll and the start of the next.
+    pub poll_interval: Duration,
+    /// Records per page and per HubSpot batch (at most 100).
+    pub batch_size: usize,
+    /// Attempts of a job before it is FAILED, for transient errors.
+    pub max_job_attempts: u32,
+    /// First delay before a job is retried; doubles per attempt.
+    pub job_backoff: Duration,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            poll_interval: Duration::from_secs(30),
+            batch_size: 100,
+            max_job_attempts: 5,
+            job_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Counts that cost a query or an HTTP call, refreshed after each pass.
+#[derive(Debug, Default, Clone)]
+struct Cached {
+    hubspot: Option<u64>,
+    app: Option<u64>,
+    app_status: Option<ConnectionStatus>,
+}
+
+pub struct Engine {
+    client: Arc<HubSpotClient>,
+    store: Store,
+    app: AppDb,
+    mapping: ObjectMapping,
+    settings: EngineSettings,
+    cached: Mutex<Cached>,
+    /// The outcome line of the last operator command.
+    notice: Mutex<Option<String>>,
+    /// Retry jobs an operator is waiting on: job id → record label.
+    watched: Mutex<HashMap<i64, String>>,
+    wake: Notify,
+}
+
+/// What a caller holds while the engine runs in the background.
+pub struct EngineHandle {
+    pub snapshots: watch::Receiver<Snapshot>,
+    pub commands: mpsc::Sender<Command>,
+    pub engine: Arc<Engine>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl EngineHandle {
+    /// Waits for the engine's tasks after its token was cancelled.
+    pub async fn join(self) {
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Engine {
+    pub fn new(
+        client: Arc<HubSpotClient>,
+        store: Store,
+        app: AppDb,
+        mapping: ObjectMapping,
+        settings: EngineSettings,
+    ) -> Arc<Engine> {
+        Arc::new(Engine {
+            client,
+            store,
+            app,
+            mapping,
+            settings,
+            cached: Mutex::new(Cached::default()),
+            notice: Mutex::new(None),
+            watched: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn app(&self) -> &AppDb {
+        &self.app
+    }
+
+    pub fn client(&self) -> &HubSpotClient {
+        &self.client
+    }
+
+    /// Readies the queue after a start: requeues jobs a crash cut short and
+    /// makes sure a pass is scheduled.
+    pub fn bootstrap(&self) -> anyhow::Result<()> {
+        let n = self.store.requeue_interrupted()?;
+        if n > 0 {
+            tracing::warn!(jobs = n, "requeued jobs interrupted by the last shutdown");
+        }
+        self.schedule_pass(Duration::ZERO)?;
+        Ok(())
+    }
+
+    /// Queues the next pass of the object unless one is already waiting:
+    /// a backfill the first time, then polls.
+    fn schedule_pass(&self, delay: Duration) -> anyhow::Result<()> {
+        let object = self.mapping.object;
+        if self.store.has_pending_pass(object)? {
+            return Ok(());
+        }
+        let kind = if self.store.cursor(object, Direction::ToHubSpot)?.is_some() {
+            JobKind::Poll
+        } else {
+            JobKind::Backfill
+        };
+        let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+        self.store
+            .enqueue(kind, object, Direction::ToHubSpot, None, at)?;
+        Ok(())
+    }
+
+    /// Acts on an operator's command.
+    pub fn handle(&self, cmd: Command) -> anyhow::Result<()> {
+        match cmd {
+            Command::Retry { audit_id } => {
+                let Some(entry) = self.store.audit_entry(audit_id)? else {
+                    self.set_notice(format!("retry: audit entry #{audit_id} no longer exists"));
+                    return Ok(());
+                };
+                let job = self.store.enqueue(
+                    JobKind::RetryRecord,
+                    entry.object,
+                    entry.direction,
+                    Some(&entry.app_id),
+                    Utc::now(),
+                )?;
+                lock(&self.watched).insert(job, entry.label.clone());
+                self.set_notice(format!("retry of {} queued (job {job})", entry.label));
+            }
+            Command::SyncNow { object } => {
+                if object != self.mapping.object {
+                    self.set_notice(format!("{object} are not synced yet"));
+                    return Ok(());
+                }
+                // A waiting poll is brought forward rather than doubled.
+                if !self.store.hurry_pass(object)? && !self.store.has_pending_pass(object)? {
+                    self.store.enqueue(
+                        JobKind::SyncNow,
+                        object,
+                        Direction::ToHubSpot,
+                        None,
+                        Utc::now(),
+                    )?;
+                }
+                self.set_notice(format!("sync of {object} queued"));
+            }
+            Command::Shutdown => {}
+        }
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    fn set_notice(&self, s: String) {
+        *lock(&self.notice) = Some(s);
+    }
+
+    /// Runs the next due job to its end. Returns false when none was due.
+    pub async fn run_next_due(&self) -> anyhow::Result<bool> {
+        let Some(job) = self.store.next_due_job(Utc::now())? else {
+            return Ok(false);
+        };
+        self.store.start_job(job.id)?;
+        let scope = match (&job.kind, &job.app_id) {
+            (JobKind::RetryRecord, Some(id)) => Scope::Record(id.clone()),
+            _ => Scope::Changes,
+        };
+        let pass = Pass {
+            client: &self.client,
+            store: &self.store,
+            app: &self.app,
+            mapping: &self.mapping,
+            batch_size: self.settings.batch_size,
+            job_id: job.id,
+        };
+        let store = &self.store;
+        let result = pass
+            .run(scope, |p: Progress| {
+                if let Err(e) =
+                    store.job_progress(job.id, p.done, p.total, p.tally.succeeded, p.tally.failed)
+                {
+                    tracing::error!(job = job.id, error = %e, "recording job progress");
+                }
+            })
+            .await;
+        let attempts = job.attempts + 1;
+        match result {
+            Ok(p) => {
+                tracing::info!(
+                    job = job.id,
+                    kind = job.kind.as_str(),
+                    done = p.done,
+                    succeeded = p.tally.succeeded,
+                    failed = p.tally.failed,
+                    skipped = p.tally.skipped,
+                    "job finished"
+                );
+                self.store.finish_job(job.id, JobState::Succeeded, None)?;
+            }
+            Err(e) if e.is_transient() && attempts < self.settings.max_job_attempts => {
+                let delay = self.job_backoff(attempts);
+                tracing::warn!(job = job.id, attempts, ?delay, error = %e, "job will be retried");
+                let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                self.store.retry_job_at(job.id, at, &e.to_string())?;
+            }
+            Err(e) => {
+                tracing::error!(job = job.id, attempts, error = %e, "job FAILED");
+                self.store
+                    .finish_job(job.id, JobState::Failed, Some(&e.to_string()))?;
+            }
+        }
+        if let Some(label) = lock(&self.watched).remove(&job.id) {
+            let outcome = match self
+                .store
+                .record_history(self.mapping.object, job.app_id.as_deref().unwrap_or(""))?
+                .last()
+            {
+                Some(a) if a.job_id == job.id => match (a.status, &a.message) {
+                    (AuditStatus::Failed, Some(m)) => format!("FAILED: {}", message_summary(m)),
+                    (s, _) => s.as_str().to_string(),
+                },
+                _ => self
+                    .store
+                    .job(job.id)?
+                    .and_then(|j| j.error)
+                    .map_or("no change".into(), |e| format!("job error: {e}")),
+            };
+            self.set_notice(format!("retry of {label}: {outcome}"));
+        }
+        if job.kind != JobKind::RetryRecord {
+            self.refresh_counts().await;
+            self.schedule_pass(self.settings.poll_interval)?;
+        }
+        Ok(true)
+    }
+
+    /// Runs due jobs until none is due (tests and `hubsync run --once`).
+    pub async fn run_until_idle(&self) -> anyhow::Result<()> {
+        while self.run_next_due().await? {}
+        Ok(())
+    }
+
+    fn job_backoff(&self, attempts: u32) -> Duration {
+        let base = self
+            .settings
+            .job_backoff
+            .saturating_mul(1 << attempts.saturating_sub(1).min(8));
+        let capped = base.min(Duration::from_secs(300));
+        // Full jitter keeps many failing jobs from retrying in lockstep.
+        capped.mul_f64(0.5 + rand::random::<f64>() * 0.5)
+    }
+
+    /// Re-reads the counts that cost a call: records in HubSpot and in the app.
+    pub async fn refresh_counts(&self) {
+        let hubspot = match self.client.count(self.mapping.object).await {
+            Ok(n) => Some(n),
+            Err(e) => {
+                tracing::warn!(error = %e, "counting HubSpot records");
+                None
+            }
+        };
+        let started = Instant::now();
+        let app = self.app.count(&self.mapping);
+        let latency = started.elapsed();
+        let mut c = lock(&self.cached);
+        if hubspot.is_some() {
+            c.hubspot = hubspot;
+        }
+        let target = self.app.path().display().to_string();
+        c.app_status = Some(match &app {
+            Ok(_) => ConnectionStatus {
+                name: "App DB".into(),
+                target,
+                state: ConnState::Connected,
+                latency_ms: Some(latency.as_millis() as u64),
+                budget: None,
+                last_error: None,
+            },
+            Err(e) => ConnectionStatus {
+                name: "App DB".into(),
+                target,
+                state: ConnState::Down,
+                latency_ms: None,
+                budget: None,
+                last_error: Some(format!("{e:#}")),
+            },
+        });
+        if let Ok(n) = app {
+            c.app = Some(n);
+        }
+    }
+
+    /// What the console shows, read from the store now.
+    pub fn snapshot(&self) -> anyhow::Result<Snapshot> {
+        let object = self.mapping.object;
+        let cached = lock(&self.cached).clone();
+        let app_status = cached.app_status.unwrap_or_else(|| ConnectionStatus {
+            name: "App DB".into(),
+            target: self.app.path().display().to_string(),
+            state: ConnState::Connecting,
+            latency_ms: None,
+            budget: None,
+            last_error: None,
+        });
+        Ok(Snapshot {
+            taken_at: Some(Utc::now()),
+            connections: vec![self.client.connection_status(), app_status],
+            counts: vec![ObjectCounts {
+                object,
+                hubspot: cached.hubspot,
+                app: cached.app,
+                linked: self.store.link_count(object)?,
+                failed: self.store.open_failure_count(Some(object))?,
+            }],
+            running: self.store.running_job()?,
+            queued: self.store.queued_jobs(10)?,
+            recent: self.store.recent_jobs(10)?,
+            failed: self.store.open_failures(200)?,
+            failed_total: self.store.open_failure_count(None)?,
+            notice: lock(&self.notice).clone(),
+        })
+    }
+
+    /// Starts the worker, command and publisher tasks.
+    pub fn spawn(self: &Arc<Self>, cancel: CancellationToken) -> anyhow::Result<EngineHandle> {
+        self.bootstrap()?;
+        let (snap_tx, snap_rx) = watch::channel(self.snapshot()?);
+        let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(64);
+        let mut tasks = Vec::new();
+
+        let me = self.clone();
+        let c = cancel.clone();
+        tasks.push(tokio::spawn(async move {
+            me.refresh_counts().await;
+            loop {
+                let ran = tokio::select! {
+                    _ = c.cancelled() => break,
+                    r = me.run_next_due() => r,
+                };
+                match ran {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = %format!("{e:#}"), "engine worker"),
+                }
+                let sleep = match me.store.next_due_at() {
+                    Ok(Some(at)) => (at - Utc::now())
+                        .to_std()
+                        .unwrap_or_default()
+                        .min(Duration::from_secs(5)),
+                    _ => Duration::from_secs(1),
+                };
+                tokio::select! {
+                    _ = c.cancelled() => break,
+                    _ = me.wake.notified() => {}
+                    _ = tokio::time::sleep(sleep) => {}
+                }
+            }
+        }));
+
+        let me = self.clone();
+        let c = cancel.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let cmd = tokio::select! {
+                    _ = c.cancelled() => break,
+                    cmd = cmd_rx.recv() => cmd,
+                };
+                match cmd {
+                    None | Some(Command::Shutdown) => {
+                        c.cancel();
+                        break;
+                    }
+                    Some(cmd) => {
+                        if let Err(e) = me.handle(cmd.clone()) {
+                            tracing::error!(?cmd, error = %format!("{e:#}"), "handling command");
+                            me.set_notice(format!("{cmd:?} failed: {e}"));
+                        }
+                    }
+                }
+            }
+        }));
+
+        let me = self.clone();
+        let c = cancel;
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(200));
+            let mut last_sent = Instant::now();
+            loop {
+                tokio::select! {
+                    _ = c.cancelled() => break,
+                    _ = tick.tick() => {}
+                }
+                let snap = match me.snapshot() {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!(error = %format!("{e:#}"), "building snapshot");
+                        continue;
+                    }
+                };
+                let stale = last_sent.elapsed() >= Duration::from_secs(1);
+                snap_tx.send_if_modified(|old| {
+                    let mut same = snap.clone();
+                    same.taken_at = old.taken_at;
+                    if stale || same != *old {
+                        *old = snap;
+                        last_sent = Instant::now();
+                        true
+                    } else {
+                        false
+                    }
+                });
+            }
+        }));
+
+        Ok(EngineHandle {
+            snapshots: snap_rx,
+            commands: cmd_tx,
+            engine: self.clone(),
+            tasks,
+        })
+    }
+}

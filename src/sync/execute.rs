@@ -34,9 +34,15 @@ pub enum ExecError {
     /// HubSpot is unreachable, rate-limited past every retry, or refused
     /// our credentials: try the job again later.
     #[error(transparent)]
-    HubSpot(#[from] HubSpotError),
+    HubSpot(Box<HubSpotError>),
     #[error(transparent)]
     Local(#[from] anyhow::Error),
+}
+
+impl From<HubSpotError> for ExecError {
+    fn from(e: HubSpotError) -> Self {
+        ExecError::HubSpot(Box::new(e))
+    }
 }
 
 impl ExecError {
@@ -132,6 +138,22 @@ impl Executor<'_> {
                         AuditStatus::Success,
                         None,
                         Some("the HubSpot record no longer exists; app record kept".into()),
+                    )?;
+                    tally.succeeded += 1;
+                }
+                Decision::InStep { app_id, hubspot_id } => {
+                    let p = Pending {
+                        app_id,
+                        hubspot_id: Some(hubspot_id),
+                        action: AuditAction::Update,
+                        properties: BTreeMap::new(),
+                    };
+                    self.audit(
+                        records,
+                        &p,
+                        AuditStatus::Success,
+                        None,
+                        Some("already in step with HubSpot; nothing to write".into()),
                     )?;
                     tally.succeeded += 1;
                 }

@@ -9,7 +9,7 @@
 
 use super::execute::{ExecError, Executor, Tally};
 use super::mapping::ObjectMapping;
-use super::plan::{PlanInput, plan};
+use super::plan::{Decision, PlanInput, plan};
 use crate::appdb::{AppCursor, AppDb, AppRecord};
 use crate::hubspot::wire::SimplePublicObject;
 use crate::hubspot::{HubSpotClient, MAX_BATCH};
@@ -72,7 +72,7 @@ impl Pass<'_> {
                 })?;
                 progress.total = 1;
                 on_progress(progress);
-                let t = self.page(vec![rec]).await?;
+                let t = self.page(vec![rec], true).await?;
                 progress.done = 1;
                 add(&mut progress.tally, t);
             }
@@ -99,7 +99,7 @@ impl Pass<'_> {
                         })?,
                     };
                     let n = page.len() as u64;
-                    let t = self.page(page).await?;
+                    let t = self.page(page, false).await?;
                     self.store.set_cursor(
                         self.mapping.object,
                         DIRECTION,
@@ -117,8 +117,15 @@ impl Pass<'_> {
         Ok(progress)
     }
 
-    /// Plans and applies one page of at most 100 records.
-    async fn page(&self, records: Vec<AppRecord>) -> Result<Tally, ExecError> {
+    /// Plans and applies one page of at most 100 records. With
+    /// `report_in_step`, a record that needs no write still gets an audit
+    /// entry, so an operator's retry always has an outcome (and closes the
+    /// record's open failure).
+    async fn page(
+        &self,
+        records: Vec<AppRecord>,
+        report_in_step: bool,
+    ) -> Result<Tally, ExecError> {
         let m = self.mapping;
         let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
         let links = self.store.links_for(m.object, &ids)?;
@@ -158,7 +165,7 @@ impl Pass<'_> {
         let found: Vec<String> = by_key.values().map(|o| o.id.clone()).collect();
         let linked_hubspot = self.store.app_ids_for(m.object, &found)?;
 
-        let decisions = plan(&PlanInput {
+        let mut decisions = plan(&PlanInput {
             mapping: m,
             records: &records,
             links: &links,
@@ -167,6 +174,18 @@ impl Pass<'_> {
             linked_hubspot: &linked_hubspot,
             may_create: true,
         });
+        if report_in_step {
+            for r in &records {
+                if !decisions.iter().any(|d| d.app_id() == r.id)
+                    && let Some(h) = links.get(&r.id)
+                {
+                    decisions.push(Decision::InStep {
+                        app_id: r.id.clone(),
+                        hubspot_id: h.clone(),
+                    });
+                }
+            }
+        }
         let exec = Executor {
             client: self.client,
             store: self.store,

@@ -36,6 +36,10 @@ pub enum Decision {
     },
     /// Nothing will be written, and why.
     Skip { app_id: String, reason: String },
+    /// Linked and already equal on both sides. The planner never emits this
+    /// for a pass (a pass in step plans nothing); a single-record retry adds
+    /// it so the operator sees an outcome.
+    InStep { app_id: String, hubspot_id: String },
 }
 
 impl Decision {
@@ -45,7 +49,8 @@ impl Decision {
             | Decision::Link { app_id, .. }
             | Decision::Create { app_id, .. }
             | Decision::Update { app_id, .. }
-            | Decision::Skip { app_id, .. } => app_id,
+            | Decision::Skip { app_id, .. }
+            | Decision::InStep { app_id, .. } => app_id,
         }
     }
 }

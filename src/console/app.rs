@@ -1,0 +1,267 @@
+//! The console's state and the one function that changes it. `update` is
+//! pure: an action in, at most one command for the engine out. Snapshots
+//! replace what the engine reported; the selection follows the same audit
+//! entry when the list under it changes.
+
+use super::keymap::{Action, Keymap};
+use super::theme::Theme;
+use crate::model::ObjectKind;
+use crate::status::{AuditView, Command, Snapshot};
+use crossterm::event::KeyEvent;
+
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleOptions {
+    /// Watch only: every action that writes is removed.
+    pub read_only: bool,
+    /// A theme name from `themes/` (default: "default").
+    pub theme: Option<String>,
+    /// Shown in the title bar.
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Popup {
+    None,
+    Help,
+    Detail,
+}
+
+pub struct App {
+    pub snapshot: Snapshot,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub read_only: bool,
+    pub title: String,
+    /// Index into `snapshot.failed`.
+    pub selected: usize,
+    pub popup: Popup,
+    /// A note of our own ("retry of #12 requested…") until the engine's next notice.
+    pub local_notice: Option<String>,
+    /// Rows of the FAILED list last drawn, for page up/down.
+    pub page: usize,
+    quit: bool,
+}
+
+impl App {
+    pub fn new(opts: &ConsoleOptions) -> Self {
+        Self::with_theme(
+            opts,
+            Theme::load("default", None).expect("the default theme is built in"),
+        )
+    }
+
+    pub fn with_theme(opts: &ConsoleOptions, theme: Theme) -> Self {
+        App {
+            snapshot: Snapshot::default(),
+            keymap: Keymap::new(opts.read_only),
+            theme,
+            read_only: opts.read_only,
+            title: opts.title.clone(),
+            selected: 0,
+            popup: Popup::None,
+            local_notice: None,
+            page: 10,
+            quit: false,
+        }
+    }
+
+    pub fn selected_entry(&self) -> Option<&AuditView> {
+        self.snapshot.failed.get(self.selected)
+    }
+
+    pub fn set_snapshot(&mut self, s: Snapshot) {
+        let keep = self
+            .selected_entry()
+            .map(|a| (a.id, a.object, a.app_id.clone()));
+        if s.notice.is_some() && s.notice != self.snapshot.notice {
+            self.local_notice = None;
+        }
+        self.snapshot = s;
+        // Follow the same entry; failing that (a retry replaced it), the
+        // same record's newer entry.
+        if let Some((id, object, app_id)) = keep
+            && let Some(i) = self
+                .snapshot
+                .failed
+                .iter()
+                .position(|a| a.id == id)
+                .or_else(|| {
+                    self.snapshot
+                        .failed
+                        .iter()
+                        .position(|a| a.object == object && a.app_id == app_id)
+                })
+        {
+            self.selected = i;
+        }
+        self.selected = self
+            .selected
+            .min(self.snapshot.failed.len().saturating_sub(1));
+        if self.popup == Popup::Detail && self.snapshot.failed.is_empty() {
+            self.popup = Popup::None;
+        }
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Command> {
+        let action = self.keymap.action(&key)?;
+        self.update(action)
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    pub fn notice(&self) -> Option<&str> {
+        self.local_notice
+            .as_deref()
+            .or(self.snapshot.notice.as_deref())
+    }
+
+    pub fn update(&mut self, action: Action) -> Option<Command> {
+        if self.read_only && matches!(action, Action::Retry | Action::SyncNow) {
+            return None;
+        }
+        let last = self.snapshot.failed.len().saturating_sub(1);
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => {
+                self.popup = if self.popup == Popup::Help {
+                    Popup::None
+                } else {
+                    Popup::Help
+                }
+            }
+            // Esc leaves a popup and never quits.
+            Action::Back => self.popup = Popup::None,
+            Action::Down => self.selected = (self.selected + 1).min(last),
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::PageDown => self.selected = (self.selected + self.page.max(1)).min(last),
+            Action::PageUp => self.selected = self.selected.saturating_sub(self.page.max(1)),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = last,
+            Action::Open => {
+                if self.selected_entry().is_some() {
+                    self.popup = Popup::Detail;
+                }
+            }
+            Action::Retry => {
+                let entry = self.selected_entry()?;
+                let id = entry.id;
+                self.local_notice = Some(format!(
+                    "retry of #{id} ({}) requested…",
+                    super::text::sanitize(&entry.label)
+                ));
+                return Some(Command::Retry { audit_id: id });
+            }
+            Action::SyncNow => {
+                self.local_notice = Some("sync of contacts requested…".into());
+                return Some(Command::SyncNow {
+                    object: ObjectKind::Contacts,
+                });
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Direction;
+    use crate::status::{AuditAction, AuditStatus};
+
+    fn entry(id: i64, app_id: &str) -> AuditView {
+        AuditView {
+            id,
+            at: chrono::DateTime::default(),
+            job_id: 1,
+            object: ObjectKind::Contacts,
+            direction: Direction::ToHubSpot,
+            app_id: app_id.into(),
+            hubspot_id: None,
+            action: AuditAction::Create,
+            status: AuditStatus::Failed,
+            category: None,
+            message: None,
+            attempt: 1,
+            label: format!("r{app_id}"),
+        }
+    }
+
+    fn app(read_only: bool, ids: &[(i64, &str)]) -> App {
+        let mut a = App::new(&ConsoleOptions {
+            read_only,
+            ..Default::default()
+        });
+        a.set_snapshot(Snapshot {
+            failed: ids.iter().map(|(i, r)| entry(*i, r)).collect(),
+            ..Default::default()
+        });
+        a
+    }
+
+    #[test]
+    fn moving_the_selection_stops_at_both_ends() {
+        let mut a = app(false, &[(3, "c"), (2, "b"), (1, "a")]);
+        a.update(Action::Up);
+        assert_eq!(a.selected, 0);
+        for _ in 0..5 {
+            a.update(Action::Down);
+        }
+        assert_eq!(a.selected, 2);
+    }
+
+    #[test]
+    fn r_retries_the_selected_entry() {
+        let mut a = app(false, &[(3, "c"), (2, "b")]);
+        a.update(Action::Down);
+        assert_eq!(
+            a.update(Action::Retry),
+            Some(Command::Retry { audit_id: 2 })
+        );
+        assert!(a.notice().unwrap().contains("#2"));
+    }
+
+    #[test]
+    fn read_only_mode_takes_no_write_action() {
+        let mut a = app(true, &[(3, "c")]);
+        assert_eq!(a.update(Action::Retry), None);
+        assert_eq!(a.update(Action::SyncNow), None);
+        assert!(a.keymap.bindings().iter().all(|b| !b.writes));
+    }
+
+    #[test]
+    fn the_selection_follows_its_entry_when_newer_ones_arrive() {
+        let mut a = app(false, &[(3, "c"), (2, "b")]);
+        a.update(Action::Down);
+        a.set_snapshot(Snapshot {
+            failed: vec![entry(5, "e"), entry(3, "c"), entry(2, "b")],
+            ..Default::default()
+        });
+        assert_eq!(a.selected_entry().map(|e| e.id), Some(2));
+    }
+
+    #[test]
+    fn after_a_retry_the_selection_follows_the_records_new_entry() {
+        let mut a = app(false, &[(3, "c"), (2, "b")]);
+        a.update(Action::Down);
+        a.set_snapshot(Snapshot {
+            failed: vec![entry(9, "b"), entry(3, "c")],
+            ..Default::default()
+        });
+        assert_eq!(a.selected_entry().map(|e| e.id), Some(9));
+    }
+
+    #[test]
+    fn escape_closes_a_popup_and_never_quits() {
+        let mut a = app(false, &[(3, "c")]);
+        a.update(Action::Open);
+        assert_eq!(a.popup, Popup::Detail);
+        a.update(Action::Back);
+        a.update(Action::Back);
+        assert_eq!(a.popup, Popup::None);
+        assert!(!a.should_quit());
+        a.update(Action::Quit);
+        assert!(a.should_quit());
+    }
+}

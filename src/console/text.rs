@@ -1,0 +1,125 @@
+//! Text from records is data: this module makes it safe and short enough to
+//! draw. Control characters and escape sequences are shown escaped (`\e`,
+//! `\x07`, `\n`), never sent to the terminal, so an operator sees what is
+//! really in the record and a hostile value cannot repaint the screen.
+
+use chrono::{DateTime, Utc};
+use std::borrow::Cow;
+use unicode_width::UnicodeWidthStr;
+
+pub fn sanitize(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\x1b' => out.push_str("\\e"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let n = c as u32;
+                if n <= 0xff {
+                    out.push_str(&format!("\\x{n:02x}"));
+                } else {
+                    out.push_str(&format!("\\u{{{n:x}}}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Cuts `s` to `width` columns, marking the cut with `…`.
+pub fn truncate(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if w + cw > width - 1 {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// Keeps the end of `s` (paths and URLs say most at their end).
+pub fn truncate_left(s: &str, width: usize) -> String {
+    if s.width() <= width || width == 0 {
+        return if width == 0 {
+            String::new()
+        } else {
+            s.to_string()
+        };
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out: Vec<char> = Vec::new();
+    let mut w = 0;
+    for c in chars.iter().rev() {
+        let cw = unicode_width::UnicodeWidthChar::width(*c).unwrap_or(0);
+        if w + cw > width - 1 {
+            break;
+        }
+        out.push(*c);
+        w += cw;
+    }
+    out.push('…');
+    out.iter().rev().collect()
+}
+
+/// "3s", "4m 05s", "2h 10m": short durations for job rows.
+pub fn duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m {:02}s", s / 60, s % 60),
+        s => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// How long before `now` a moment was, for "ago" columns.
+pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    format!("{} ago", duration((now - then).num_seconds()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_escapes_escape_bell_and_newline() {
+        assert_eq!(
+            sanitize("Eve\u{1b}[31mRed\u{7}\nx"),
+            "Eve\\e[31mRed\\x07\\nx"
+        );
+    }
+
+    #[test]
+    fn sanitize_leaves_plain_text_alone() {
+        assert!(matches!(sanitize("Zoë Ödegaard"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn truncate_marks_the_cut() {
+        assert_eq!(truncate("maria.garcia@example", 8), "maria.g…");
+        assert_eq!(truncate_left("/tmp/hubsync-demo/app.db", 10), "…mo/app.db");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(5), "5s");
+        assert_eq!(duration(125), "2m 05s");
+        assert_eq!(duration(7800), "2h 10m");
+    }
+}

@@ -1,0 +1,57 @@
+//! One FAILED entry in full: every field, HubSpot's whole message wrapped.
+
+use super::{pane, popup_area};
+use crate::console::app::App;
+use crate::console::text::sanitize;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(a) = app.selected_entry() else {
+        return;
+    };
+    let field = |name: &str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<11}"), app.theme.muted()),
+            Span::raw(value),
+        ])
+    };
+    let mut lines = vec![
+        field("record", sanitize(&a.label).into_owned()),
+        field("object", format!("{} {}", a.object, a.direction.arrow())),
+        field("app id", sanitize(&a.app_id).into_owned()),
+        field(
+            "HubSpot id",
+            a.hubspot_id
+                .as_deref()
+                .map_or("– (not linked)".into(), |h| sanitize(h).into_owned()),
+        ),
+        field(
+            "action",
+            format!("{} → {}", a.action.as_str(), a.status.as_str()),
+        ),
+        field("attempt", format!("{} (job #{})", a.attempt, a.job_id)),
+        field("at", a.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        field("category", a.category.clone().unwrap_or_else(|| "–".into())),
+        Line::raw(""),
+        Line::styled("HubSpot's message:", app.theme.muted()),
+        Line::raw(sanitize(a.message.as_deref().unwrap_or("(none)")).into_owned()),
+        Line::raw(""),
+    ];
+    let hint = if app.read_only {
+        "Esc closes"
+    } else {
+        "r retries this record · Esc closes"
+    };
+    lines.push(Line::styled(hint, app.theme.muted()));
+    let r = popup_area(frame, area, 90, 18);
+    let title = format!(" FAILED entry #{} ", a.id);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(pane(app, title)),
+        r,
+    );
+}

@@ -1,0 +1,76 @@
+//! The open FAILED audit entries, newest first, with the selection an
+//! operator retries or opens. Only the rows that fit are built.
+
+use super::pane;
+use crate::console::app::App;
+use crate::console::text::{sanitize, truncate};
+use crate::hubspot::error::message_summary;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::Line;
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let s = &app.snapshot;
+    let shown = s.failed.len() as u64;
+    let title = if s.failed_total > shown {
+        format!(" FAILED ({} open, newest {shown} shown) ", s.failed_total)
+    } else {
+        format!(" FAILED ({} open) ", s.failed_total)
+    };
+    let block = pane(app, Line::from(title));
+    if s.failed.is_empty() {
+        let p = Paragraph::new(Line::styled("  ✓ no FAILED records", app.theme.ok())).block(block);
+        frame.render_widget(p, area);
+        return;
+    }
+    let inner_w = area.width.saturating_sub(2) as usize;
+    let wide = inner_w >= 110;
+    // Fixed columns first; the message takes what is left.
+    let label_w = if wide { 30 } else { 22 };
+    let mut widths = vec![Constraint::Length(8), Constraint::Length(label_w as u16)];
+    let mut header = vec!["time", "record"];
+    if wide {
+        widths.extend([Constraint::Length(6), Constraint::Length(10)]);
+        header.extend(["app id", "HubSpot"]);
+    }
+    widths.extend([Constraint::Length(16), Constraint::Length(3)]);
+    header.extend(["category", "try"]);
+    let fixed: usize = 8 + label_w + if wide { 6 + 10 } else { 0 } + 16 + 3 + header.len();
+    let msg_w = inner_w.saturating_sub(fixed).max(10);
+    widths.push(Constraint::Min(10));
+    header.push("error");
+
+    // Build only the rows around the selection that can be on screen.
+    let visible = area.height.saturating_sub(3) as usize;
+    let start = app.selected.saturating_sub(visible.saturating_sub(1));
+    let rows = s.failed.iter().skip(start).take(visible.max(1)).map(|a| {
+        let mut cells = vec![
+            Cell::from(a.at.format("%H:%M:%S").to_string()),
+            Cell::from(truncate(&sanitize(&a.label), label_w)),
+        ];
+        if wide {
+            cells.push(Cell::from(truncate(&sanitize(&a.app_id), 6)));
+            cells.push(Cell::from(
+                a.hubspot_id
+                    .as_deref()
+                    .map_or("–".into(), |h| truncate(&sanitize(h), 10)),
+            ));
+        }
+        cells.push(
+            Cell::from(a.category.as_deref().unwrap_or("–").to_string()).style(app.theme.error()),
+        );
+        cells.push(Cell::from(a.attempt.to_string()));
+        let message = message_summary(a.message.as_deref().unwrap_or(""));
+        cells.push(Cell::from(truncate(&sanitize(&message), msg_w)));
+        Row::new(cells)
+    });
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(app.theme.muted().add_modifier(Modifier::BOLD)))
+        .row_highlight_style(app.theme.selection())
+        .highlight_symbol("›")
+        .block(block);
+    let mut state = TableState::default().with_selected(Some(app.selected - start));
+    frame.render_stateful_widget(table, area, &mut state);
+}

@@ -1,0 +1,121 @@
+//! Drawing: reads the app state, draws a frame, does no I/O and reads no
+//! clock (times are relative to the snapshot's `taken_at`). Panes give way
+//! by priority on small terminals: the FAILED list and the job queue stay,
+//! connections and counts shrink to a line each.
+
+mod connections;
+mod counts;
+mod detail;
+mod failed;
+mod footer;
+mod help;
+mod jobs;
+
+use super::app::{App, Popup};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+
+/// Below this the console shows a message instead of panes.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    frame.render_widget(Block::new().style(app.theme.base()), area);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "terminal too small (need {MIN_WIDTH}×{MIN_HEIGHT}, have {}×{})",
+            area.width, area.height
+        );
+        let y = area.y + area.height / 2;
+        let line = Rect {
+            x: area.x,
+            y,
+            width: area.width,
+            height: 1.min(area.height),
+        };
+        frame.render_widget(Paragraph::new(msg).centered().style(app.theme.warn()), line);
+        return;
+    }
+    let wide = area.width >= 120;
+    let conn_rows = app.snapshot.connections.len().max(1) as u16;
+    let count_rows = app.snapshot.counts.len().max(1) as u16 + 1;
+    let top = if wide {
+        conn_rows.max(count_rows) + 2
+    } else {
+        conn_rows + 2 + count_rows + 2
+    };
+    let jobs_rows = jobs::height(app, area.height);
+    let [title, top_area, jobs_area, failed_area, footer_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(top),
+        Constraint::Length(jobs_rows),
+        Constraint::Min(4),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    title_bar(frame, app, title);
+    if wide {
+        let [l, r] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .areas(top_area);
+        connections::draw(frame, app, l);
+        counts::draw(frame, app, r);
+    } else {
+        let [c, n] = Layout::vertical([
+            Constraint::Length(conn_rows + 2),
+            Constraint::Length(count_rows + 2),
+        ])
+        .areas(top_area);
+        connections::draw(frame, app, c);
+        counts::draw(frame, app, n);
+    }
+    jobs::draw(frame, app, jobs_area);
+    failed::draw(frame, app, failed_area);
+    footer::draw(frame, app, footer_area);
+
+    match app.popup {
+        Popup::None => {}
+        Popup::Help => help::draw(frame, app, area),
+        Popup::Detail => detail::draw(frame, app, area),
+    }
+}
+
+fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
+    let mut spans = vec![Span::styled(format!(" {} ", app.title), app.theme.title())];
+    if app.read_only {
+        spans.push(Span::styled("[read-only] ", app.theme.warn()));
+    }
+    if let Some(t) = app.snapshot.taken_at {
+        spans.push(Span::styled(
+            t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            app.theme.muted(),
+        ));
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
+/// A bordered pane with a title, in the theme's colours.
+pub(crate) fn pane<'a>(app: &App, title: impl Into<Line<'a>>) -> Block<'a> {
+    Block::new()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(app.theme.border())
+        .title(title.into().style(app.theme.title()))
+}
+
+/// A centred rectangle of at most `w`×`h` inside `area`, cleared for a popup.
+pub(crate) fn popup_area(frame: &mut Frame, area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width.saturating_sub(2));
+    let h = h.min(area.height.saturating_sub(2));
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    frame.render_widget(Clear, r);
+    r
+}

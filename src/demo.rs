@@ -1,0 +1,200 @@
+//! `hubsync demo`: everything on one machine with no set-up. A HubSpot
+//! simulator on a free loopback port seeded from `fixtures/`, a fresh app
+//! database from `fixtures/`, the engine, and the console on top.
+//!
+//! The fixtures are compiled into the binary so the demo runs from any
+//! folder. While it runs, a small "app activity" task edits and adds app
+//! contacts now and then, the way the app's users would, so the polls that
+//! follow the first full sync have something to do.
+
+use crate::appdb::{AppDb, demo as appdemo};
+use crate::console::{self, ConsoleOptions};
+use crate::hubspot::{ClientSettings, HubSpotClient};
+use crate::sim::{SeedData, SimServer, SimSettings};
+use crate::store::Store;
+use crate::sync::engine::{Engine, EngineSettings};
+use crate::sync::mapping::ObjectMapping;
+use anyhow::Context;
+use secrecy::SecretString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+pub const APP_FIXTURE: &str = include_str!("../fixtures/app_contacts.json");
+pub const HUBSPOT_FIXTURE: &str = include_str!("../fixtures/hubspot_seed.json");
+
+/// The private-app token the demo's simulator accepts. Not a secret: it
+/// only opens a simulator on loopback.
+const DEMO_TOKEN: &str = "pat-demo-0000";
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Where state, the app database and the log go; a fresh temp folder if None.
+    pub data_dir: Option<PathBuf>,
+    /// Added to every simulator response, so the first sync can be watched.
+    pub latency: Duration,
+    pub poll_interval: Duration,
+    pub batch_size: usize,
+    pub activity: bool,
+    pub read_only: bool,
+    pub theme: Option<String>,
+}
+
+/// Writes the compiled-in fixtures where `SeedData::load` and the app
+/// database builder read them.
+fn write_fixtures(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let app = dir.join("app_contacts.json");
+    let hub = dir.join("hubspot_seed.json");
+    std::fs::write(&app, APP_FIXTURE)?;
+    std::fs::write(&hub, HUBSPOT_FIXTURE)?;
+    Ok((app, hub))
+}
+
+/// Everything the demo runs, started: used by `hubsync demo` and by tests.
+pub struct DemoWorld {
+    pub sim: SimServer,
+    pub engine: Arc<Engine>,
+    pub app_db_path: PathBuf,
+}
+
+pub async fn start_world(
+    dir: &Path,
+    latency: Duration,
+    settings: EngineSettings,
+) -> anyhow::Result<DemoWorld> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let (app_fixture, hub_fixture) = write_fixtures(dir)?;
+    let seed = SeedData::load(&hub_fixture)?;
+    let sim = SimServer::start(
+        0,
+        SimSettings {
+            tokens: vec![DEMO_TOKEN.into()],
+            latency,
+            ..SimSettings::default()
+        },
+        seed,
+    )
+    .await
+    .context("starting the HubSpot simulator")?;
+
+    let app_db_path = dir.join("app.db");
+    appdemo::create(&app_db_path, &appdemo::load_fixture(&app_fixture)?)?;
+    let app = AppDb::open(&app_db_path)?;
+    let store = Store::open(&dir.join("state.db"))?;
+    let client = HubSpotClient::new(ClientSettings::new(
+        sim.base_url(),
+        SecretString::from(DEMO_TOKEN),
+    ))?;
+    let engine = Engine::new(
+        Arc::new(client),
+        store,
+        app,
+        ObjectMapping::demo_contacts(),
+        settings,
+    );
+    Ok(DemoWorld {
+        sim,
+        engine,
+        app_db_path,
+    })
+}
+
+pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
+    let temp;
+    let dir = match &opts.data_dir {
+        Some(d) => d.clone(),
+        None => {
+            temp = tempfile::Builder::new().prefix("hubsync-demo-").tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    let _log = crate::logging::to_file(&dir, "hubsync.log")?;
+    tracing::info!(dir = %dir.display(), "demo starting");
+    let world = start_world(
+        &dir,
+        opts.latency,
+        EngineSettings {
+            poll_interval: opts.poll_interval,
+            batch_size: opts.batch_size,
+            ..EngineSettings::default()
+        },
+    )
+    .await?;
+
+    let cancel = CancellationToken::new();
+    let handle = world.engine.spawn(cancel.clone())?;
+    let activity = opts.activity.then(|| {
+        let path = world.app_db_path.clone();
+        let c = cancel.clone();
+        tokio::spawn(async move {
+            if let Err(e) = app_activity(&path, c).await {
+                tracing::error!(error = %format!("{e:#}"), "demo app activity stopped");
+            }
+        })
+    });
+
+    let result = console::run(
+        ConsoleOptions {
+            read_only: opts.read_only,
+            theme: opts.theme.clone(),
+            title: "hubsync demo".into(),
+        },
+        handle.snapshots.clone(),
+        handle.commands.clone(),
+    )
+    .await;
+
+    cancel.cancel();
+    handle.join().await;
+    if let Some(a) = activity {
+        let _ = a.await;
+    }
+    world.sim.shutdown().await;
+    tracing::info!("demo stopped");
+    if opts.data_dir.is_some() {
+        println!(
+            "hubsync demo: state, app database and log kept in {}",
+            dir.display()
+        );
+    }
+    result
+}
+
+/// Edits a random app contact every few seconds and now and then adds one,
+/// a few with emails HubSpot will refuse, as an app's users would.
+async fn app_activity(path: &Path, cancel: CancellationToken) -> anyhow::Result<()> {
+    let app = AppDb::open(path)?;
+    let titles = [
+        "Engineer",
+        "Support Lead",
+        "CTO",
+        "Account Manager",
+        "Designer",
+        "Analyst",
+    ];
+    let mut n = 0u64;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_secs(4)) => {}
+        }
+        n += 1;
+        let title = titles[(n as usize) % titles.len()];
+        app.execute(
+            "UPDATE contacts SET job_title = ?1 WHERE id = (SELECT id FROM contacts WHERE hubspot_id IS NOT NULL ORDER BY random() LIMIT 1)",
+            &[&title],
+        )?;
+        if n.is_multiple_of(3) {
+            let email = if n.is_multiple_of(12) {
+                format!("new.signup{n}@example")
+            } else {
+                format!("new.signup{n}@example.com")
+            };
+            app.execute(
+                "INSERT INTO contacts (email, first_name, last_name, company) VALUES (?1, 'New', ?2, 'Signup Ltd')",
+                &[&email, &format!("Signup {n}")],
+            )?;
+        }
+    }
+}

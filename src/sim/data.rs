@@ -1,0 +1,260 @@
+//! The simulated portal's records: per object, in id order, with HubSpot's
+//! bookkeeping (ids, `createdate`, last-modified, `hs_object_id`) and its
+//! write rules (unknown and read-only properties refused, emails validated,
+//! normalised and unique).
+
+use super::errors::PropertyProblem;
+use super::properties;
+use crate::model::{ObjectKind, email_key};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone)]
+pub struct Rec {
+    pub id: u64,
+    pub props: BTreeMap<String, String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived: bool,
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Rec {
+    /// The record as HubSpot returns it. `requested` names the properties
+    /// asked for (missing ones come back `null`); `None` means the defaults.
+    pub fn to_json(&self, object: ObjectKind, requested: Option<&[String]>) -> Value {
+        let mut props = Map::new();
+        match requested {
+            Some(names) if !names.is_empty() => {
+                for n in names {
+                    props.insert(
+                        n.clone(),
+                        self.props.get(n).map_or(Value::Null, |v| json!(v)),
+                    );
+                }
+            }
+            _ => {
+                for n in properties::defaults(object) {
+                    if let Some(v) = self.props.get(*n) {
+                        props.insert(n.to_string(), json!(v));
+                    }
+                }
+            }
+        }
+        // hs_object_id always comes back, as HubSpot does.
+        props.insert("hs_object_id".into(), json!(self.id.to_string()));
+        let mut o = json!({
+            "id": self.id.to_string(),
+            "properties": props,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+            "archived": self.archived,
+        });
+        if self.archived {
+            o["archivedAt"] = json!(iso(self.updated_at));
+        }
+        o
+    }
+}
+
+/// A write refused for one input.
+#[derive(Debug, Clone)]
+pub enum WriteProblem {
+    Invalid(Vec<PropertyProblem>),
+    /// The email belongs to another contact (its id).
+    Conflict(u64),
+    NotFound(String),
+}
+
+#[derive(Debug, Default)]
+pub struct Table {
+    pub records: BTreeMap<u64, Rec>,
+    /// email key → contact id, live contacts only.
+    emails: HashMap<String, u64>,
+}
+
+#[derive(Debug)]
+pub struct Data {
+    tables: HashMap<ObjectKind, Table>,
+    next_id: u64,
+}
+
+/// HubSpot's idea of a valid email, near enough: one `@`, a local part, a
+/// dotted domain ending in an alphabetic top-level domain, no blanks.
+pub fn valid_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    if local.is_empty() || domain.contains('@') || e.chars().any(char::is_whitespace) {
+        return false;
+    }
+    let Some((host, tld)) = domain.rsplit_once('.') else {
+        return false;
+    };
+    !host.is_empty()
+        && !host.starts_with('.')
+        && !host.contains("..")
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+impl Default for Data {
+    fn default() -> Self {
+        Data {
+            tables: HashMap::new(),
+            next_id: 1001,
+        }
+    }
+}
+
+impl Data {
+    pub fn table(&self, object: ObjectKind) -> Option<&Table> {
+        self.tables.get(&object)
+    }
+
+    fn table_mut(&mut self, object: ObjectKind) -> &mut Table {
+        self.tables.entry(object).or_default()
+    }
+
+    pub fn live(&self, object: ObjectKind) -> impl Iterator<Item = &Rec> {
+        self.table(object)
+            .into_iter()
+            .flat_map(|t| t.records.values())
+            .filter(|r| !r.archived)
+    }
+
+    pub fn get(&self, object: ObjectKind, id: &str) -> Option<&Rec> {
+        let id: u64 = id.parse().ok()?;
+        self.table(object)?.records.get(&id).filter(|r| !r.archived)
+    }
+
+    pub fn by_email(&self, email: &str) -> Option<&Rec> {
+        let t = self.table(ObjectKind::Contacts)?;
+        t.emails
+            .get(&email_key(email))
+            .and_then(|id| t.records.get(id))
+    }
+
+    /// Checks one input's properties; normalises emails in place.
+    pub fn validate(
+        &self,
+        object: ObjectKind,
+        props: &mut BTreeMap<String, String>,
+        self_id: Option<u64>,
+    ) -> Result<(), WriteProblem> {
+        let mut problems = Vec::new();
+        for (name, value) in props.iter_mut() {
+            match properties::writable(object, name) {
+                None => problems.push(PropertyProblem {
+                    name: name.clone(),
+                    code: "PROPERTY_DOESNT_EXIST",
+                    message: format!("Property \"{name}\" does not exist"),
+                }),
+                Some(false) => problems.push(PropertyProblem {
+                    name: name.clone(),
+                    code: "READ_ONLY_VALUE",
+                    message: format!(
+                        "\"{name}\" is a read only property; its value cannot be set."
+                    ),
+                }),
+                Some(true) => {}
+            }
+            if object == ObjectKind::Contacts && name == "email" && !value.is_empty() {
+                let v = value.trim().to_lowercase();
+                if !valid_email(&v) {
+                    problems.push(PropertyProblem {
+                        name: "email".into(),
+                        code: "INVALID_EMAIL",
+                        message: format!("Email address {value} is invalid"),
+                    });
+                } else {
+                    *value = v;
+                }
+            }
+            if properties::kind_of(object, name) == Some("number")
+                && !value.is_empty()
+                && value.parse::<f64>().is_err()
+            {
+                problems.push(PropertyProblem {
+                    name: name.clone(),
+                    code: "INVALID_LONG",
+                    message: format!("{value} was not a valid number."),
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(WriteProblem::Invalid(problems));
+        }
+        if object == ObjectKind::Contacts
+            && let Some(e) = props.get("email").filter(|e| !e.is_empty())
+            && let Some(other) = self.by_email(e).filter(|r| Some(r.id) != self_id)
+        {
+            return Err(WriteProblem::Conflict(other.id));
+        }
+        Ok(())
+    }
+
+    /// Creates a record from validated properties.
+    pub fn create(
+        &mut self,
+        object: ObjectKind,
+        mut props: BTreeMap<String, String>,
+        now: DateTime<Utc>,
+    ) -> Rec {
+        let id = self.next_id;
+        self.next_id += 1;
+        let ms = now.timestamp_millis().to_string();
+        props.insert("createdate".into(), ms.clone());
+        props.insert(properties::last_modified(object).into(), ms);
+        props.insert("hs_object_id".into(), id.to_string());
+        let rec = Rec {
+            id,
+            props,
+            created_at: now,
+            updated_at: now,
+            archived: false,
+        };
+        let t = self.table_mut(object);
+        if object == ObjectKind::Contacts
+            && let Some(e) = rec.props.get("email").filter(|e| !e.is_empty())
+        {
+            t.emails.insert(email_key(e), id);
+        }
+        t.records.insert(id, rec.clone());
+        rec
+    }
+
+    /// Writes validated properties to an existing record.
+    pub fn update(
+        &mut self,
+        object: ObjectKind,
+        id: u64,
+        props: BTreeMap<String, String>,
+        now: DateTime<Utc>,
+    ) -> Option<Rec> {
+        let t = self.table_mut(object);
+        let rec = t.records.get_mut(&id).filter(|r| !r.archived)?;
+        if object == ObjectKind::Contacts
+            && let Some(new) = props.get("email")
+        {
+            if let Some(old) = rec.props.get("email") {
+                t.emails.remove(&email_key(old));
+            }
+            if !new.is_empty() {
+                t.emails.insert(email_key(new), id);
+            }
+        }
+        let rec = t.records.get_mut(&id)?;
+        rec.props.extend(props);
+        rec.updated_at = now;
+        rec.props.insert(
+            properties::last_modified(object).into(),
+            now.timestamp_millis().to_string(),
+        );
+        Some(rec.clone())
+    }
+}

@@ -1,0 +1,363 @@
+//! The CRM object endpoints: list with paging, read one, and the batch
+//! read / create / update endpoints with HubSpot's answers, including the
+//! ways they fail:
+//!
+//! - batch read: ids that do not exist make a 207 with per-item errors;
+//! - batch create / update: an invalid input fails the whole batch with 400,
+//!   unless every input carries an `objectWriteTraceId`, in which case the
+//!   valid inputs are written and the answer is a 207 naming the failed
+//!   inputs by trace id (HubSpot's documented multi-status example);
+//! - an email another contact already has fails the whole request with 409
+//!   `Contact already exists. Existing ID: …`, as HubSpot does.
+
+use super::data::WriteProblem;
+use super::errors::{ApiError, invalid_properties};
+use super::{Portal, object_kind, parse_json};
+use crate::model::ObjectKind;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{SecondsFormat, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+
+const MAX_INPUTS: usize = 100;
+
+fn now_iso() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn split_list(s: Option<&String>) -> Option<Vec<String>> {
+    s.map(|s| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+}
+
+pub async fn list(
+    State(portal): State<Portal>,
+    Path(object): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    let limit: usize = match q.get("limit") {
+        None => 10,
+        Some(l) => l
+            .parse()
+            .map_err(|_| ApiError::validation(format!("limit: {l:?} is not an integer")))?,
+    }
+    .clamp(1, 100);
+    let after: u64 = match q.get("after") {
+        None => 0,
+        Some(a) => a.parse().map_err(|_| {
+            ApiError::validation(format!("after: {a:?} is not a valid paging cursor"))
+        })?,
+    };
+    let archived = q.get("archived").is_some_and(|a| a == "true");
+    let props = split_list(q.get("properties"));
+    let data = portal.data();
+    let page: Vec<_> = data
+        .table(object)
+        .into_iter()
+        .flat_map(|t| t.records.range(after..))
+        .map(|(_, r)| r)
+        .filter(|r| r.archived == archived)
+        .take(limit + 1)
+        .collect();
+    let results: Vec<Value> = page
+        .iter()
+        .take(limit)
+        .map(|r| r.to_json(object, props.as_deref()))
+        .collect();
+    let mut body = json!({ "results": results });
+    if let Some(next) = page.get(limit) {
+        body["paging"] = json!({ "next": {
+            "after": next.id.to_string(),
+            "link": format!("/crm/v3/objects/{}?after={}", object.api_name(), next.id),
+        }});
+    }
+    Ok(Json(body).into_response())
+}
+
+pub async fn get_one(
+    State(portal): State<Portal>,
+    Path((object, id)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    let props = split_list(q.get("properties"));
+    let data = portal.data();
+    let rec = match q.get("idProperty").map(String::as_str) {
+        Some("email") if object == ObjectKind::Contacts => data.by_email(&id),
+        Some("hs_object_id") | None => data.get(object, &id),
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "idProperty {other} is not a unique property of {object}"
+            )));
+        }
+    };
+    let rec = rec.ok_or_else(|| ApiError::not_found(&id))?;
+    Ok(Json(rec.to_json(object, props.as_deref())).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReadInput {
+    id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchRead {
+    #[serde(default)]
+    properties: Vec<String>,
+    id_property: Option<String>,
+    inputs: Vec<ReadInput>,
+}
+
+fn check_size(n: usize) -> Result<(), ApiError> {
+    if n > MAX_INPUTS {
+        return Err(ApiError::validation(format!(
+            "Batch input size {n} exceeds the limit of {MAX_INPUTS} inputs per request"
+        )));
+    }
+    Ok(())
+}
+
+fn batch_body(
+    results: Vec<Value>,
+    errors: Vec<Value>,
+    started: String,
+) -> (StatusCode, Json<Value>) {
+    let mut body = json!({
+        "status": "COMPLETE",
+        "results": results,
+        "startedAt": started,
+        "completedAt": now_iso(),
+    });
+    if errors.is_empty() {
+        (StatusCode::OK, Json(body))
+    } else {
+        body["numErrors"] = json!(errors.len());
+        body["errors"] = json!(errors);
+        (StatusCode::MULTI_STATUS, Json(body))
+    }
+}
+
+fn item_error(category: &str, message: String, context: Value) -> Value {
+    json!({ "status": "error", "category": category, "message": message, "context": context, "errors": [], "links": {} })
+}
+
+pub async fn batch_read(
+    State(portal): State<Portal>,
+    Path(object): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    let started = now_iso();
+    let req: BatchRead = parse_json(&body)?;
+    check_size(req.inputs.len())?;
+    let by_email = match req.id_property.as_deref() {
+        None | Some("hs_object_id") => false,
+        Some("email") if object == ObjectKind::Contacts => true,
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "idProperty {other} is not a unique property of {object}"
+            )));
+        }
+    };
+    let data = portal.data();
+    let props = (!req.properties.is_empty()).then_some(req.properties.as_slice());
+    let mut results = Vec::new();
+    let mut missing = Vec::new();
+    for input in &req.inputs {
+        let rec = if by_email {
+            data.by_email(&input.id)
+        } else {
+            data.get(object, &input.id)
+        };
+        match rec {
+            Some(r) => results.push(r.to_json(object, props)),
+            None => missing.push(input.id.clone()),
+        }
+    }
+    let errors = if missing.is_empty() {
+        vec![]
+    } else {
+        vec![item_error(
+            "OBJECT_NOT_FOUND",
+            format!(
+                "Could not get some {} objects, they may be deleted or not exist. Check that ids are valid.",
+                object.api_name()
+            ),
+            json!({ "ids": missing }),
+        )]
+    };
+    Ok(batch_body(results, errors, started).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WriteInput {
+    id: Option<String>,
+    #[serde(default)]
+    properties: BTreeMap<String, Option<String>>,
+    object_write_trace_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BatchWrite {
+    inputs: Vec<WriteInput>,
+}
+
+fn clean(props: BTreeMap<String, Option<String>>) -> BTreeMap<String, String> {
+    props
+        .into_iter()
+        .map(|(k, v)| (k, v.unwrap_or_default()))
+        .collect()
+}
+
+pub async fn batch_create(
+    state: State<Portal>,
+    object: Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    batch_write(state, object, body, false).await
+}
+
+pub async fn batch_update(
+    state: State<Portal>,
+    object: Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    batch_write(state, object, body, true).await
+}
+
+async fn batch_write(
+    State(portal): State<Portal>,
+    Path(object): Path<String>,
+    body: Bytes,
+    update: bool,
+) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    let started = now_iso();
+    let req: BatchWrite = parse_json(&body)?;
+    check_size(req.inputs.len())?;
+    let traced =
+        !req.inputs.is_empty() && req.inputs.iter().all(|i| i.object_write_trace_id.is_some());
+    let mut data = portal.data();
+
+    // Judge every input first: a 400 or 409 must leave nothing written.
+    let mut judged = Vec::new();
+    let mut seen_emails: HashMap<String, usize> = HashMap::new();
+    for (n, input) in req.inputs.into_iter().enumerate() {
+        let target = match (update, &input.id) {
+            (false, _) => None,
+            (true, Some(id)) => match data.get(object, id) {
+                Some(r) => Some(r.id),
+                None => {
+                    judged.push((
+                        input.object_write_trace_id,
+                        Err(WriteProblem::NotFound(id.clone())),
+                        BTreeMap::new(),
+                        None,
+                    ));
+                    continue;
+                }
+            },
+            (true, None) => {
+                return Err(ApiError::validation(format!("inputs[{n}].id is required")));
+            }
+        };
+        let mut props = clean(input.properties);
+        let mut verdict = data.validate(object, &mut props, target);
+        if verdict.is_ok()
+            && let Some(e) = props.get("email").filter(|e| !e.is_empty())
+            && let Some(first) = seen_emails.insert(e.clone(), n)
+        {
+            // Two inputs of one batch with one email: HubSpot reports the
+            // conflict; nothing exists yet to name, so name the first input.
+            let _ = first;
+            verdict = Err(WriteProblem::Invalid(vec![
+                super::errors::PropertyProblem {
+                    name: "email".into(),
+                    code: "DUPLICATE_VALUE",
+                    message: format!("Duplicate email {e} in the same batch"),
+                },
+            ]));
+        }
+        judged.push((input.object_write_trace_id, verdict, props, target));
+    }
+
+    if let Some(existing) = judged.iter().find_map(|(_, v, _, _)| match v {
+        Err(WriteProblem::Conflict(id)) => Some(*id),
+        _ => None,
+    }) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "CONFLICT",
+            format!("Contact already exists. Existing ID: {existing}"),
+        ));
+    }
+    let first_bad = judged
+        .iter()
+        .find_map(|(_, v, _, _)| v.as_ref().err().cloned());
+    if let (false, Some(problem)) = (traced, first_bad) {
+        return Err(match problem {
+            WriteProblem::Invalid(p) => invalid_properties(&p),
+            WriteProblem::NotFound(id) => ApiError::not_found(&id),
+            WriteProblem::Conflict(_) => unreachable!("conflicts answered above"),
+        });
+    }
+
+    let now = Utc::now();
+    let mut results = Vec::new();
+    let mut errors = Vec::new();
+    for (trace, verdict, props, target) in judged {
+        match verdict {
+            Ok(()) => {
+                let rec = match target {
+                    Some(id) => data.update(object, id, props, now),
+                    None => Some(data.create(object, props, now)),
+                };
+                if let Some(r) = rec {
+                    // A write answers with every property the record holds.
+                    let names: Vec<String> = r.props.keys().cloned().collect();
+                    let mut o = r.to_json(object, Some(&names));
+                    if let Some(t) = &trace {
+                        o["objectWriteTraceId"] = json!(t);
+                    }
+                    results.push(o);
+                }
+            }
+            Err(problem) => {
+                let ctx = json!({ "objectWriteTraceId": [trace.unwrap_or_default()] });
+                errors.push(match problem {
+                    WriteProblem::Invalid(p) => {
+                        let mut e = invalid_properties(&p).body;
+                        e["context"] = ctx;
+                        e["status"] = json!("error");
+                        e["links"] = json!({});
+                        e.as_object_mut().map(|m| m.remove("correlationId"));
+                        e
+                    }
+                    WriteProblem::NotFound(id) => {
+                        item_error("OBJECT_NOT_FOUND", format!("Object {id} not found"), ctx)
+                    }
+                    WriteProblem::Conflict(_) => unreachable!("conflicts answered above"),
+                });
+            }
+        }
+    }
+    let (mut status, body) = batch_body(results, errors, started);
+    if status == StatusCode::OK && !update {
+        status = StatusCode::CREATED;
+    }
+    Ok((status, body).into_response())
+}

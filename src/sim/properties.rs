@@ -1,0 +1,418 @@
+//! The property definitions the simulator's portal has, per object, as
+//! `GET /crm/v3/properties/{objectType}` returns them. They also drive write
+//! validation: unknown and read-only properties are refused as HubSpot does.
+
+use crate::model::ObjectKind;
+use serde_json::{Value, json};
+
+/// (name, label, type, fieldType, group, unique, read-only)
+type Def = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    bool,
+);
+
+const CONTACTS: &[Def] = &[
+    (
+        "email",
+        "Email",
+        "string",
+        "text",
+        "contactinformation",
+        true,
+        false,
+    ),
+    (
+        "firstname",
+        "First Name",
+        "string",
+        "text",
+        "contactinformation",
+        false,
+        false,
+    ),
+    (
+        "lastname",
+        "Last Name",
+        "string",
+        "text",
+        "contactinformation",
+        false,
+        false,
+    ),
+    (
+        "phone",
+        "Phone Number",
+        "string",
+        "phonenumber",
+        "contactinformation",
+        false,
+        false,
+    ),
+    (
+        "company",
+        "Company Name",
+        "string",
+        "text",
+        "contactinformation",
+        false,
+        false,
+    ),
+    (
+        "jobtitle",
+        "Job Title",
+        "string",
+        "text",
+        "contactinformation",
+        false,
+        false,
+    ),
+    (
+        "city",
+        "City",
+        "string",
+        "text",
+        "contactinformation",
+        false,
+        false,
+    ),
+    (
+        "country",
+        "Country/Region",
+        "string",
+        "text",
+        "contactinformation",
+        false,
+        false,
+    ),
+    (
+        "lifecyclestage",
+        "Lifecycle Stage",
+        "enumeration",
+        "radio",
+        "contactinformation",
+        false,
+        false,
+    ),
+    (
+        "createdate",
+        "Create Date",
+        "datetime",
+        "date",
+        "contactinformation",
+        false,
+        true,
+    ),
+    (
+        "lastmodifieddate",
+        "Last Modified Date",
+        "datetime",
+        "date",
+        "contactinformation",
+        false,
+        true,
+    ),
+    (
+        "hs_object_id",
+        "Record ID",
+        "number",
+        "number",
+        "contactinformation",
+        true,
+        true,
+    ),
+];
+
+const COMPANIES: &[Def] = &[
+    (
+        "name",
+        "Company name",
+        "string",
+        "text",
+        "companyinformation",
+        false,
+        false,
+    ),
+    (
+        "domain",
+        "Company Domain Name",
+        "string",
+        "text",
+        "companyinformation",
+        false,
+        false,
+    ),
+    (
+        "industry",
+        "Industry",
+        "string",
+        "text",
+        "companyinformation",
+        false,
+        false,
+    ),
+    (
+        "phone",
+        "Phone Number",
+        "string",
+        "phonenumber",
+        "companyinformation",
+        false,
+        false,
+    ),
+    (
+        "city",
+        "City",
+        "string",
+        "text",
+        "companyinformation",
+        false,
+        false,
+    ),
+    (
+        "country",
+        "Country/Region",
+        "string",
+        "text",
+        "companyinformation",
+        false,
+        false,
+    ),
+    (
+        "numberofemployees",
+        "Number of Employees",
+        "number",
+        "number",
+        "companyinformation",
+        false,
+        false,
+    ),
+    (
+        "createdate",
+        "Create Date",
+        "datetime",
+        "date",
+        "companyinformation",
+        false,
+        true,
+    ),
+    (
+        "hs_lastmodifieddate",
+        "Last Modified Date",
+        "datetime",
+        "date",
+        "companyinformation",
+        false,
+        true,
+    ),
+    (
+        "hs_object_id",
+        "Record ID",
+        "number",
+        "number",
+        "companyinformation",
+        true,
+        true,
+    ),
+];
+
+const DEALS: &[Def] = &[
+    (
+        "dealname",
+        "Deal Name",
+        "string",
+        "text",
+        "dealinformation",
+        false,
+        false,
+    ),
+    (
+        "amount",
+        "Amount",
+        "number",
+        "number",
+        "dealinformation",
+        false,
+        false,
+    ),
+    (
+        "closedate",
+        "Close Date",
+        "datetime",
+        "date",
+        "dealinformation",
+        false,
+        false,
+    ),
+    (
+        "pipeline",
+        "Pipeline",
+        "enumeration",
+        "select",
+        "dealinformation",
+        false,
+        false,
+    ),
+    (
+        "dealstage",
+        "Deal Stage",
+        "enumeration",
+        "radio",
+        "dealinformation",
+        false,
+        false,
+    ),
+    (
+        "createdate",
+        "Create Date",
+        "datetime",
+        "date",
+        "dealinformation",
+        false,
+        true,
+    ),
+    (
+        "hs_lastmodifieddate",
+        "Last Modified Date",
+        "datetime",
+        "date",
+        "dealinformation",
+        false,
+        true,
+    ),
+    (
+        "hs_object_id",
+        "Record ID",
+        "number",
+        "number",
+        "dealinformation",
+        true,
+        true,
+    ),
+];
+
+const LIFECYCLE: &[(&str, &str)] = &[
+    ("subscriber", "Subscriber"),
+    ("lead", "Lead"),
+    ("marketingqualifiedlead", "Marketing Qualified Lead"),
+    ("salesqualifiedlead", "Sales Qualified Lead"),
+    ("opportunity", "Opportunity"),
+    ("customer", "Customer"),
+    ("evangelist", "Evangelist"),
+    ("other", "Other"),
+];
+
+fn defs(object: ObjectKind) -> &'static [Def] {
+    match object {
+        ObjectKind::Contacts => CONTACTS,
+        ObjectKind::Companies => COMPANIES,
+        ObjectKind::Deals => DEALS,
+    }
+}
+
+/// The property that holds the last-modified time for this object.
+pub fn last_modified(object: ObjectKind) -> &'static str {
+    match object {
+        ObjectKind::Contacts => "lastmodifieddate",
+        _ => "hs_lastmodifieddate",
+    }
+}
+
+/// Properties returned when a read names none (HubSpot's defaults).
+pub fn defaults(object: ObjectKind) -> &'static [&'static str] {
+    match object {
+        ObjectKind::Contacts => &[
+            "firstname",
+            "lastname",
+            "email",
+            "createdate",
+            "lastmodifieddate",
+            "hs_object_id",
+        ],
+        ObjectKind::Companies => &[
+            "name",
+            "domain",
+            "createdate",
+            "hs_lastmodifieddate",
+            "hs_object_id",
+        ],
+        ObjectKind::Deals => &[
+            "dealname",
+            "amount",
+            "closedate",
+            "pipeline",
+            "dealstage",
+            "createdate",
+            "hs_lastmodifieddate",
+            "hs_object_id",
+        ],
+    }
+}
+
+/// Whether writes to `name` are accepted: `None` if it does not exist.
+pub fn writable(object: ObjectKind, name: &str) -> Option<bool> {
+    defs(object).iter().find(|d| d.0 == name).map(|d| !d.6)
+}
+
+pub fn kind_of(object: ObjectKind, name: &str) -> Option<&'static str> {
+    defs(object).iter().find(|d| d.0 == name).map(|d| d.2)
+}
+
+fn to_json(i: usize, d: &Def) -> Value {
+    let (name, label, kind, field_type, group, unique, read_only) = *d;
+    let options: Vec<Value> = if name == "lifecyclestage" {
+        LIFECYCLE
+            .iter()
+            .enumerate()
+            .map(
+                |(n, (v, l))| json!({ "label": l, "value": v, "displayOrder": n, "hidden": false }),
+            )
+            .collect()
+    } else {
+        vec![]
+    };
+    json!({
+        "name": name,
+        "label": label,
+        "type": kind,
+        "fieldType": field_type,
+        "groupName": group,
+        "description": "",
+        "options": options,
+        "displayOrder": i,
+        "hasUniqueValue": unique,
+        "hidden": false,
+        "formField": !read_only,
+        "calculated": false,
+        "externalOptions": false,
+        "hubspotDefined": true,
+        "archived": false,
+        "createdAt": "2019-08-06T02:41:52.000Z",
+        "updatedAt": "2019-08-06T02:41:52.000Z",
+        "modificationMetadata": {
+            "archivable": !read_only,
+            "readOnlyDefinition": true,
+            "readOnlyValue": read_only,
+        },
+    })
+}
+
+pub fn list(object: ObjectKind) -> Vec<Value> {
+    defs(object)
+        .iter()
+        .enumerate()
+        .map(|(i, d)| to_json(i, d))
+        .collect()
+}
+
+pub fn get(object: ObjectKind, name: &str) -> Option<Value> {
+    defs(object)
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d.0 == name)
+        .map(|(i, d)| to_json(i, d))
+}

@@ -1,0 +1,294 @@
+//! `POST /crm/v3/objects/{type}/search`: filter groups (filters ANDed within
+//! a group, groups ORed), one sort, paging by integer offset, at most 200 per
+//! page and 10,000 results per query, as HubSpot documents. Its own
+//! per-second limit is applied by the rate-limit layer.
+
+use super::errors::ApiError;
+use super::{Portal, object_kind, parse_json};
+use crate::sim::data::Rec;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::cmp::Ordering;
+
+/// HubSpot refuses to page past this many results of one query.
+pub const RESULT_CAP: usize = 10_000;
+const MAX_GROUPS: usize = 5;
+const MAX_FILTERS_PER_GROUP: usize = 6;
+const MAX_FILTERS: usize = 18;
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+struct Filter {
+    property_name: String,
+    operator: String,
+    value: Option<Value>,
+    high_value: Option<Value>,
+    values: Option<Vec<Value>>,
+}
+
+#[derive(Deserialize, Debug)]
+struct FilterGroup {
+    #[serde(default)]
+    filters: Vec<Filter>,
+}
+
+/// Sorts come as objects in HubSpot's docs and as `"-prop"` strings from
+/// some SDK users; both are accepted.
+#[derive(Deserialize, Debug)]
+#[serde(untagged)]
+enum SortSpec {
+    Object {
+        #[serde(rename = "propertyName")]
+        property_name: String,
+        direction: Option<String>,
+    },
+    Text(String),
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+struct SearchRequest {
+    #[serde(default)]
+    filter_groups: Vec<FilterGroup>,
+    #[serde(default)]
+    sorts: Vec<SortSpec>,
+    #[serde(default)]
+    properties: Vec<String>,
+    limit: Option<usize>,
+    after: Option<Value>,
+    query: Option<String>,
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Compares numbers as numbers (dates are epoch-ms strings), text case-insensitively.
+fn compare(a: &str, b: &str) -> Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        _ => a.to_lowercase().cmp(&b.to_lowercase()),
+    }
+}
+
+/// `CONTAINS_TOKEN` with `*` wildcards, case-insensitive.
+fn token_match(value: &str, pattern: &str) -> bool {
+    let v = value.to_lowercase();
+    let p = pattern.to_lowercase();
+    if !p.contains('*') {
+        return v
+            .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.')
+            .any(|t| t == p)
+            || v == p;
+    }
+    let parts: Vec<&str> = p.split('*').collect();
+    let mut rest = v.as_str();
+    for (i, part) in parts.iter().enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        match rest.find(part) {
+            Some(pos) if i > 0 || pos == 0 => rest = &rest[pos + part.len()..],
+            _ => return false,
+        }
+    }
+    parts.last().is_none_or(|l| l.is_empty() || v.ends_with(l))
+}
+
+fn matches(rec: &Rec, f: &Filter) -> Result<bool, ApiError> {
+    let val = rec
+        .props
+        .get(&f.property_name)
+        .filter(|v| !v.is_empty())
+        .map(String::as_str);
+    let want = || -> Result<String, ApiError> {
+        f.value.as_ref().map(text).ok_or_else(|| {
+            ApiError::validation(format!(
+                "filter on {}: operator {} needs a value",
+                f.property_name, f.operator
+            ))
+        })
+    };
+    let needs_value = matches!(
+        f.operator.as_str(),
+        "EQ" | "NEQ"
+            | "LT"
+            | "LTE"
+            | "GT"
+            | "GTE"
+            | "BETWEEN"
+            | "CONTAINS_TOKEN"
+            | "NOT_CONTAINS_TOKEN"
+    );
+    let w = if needs_value { want()? } else { String::new() };
+    let cmp = |v: &str| compare(v, &w);
+    Ok(match f.operator.as_str() {
+        "HAS_PROPERTY" => val.is_some(),
+        "NOT_HAS_PROPERTY" => val.is_none(),
+        "EQ" => val.is_some_and(|v| cmp(v) == Ordering::Equal),
+        "NEQ" => val.is_none_or(|v| cmp(v) != Ordering::Equal),
+        "LT" => val.is_some_and(|v| cmp(v) == Ordering::Less),
+        "LTE" => val.is_some_and(|v| cmp(v) != Ordering::Greater),
+        "GT" => val.is_some_and(|v| cmp(v) == Ordering::Greater),
+        "GTE" => val.is_some_and(|v| cmp(v) != Ordering::Less),
+        "BETWEEN" => {
+            let hi = f.high_value.as_ref().map(text).ok_or_else(|| {
+                ApiError::validation(format!(
+                    "filter on {}: BETWEEN needs a highValue",
+                    f.property_name
+                ))
+            })?;
+            val.is_some_and(|v| cmp(v) != Ordering::Less && compare(v, &hi) != Ordering::Greater)
+        }
+        "IN" | "NOT_IN" => {
+            let values = f.values.as_ref().ok_or_else(|| {
+                ApiError::validation(format!(
+                    "filter on {}: {} needs values",
+                    f.property_name, f.operator
+                ))
+            })?;
+            let hit = val.is_some_and(|v| {
+                values
+                    .iter()
+                    .any(|w| compare(v, &text(w)) == Ordering::Equal)
+            });
+            if f.operator == "IN" { hit } else { !hit }
+        }
+        "CONTAINS_TOKEN" => val.is_some_and(|v| token_match(v, &w)),
+        "NOT_CONTAINS_TOKEN" => val.is_none_or(|v| !token_match(v, &w)),
+        other => {
+            return Err(ApiError::validation(format!(
+                "filter on {}: unknown operator {other}; expected one of BETWEEN, CONTAINS_TOKEN, EQ, GT, GTE, HAS_PROPERTY, IN, LT, LTE, NEQ, NOT_CONTAINS_TOKEN, NOT_HAS_PROPERTY, NOT_IN",
+                f.property_name
+            )));
+        }
+    })
+}
+
+pub async fn search(
+    State(portal): State<Portal>,
+    Path(object): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    let req: SearchRequest = parse_json(&body)?;
+    let total_filters: usize = req.filter_groups.iter().map(|g| g.filters.len()).sum();
+    if req.filter_groups.len() > MAX_GROUPS
+        || req
+            .filter_groups
+            .iter()
+            .any(|g| g.filters.len() > MAX_FILTERS_PER_GROUP)
+        || total_filters > MAX_FILTERS
+    {
+        return Err(ApiError::validation(format!(
+            "Too many filters: at most {MAX_GROUPS} filterGroups with {MAX_FILTERS_PER_GROUP} filters each, {MAX_FILTERS} in total"
+        )));
+    }
+    if req.sorts.len() > 1 {
+        return Err(ApiError::validation("Only one sorting rule can be applied"));
+    }
+    if req.query.as_ref().is_some_and(|q| q.len() > 3000) {
+        return Err(ApiError::validation(
+            "query is longer than 3,000 characters",
+        ));
+    }
+    let limit = req.limit.unwrap_or(10);
+    if limit > 200 {
+        return Err(ApiError::validation(format!(
+            "limit {limit} is over the maximum of 200"
+        )));
+    }
+    let offset: usize = match &req.after {
+        None => 0,
+        Some(v) => text(v)
+            .parse()
+            .map_err(|_| ApiError::validation(format!("after: {} is not an integer", text(v))))?,
+    };
+    if offset + limit > RESULT_CAP {
+        return Err(ApiError::validation(format!(
+            "Paging past {RESULT_CAP} results is not supported (after {offset} + limit {limit})"
+        )));
+    }
+
+    let data = portal.data();
+    let mut hits = Vec::new();
+    for rec in data.live(object) {
+        let mut ok = req.filter_groups.is_empty();
+        for g in &req.filter_groups {
+            let mut all = true;
+            for f in &g.filters {
+                if !matches(rec, f)? {
+                    all = false;
+                    break;
+                }
+            }
+            if all {
+                ok = true;
+                break;
+            }
+        }
+        if ok && let Some(q) = &req.query {
+            let q = q.to_lowercase();
+            ok = rec.props.values().any(|v| v.to_lowercase().contains(&q));
+        }
+        if ok {
+            hits.push(rec);
+        }
+    }
+    // Default: creation order (ids grow with creation). Ties keep id order.
+    if let Some(sort) = req.sorts.first() {
+        let (prop, desc) = match sort {
+            SortSpec::Object {
+                property_name,
+                direction,
+            } => (
+                property_name.clone(),
+                direction.as_deref() == Some("DESCENDING"),
+            ),
+            SortSpec::Text(s) => match s.strip_prefix('-') {
+                Some(p) => (p.to_string(), true),
+                None => (s.clone(), false),
+            },
+        };
+        hits.sort_by(|a, b| {
+            let o = compare(
+                a.props.get(&prop).map_or("", String::as_str),
+                b.props.get(&prop).map_or("", String::as_str),
+            );
+            let o = if desc { o.reverse() } else { o };
+            o.then(a.id.cmp(&b.id))
+        });
+    }
+    let total = hits.len();
+    let props = (!req.properties.is_empty()).then_some(req.properties.as_slice());
+    let results: Vec<Value> = hits
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|r| r.to_json(object, props))
+        .collect();
+    let mut body = json!({ "total": total, "results": results });
+    if offset + limit < total {
+        body["paging"] = json!({ "next": { "after": (offset + limit).to_string() } });
+    }
+    Ok(Json(body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_match;
+
+    #[test]
+    fn contains_token_takes_wildcards() {
+        assert!(token_match("ada@hubspot.com", "*@hubspot.com"));
+        assert!(!token_match("ada@example.com", "*@hubspot.com"));
+        assert!(token_match("Ada Lovelace", "ada"));
+    }
+}

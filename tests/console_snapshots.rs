@@ -1,0 +1,249 @@
+//! The console drawn from a fixed engine snapshot on ratatui's TestBackend,
+//! at the sizes operators use: 80×24 over SSH and 160×48 on a big screen.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use hubsync::console::{App, ConsoleOptions, Theme, draw};
+use hubsync::model::{Direction, ObjectKind};
+use hubsync::status::*;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 14, 30, 0).unwrap()
+}
+
+/// `progress` is (done, total, succeeded, failed).
+fn job(
+    id: i64,
+    kind: JobKind,
+    state: JobState,
+    progress: (u64, u64, u64, u64),
+    mins_ago: i64,
+) -> JobView {
+    let (done, total, ok, failed) = progress;
+    let start = t0() - Duration::minutes(mins_ago);
+    let finished = matches!(state, JobState::Succeeded | JobState::Failed);
+    JobView {
+        id,
+        kind,
+        object: ObjectKind::Contacts,
+        direction: Direction::ToHubSpot,
+        state,
+        done,
+        total,
+        succeeded: ok,
+        failed,
+        queued_at: start - Duration::seconds(2),
+        run_after: if state == JobState::Queued {
+            t0() + Duration::seconds(25)
+        } else {
+            start
+        },
+        started_at: (state != JobState::Queued).then_some(start),
+        finished_at: finished.then(|| start + Duration::seconds(17)),
+        error: None,
+    }
+}
+
+fn failure(id: i64, label: &str, secs_ago: i64, attempt: u32) -> AuditView {
+    AuditView {
+        id,
+        at: t0() - Duration::seconds(secs_ago),
+        job_id: 3,
+        object: ObjectKind::Contacts,
+        direction: Direction::ToHubSpot,
+        app_id: (id * 7).to_string(),
+        hubspot_id: None,
+        action: AuditAction::Create,
+        status: AuditStatus::Failed,
+        category: Some("VALIDATION_ERROR".into()),
+        message: Some(format!(
+            r#"Property values were not valid: [{{"isValid":false,"message":"Email address {label} is invalid","error":"INVALID_EMAIL","name":"email"}}]"#
+        )),
+        attempt,
+        label: label.into(),
+    }
+}
+
+fn snapshot() -> Snapshot {
+    Snapshot {
+        taken_at: Some(t0()),
+        connections: vec![
+            ConnectionStatus {
+                name: "HubSpot".into(),
+                target: "http://127.0.0.1:41873".into(),
+                state: ConnState::Connected,
+                latency_ms: Some(124),
+                budget: Some(RateBudget {
+                    remaining: 87,
+                    max: 100,
+                    interval_ms: 10_000,
+                    daily_remaining: Some(249_912),
+                    daily_max: Some(250_000),
+                }),
+                last_error: None,
+            },
+            ConnectionStatus {
+                name: "App DB".into(),
+                target: "/var/lib/hubsync/demo/app.db".into(),
+                state: ConnState::Connected,
+                latency_ms: Some(1),
+                budget: None,
+                last_error: None,
+            },
+        ],
+        counts: vec![ObjectCounts {
+            object: ObjectKind::Contacts,
+            hubspot: Some(1172),
+            app: Some(1003),
+            linked: 612,
+            failed: 6,
+        }],
+        running: Some(job(
+            3,
+            JobKind::Backfill,
+            JobState::Running,
+            (400, 1000, 394, 6),
+            0,
+        )),
+        queued: vec![job(
+            4,
+            JobKind::RetryRecord,
+            JobState::Queued,
+            (0, 0, 0, 0),
+            0,
+        )],
+        recent: vec![
+            job(2, JobKind::Poll, JobState::Succeeded, (12, 12, 12, 0), 3),
+            job(
+                1,
+                JobKind::Backfill,
+                JobState::Failed,
+                (100, 1000, 100, 0),
+                9,
+            ),
+        ],
+        failed: vec![
+            failure(41, "ken.tanaka@example.com,", 5, 1),
+            failure(40, "sam.okafor@example.c0m", 9, 1),
+            failure(39, "olga.petrova.example.com", 14, 2),
+            failure(38, "john smith@example.com", 20, 1),
+            failure(37, "li.wei@@example.com", 31, 1),
+            failure(36, "eve\u{1b}[31m@example", 40, 3),
+        ],
+        failed_total: 6,
+        notice: Some("retry of maria.garcia@example.com: SUCCESS".into()),
+    }
+}
+
+fn render(app: &App, w: u16, h: u16) -> (String, ratatui::buffer::Buffer) {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| draw(f, app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut text = String::new();
+    for y in 0..h {
+        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    (text, buf)
+}
+
+fn app(read_only: bool) -> App {
+    let mut a = App::new(&ConsoleOptions {
+        read_only,
+        theme: None,
+        title: "hubsync demo".into(),
+    });
+    a.set_snapshot(snapshot());
+    a
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+#[test]
+fn dashboard_at_80x24() {
+    insta::assert_snapshot!(render(&app(false), 80, 24).0);
+}
+
+#[test]
+fn dashboard_at_160x48() {
+    insta::assert_snapshot!(render(&app(false), 160, 48).0);
+}
+
+#[test]
+fn help_at_80x24() {
+    let mut a = app(false);
+    a.handle_key(key('?'));
+    insta::assert_snapshot!(render(&a, 80, 24).0);
+}
+
+#[test]
+fn read_only_help_offers_no_retry() {
+    let mut a = app(true);
+    a.handle_key(key('?'));
+    let (screen, _) = render(&a, 80, 24);
+    assert!(screen.contains("quit"), "{screen}");
+    assert!(!screen.contains("retry the selected"), "{screen}");
+    assert!(screen.contains("[read-only]"), "{screen}");
+}
+
+#[test]
+fn detail_of_the_selected_entry_at_80x24() {
+    let mut a = app(false);
+    a.handle_key(key('j'));
+    a.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    insta::assert_snapshot!(render(&a, 80, 24).0);
+}
+
+#[test]
+fn a_too_small_terminal_gets_a_message_not_a_panic() {
+    let (screen, _) = render(&app(false), 40, 10);
+    assert!(screen.contains("too small"), "{screen}");
+}
+
+#[test]
+fn escape_sequences_in_record_text_are_shown_escaped() {
+    let mut a = app(false);
+    a.handle_key(key('G'));
+    let (screen, buf) = render(&a, 160, 48);
+    assert!(screen.contains("eve\\e[31m@example"), "{screen}");
+    assert!(!buf.content().iter().any(|c| c.symbol().contains('\u{1b}')));
+}
+
+#[test]
+fn no_color_drops_every_colour() {
+    let theme = Theme::load("default", Some("1")).unwrap();
+    let mut a = App::with_theme(
+        &ConsoleOptions {
+            read_only: false,
+            theme: None,
+            title: "t".into(),
+        },
+        theme,
+    );
+    a.set_snapshot(snapshot());
+    let (_, buf) = render(&a, 80, 24);
+    for cell in buf.content() {
+        assert_eq!(
+            (cell.fg, cell.bg),
+            (Color::Reset, Color::Reset),
+            "cell {:?}",
+            cell.symbol()
+        );
+    }
+}
+
+#[test]
+fn every_theme_renders_the_dashboard() {
+    for name in ["default", "light", "high-contrast"] {
+        let mut a = App::with_theme(&ConsoleOptions::default(), Theme::load(name, None).unwrap());
+        a.set_snapshot(snapshot());
+        let (screen, _) = render(&a, 80, 24);
+        assert!(screen.contains("FAILED (6 open)"), "{name}: {screen}");
+    }
+}

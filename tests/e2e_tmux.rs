@@ -1,0 +1,149 @@
+//! The real `hubsync demo` binary in a real terminal (tmux): the FAILED
+//! entries appear, one is retried with `r`, `q` quits, and the terminal is
+//! left as it was found.
+
+use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux is installed (.ci/run installs it)");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Polls the screen until `pred` holds; panics with the screen if it never does.
+    fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting for {what}; screen:\n{s}");
+            }
+            sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn format(&self, fmt: &str) -> String {
+        self.run(&["display-message", "-p", "-t", "e2e", fmt])
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn demo_shows_failures_retries_one_and_quits_leaving_the_terminal_clean() {
+    let bin = env!("CARGO_BIN_EXE_hubsync");
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux {
+        socket: format!("hubsync-e2e-{}", std::process::id()),
+    };
+    tmux.run(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "sh",
+    ]);
+    // Make the prompt predictable and the shell's own output easy to find.
+    tmux.keys(&["PS1='$ '", "Enter"]);
+    let cmd = format!(
+        "{bin} demo --data-dir {} --latency-ms 10 --no-activity; echo \"EXIT=$?\"",
+        dir.path().display()
+    );
+    tmux.keys(&["-l", &cmd]);
+    tmux.keys(&["Enter"]);
+
+    let screen = tmux.wait_for("FAILED entries", Duration::from_secs(90), |s| {
+        s.contains("maria.garcia@example") || s.contains("ken.tanaka@example.com,")
+    });
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "1",
+        "the console uses the alternate screen:\n{screen}"
+    );
+
+    tmux.keys(&["r"]);
+    // The engine's answer, not just the console's own "requested" note:
+    // the invalid email fails again, as a new attempt.
+    tmux.wait_for("the retry's outcome", Duration::from_secs(30), |s| {
+        s.contains("retry of") && s.contains(": FAILED: Email address")
+    });
+
+    tmux.keys(&["q"]);
+    // The exit status line, not the command line that prints it.
+    let screen = tmux.wait_for("the shell after exit", Duration::from_secs(15), |s| {
+        s.lines().any(|l| l.starts_with("EXIT="))
+    });
+    assert!(
+        screen.lines().any(|l| l == "EXIT=0"),
+        "hubsync exited non-zero:\n{screen}"
+    );
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "0",
+        "alternate screen left on:\n{screen}"
+    );
+    assert_eq!(tmux.format("#{cursor_flag}"), "1", "cursor left hidden");
+
+    // Raw mode must be off again: the tty reads lines and echoes.
+    let stty = dir.path().join("stty.txt");
+    tmux.keys(&[
+        "-l",
+        &format!("stty -a > {}; echo STTY-DONE", stty.display()),
+    ]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("stty", Duration::from_secs(10), |s| {
+        s.lines().any(|l| l.trim() == "STTY-DONE")
+    });
+    let modes = std::fs::read_to_string(&stty).unwrap();
+    let flags: Vec<&str> = modes.split_whitespace().collect();
+    for flag in ["icanon", "echo", "isig"] {
+        assert!(
+            flags.contains(&flag),
+            "{flag} is off after exit: raw mode left on?\n{modes}"
+        );
+    }
+    assert!(!screen.contains("panicked"), "{screen}");
+}

@@ -1,0 +1,226 @@
+//! The engine against the HubSpot simulator over real loopback HTTP, with a
+//! real SQLite app database built from the demo fixtures.
+
+use hubsync::demo::{self, APP_FIXTURE, HUBSPOT_FIXTURE};
+use hubsync::model::{ObjectKind, email_key};
+use hubsync::status::{AuditAction, AuditStatus, Command};
+use hubsync::sync::engine::EngineSettings;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+/// The fixture emails HubSpot must refuse, listed here rather than derived
+/// from the code under test.
+const INVALID: [&str; 6] = [
+    "maria.garcia@example",
+    "li.wei@@example.com",
+    "john smith@example.com",
+    "olga.petrova.example.com",
+    "sam.okafor@example.c0m",
+    "ken.tanaka@example.com,",
+];
+
+struct Fixture {
+    /// Normalised emails of app rows that should end up in HubSpot.
+    valid_keys: HashSet<String>,
+    hubspot_seed_keys: HashSet<String>,
+}
+
+fn fixture() -> Fixture {
+    let app: Vec<serde_json::Value> = serde_json::from_str(APP_FIXTURE).unwrap();
+    let valid_keys = app
+        .iter()
+        .filter_map(|r| r["email"].as_str())
+        .filter(|e| !e.trim().is_empty() && !INVALID.contains(e))
+        .map(email_key)
+        .collect();
+    let seed: serde_json::Value = serde_json::from_str(HUBSPOT_FIXTURE).unwrap();
+    let hubspot_seed_keys = seed["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| email_key(c["email"].as_str().unwrap()))
+        .collect();
+    Fixture {
+        valid_keys,
+        hubspot_seed_keys,
+    }
+}
+
+async fn world(dir: &std::path::Path) -> demo::DemoWorld {
+    demo::start_world(
+        dir,
+        Duration::ZERO,
+        EngineSettings {
+            batch_size: 100,
+            ..EngineSettings::default()
+        },
+    )
+    .await
+    .expect("demo world starts")
+}
+
+/// app id → (email, hubspot_id) for every app row.
+fn app_rows(w: &demo::DemoWorld) -> HashMap<i64, (Option<String>, Option<String>)> {
+    let conn = rusqlite::Connection::open(&w.app_db_path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id, email, hubspot_id FROM contacts")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_valid_contact_ends_linked_to_exactly_one_hubspot_contact() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    let f = fixture();
+    w.engine.bootstrap().unwrap();
+    w.engine.run_until_idle().await.unwrap();
+
+    let rows = app_rows(&w);
+    let mut seen_hubspot_ids = HashMap::new();
+    for key in &f.valid_keys {
+        let (hs_id, _) = w
+            .sim
+            .state()
+            .find_by_email(key)
+            .unwrap_or_else(|| panic!("{key} is not in HubSpot"));
+        let holders: Vec<_> = rows
+            .iter()
+            .filter(|(_, (_, h))| h.as_deref() == Some(hs_id.as_str()))
+            .map(|(id, _)| *id)
+            .collect();
+        assert_eq!(
+            holders.len(),
+            1,
+            "{key}: HubSpot {hs_id} is written back to app rows {holders:?}"
+        );
+        assert!(seen_hubspot_ids.insert(hs_id, key).is_none());
+    }
+    // The seed's contacts plus one per valid app email HubSpot did not have.
+    let expected =
+        f.hubspot_seed_keys.len() + f.valid_keys.difference(&f.hubspot_seed_keys).count();
+    assert_eq!(w.sim.state().count(ObjectKind::Contacts), expected);
+    assert_eq!(
+        w.engine.store().link_count(ObjectKind::Contacts).unwrap() as usize,
+        f.valid_keys.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_emails_are_failed_with_hubspots_category_and_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    w.engine.bootstrap().unwrap();
+    w.engine.run_until_idle().await.unwrap();
+
+    let failed = w.engine.store().open_failures(100).unwrap();
+    let labels: HashSet<&str> = failed.iter().map(|a| a.label.as_str()).collect();
+    assert_eq!(labels, INVALID.iter().copied().collect::<HashSet<_>>());
+    for a in &failed {
+        assert_eq!(
+            (a.action, a.status),
+            (AuditAction::Create, AuditStatus::Failed)
+        );
+        assert_eq!(a.category.as_deref(), Some("VALIDATION_ERROR"), "{a:?}");
+        let msg = a.message.as_deref().unwrap_or("");
+        assert!(
+            msg.contains("INVALID_EMAIL") && msg.contains("is invalid"),
+            "{msg}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_pass_over_every_record_creates_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    w.engine.bootstrap().unwrap();
+    w.engine.run_until_idle().await.unwrap();
+    let contacts = w.sim.state().count(ObjectKind::Contacts);
+
+    // Touch every row so the next pass reads all of them again.
+    w.engine
+        .app()
+        .execute(
+            "UPDATE contacts SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 second')",
+            &[],
+        )
+        .unwrap();
+    w.engine
+        .handle(Command::SyncNow {
+            object: ObjectKind::Contacts,
+        })
+        .unwrap();
+    w.engine.run_until_idle().await.unwrap();
+
+    assert_eq!(w.sim.state().count(ObjectKind::Contacts), contacts);
+    let last = w.engine.store().recent_jobs(1).unwrap().remove(0);
+    assert_eq!(last.done, 1000, "the second pass read every row");
+    let outcomes = w.engine.store().audit_counts_for_job(last.id).unwrap();
+    let wrote: u64 = outcomes
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("create SUCCESS") || k.starts_with("update") || k.starts_with("link")
+        })
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(wrote, 0, "second pass outcomes: {outcomes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    w.engine.bootstrap().unwrap();
+    w.engine.run_until_idle().await.unwrap();
+    let entry = w
+        .engine
+        .store()
+        .open_failures(100)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.label == "maria.garcia@example")
+        .expect("maria's invalid email failed");
+
+    w.engine
+        .app()
+        .execute(
+            "UPDATE contacts SET email = 'maria.garcia@example.com' WHERE id = ?1",
+            &[&entry.app_id],
+        )
+        .unwrap();
+    w.engine
+        .handle(Command::Retry { audit_id: entry.id })
+        .unwrap();
+    // Run only the retry job: the poll that would also pick up the fix is not due yet.
+    assert!(w.engine.run_next_due().await.unwrap());
+
+    let history = w
+        .engine
+        .store()
+        .record_history(ObjectKind::Contacts, &entry.app_id)
+        .unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(
+        (last.status, last.attempt),
+        (AuditStatus::Success, 2),
+        "{history:?}"
+    );
+    let (hs_id, _) = w
+        .sim
+        .state()
+        .find_by_email("maria.garcia@example.com")
+        .expect("created in HubSpot");
+    assert_eq!(last.hubspot_id.as_deref(), Some(hs_id.as_str()));
+    assert!(
+        !w.engine
+            .store()
+            .open_failures(100)
+            .unwrap()
+            .iter()
+            .any(|a| a.app_id == entry.app_id)
+    );
+}
