@@ -6,6 +6,7 @@
 
 use hubsync::demo;
 use hubsync::model::ObjectKind;
+use hubsync::sim::SimSettings;
 use hubsync::sync::engine::EngineSettings;
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,10 @@ async fn main() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let w = demo::start_world(
             dir.path(),
-            Duration::from_millis(latency_ms),
+            SimSettings {
+                latency: Duration::from_millis(latency_ms),
+                ..SimSettings::default()
+            },
             EngineSettings {
                 batch_size,
                 ..EngineSettings::default()

@@ -51,6 +51,19 @@ fn write_fixtures(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     Ok((app, hub))
 }
 
+/// Creates the data folder readable by its owner only: it holds record data.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+}
+
 /// Everything the demo runs, started: used by `hubsync demo` and by tests.
 pub struct DemoWorld {
     pub sim: SimServer,
@@ -60,18 +73,17 @@ pub struct DemoWorld {
 
 pub async fn start_world(
     dir: &Path,
-    latency: Duration,
+    sim: SimSettings,
     settings: EngineSettings,
 ) -> anyhow::Result<DemoWorld> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    create_private_dir(dir)?;
     let (app_fixture, hub_fixture) = write_fixtures(dir)?;
     let seed = SeedData::load(&hub_fixture)?;
     let sim = SimServer::start(
         0,
         SimSettings {
             tokens: vec![DEMO_TOKEN.into()],
-            latency,
-            ..SimSettings::default()
+            ..sim
         },
         seed,
     )
@@ -113,7 +125,10 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     tracing::info!(dir = %dir.display(), "demo starting");
     let world = start_world(
         &dir,
-        opts.latency,
+        SimSettings {
+            latency: opts.latency,
+            ..SimSettings::default()
+        },
         EngineSettings {
             poll_interval: opts.poll_interval,
             batch_size: opts.batch_size,

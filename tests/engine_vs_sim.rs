@@ -3,10 +3,10 @@
 
 use hubsync::demo::{self, APP_FIXTURE, HUBSPOT_FIXTURE};
 use hubsync::model::{ObjectKind, email_key};
+use hubsync::sim::SimSettings;
 use hubsync::status::{AuditAction, AuditStatus, Command};
 use hubsync::sync::engine::EngineSettings;
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 /// The fixture emails HubSpot must refuse, listed here rather than derived
 /// from the code under test.
@@ -47,16 +47,17 @@ fn fixture() -> Fixture {
 }
 
 async fn world(dir: &std::path::Path) -> demo::DemoWorld {
-    demo::start_world(
-        dir,
-        Duration::ZERO,
-        EngineSettings {
-            batch_size: 100,
-            ..EngineSettings::default()
-        },
-    )
-    .await
-    .expect("demo world starts")
+    world_with(dir, SimSettings::default()).await
+}
+
+async fn world_with(dir: &std::path::Path, sim: SimSettings) -> demo::DemoWorld {
+    let settings = EngineSettings {
+        batch_size: 100,
+        ..EngineSettings::default()
+    };
+    demo::start_world(dir, sim, settings)
+        .await
+        .expect("demo world starts")
 }
 
 /// app id → (email, hubspot_id) for every app row.
@@ -223,4 +224,128 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
             .iter()
             .any(|a| a.app_id == entry.app_id)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_answered_409_links_the_existing_contact_and_writes_the_app_values() {
+    use hubsync::sync::execute::Executor;
+    use hubsync::sync::mapping::ObjectMapping;
+    use hubsync::sync::plan::Decision;
+
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    // A contact that both sides hold, as if HubSpot got it between our
+    // lookup and our create: the plan says create, HubSpot says 409.
+    let f = fixture();
+    let key = f
+        .valid_keys
+        .intersection(&f.hubspot_seed_keys)
+        .min()
+        .unwrap()
+        .clone();
+    let (existing, _) = w.sim.state().find_by_email(&key).unwrap();
+    let app_id: i64 = w
+        .engine
+        .app()
+        .query_one(&format!(
+            "SELECT id FROM contacts WHERE lower(trim(email)) = '{key}'"
+        ))
+        .unwrap()
+        .unwrap();
+    w.engine
+        .app()
+        .execute(
+            "UPDATE contacts SET job_title = 'Chief Synchroniser' WHERE id = ?1",
+            &[&app_id],
+        )
+        .unwrap();
+    let mapping = ObjectMapping::demo_contacts();
+    let rec = w
+        .engine
+        .app()
+        .get(&mapping, &app_id.to_string())
+        .unwrap()
+        .unwrap();
+    let before = w.sim.state().count(ObjectKind::Contacts);
+
+    let exec = Executor {
+        client: w.engine.client(),
+        store: w.engine.store(),
+        app: w.engine.app(),
+        mapping: &mapping,
+        job_id: 1,
+        direction: hubsync::model::Direction::ToHubSpot,
+    };
+    let properties = mapping
+        .to_hubspot(&rec)
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let records = HashMap::from([(rec.id.clone(), rec.clone())]);
+    let tally = exec
+        .run(
+            &records,
+            vec![Decision::Create {
+                app_id: rec.id.clone(),
+                properties,
+            }],
+        )
+        .await
+        .unwrap();
+
+    assert_eq!((tally.succeeded, tally.failed), (1, 0));
+    assert_eq!(
+        w.sim.state().count(ObjectKind::Contacts),
+        before,
+        "nothing duplicated"
+    );
+    let links = w
+        .engine
+        .store()
+        .links_for(ObjectKind::Contacts, std::slice::from_ref(&rec.id))
+        .unwrap();
+    assert_eq!(links.get(&rec.id), Some(&existing));
+    let props = w.sim.state().get(ObjectKind::Contacts, &existing).unwrap();
+    assert_eq!(
+        props.get("jobtitle").map(String::as_str),
+        Some("Chief Synchroniser")
+    );
+    let last = w
+        .engine
+        .store()
+        .record_history(ObjectKind::Contacts, &rec.id)
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(
+        (last.action, last.status),
+        (AuditAction::Link, AuditStatus::Success)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_hubspot_rejects_whole_batches_the_bad_inputs_are_isolated_and_the_rest_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every batch holding an invalid email is refused whole (400), trace ids or not.
+    let w = world_with(
+        dir.path(),
+        SimSettings {
+            partial_batches: false,
+            ..SimSettings::default()
+        },
+    )
+    .await;
+    let f = fixture();
+    w.engine.bootstrap().unwrap();
+    w.engine.run_until_idle().await.unwrap();
+
+    let failed = w.engine.store().open_failures(100).unwrap();
+    let labels: HashSet<&str> = failed.iter().map(|a| a.label.as_str()).collect();
+    assert_eq!(labels, INVALID.iter().copied().collect::<HashSet<_>>());
+    for key in &f.valid_keys {
+        assert!(
+            w.sim.state().find_by_email(key).is_some(),
+            "{key} was not written"
+        );
+    }
 }

@@ -319,6 +319,7 @@ impl HubSpotClient {
                 }
                 Ok(resp) => {
                     let status = resp.status();
+                    tracing::debug!(%request, status = status.as_u16(), ?latency, attempt, "HubSpot answered");
                     self.gate.observe(resp.headers());
                     let text = match resp.text().await {
                         Ok(t) => t,

@@ -54,6 +54,11 @@ pub struct SimSettings {
     /// Added to every response.
     pub latency: Duration,
     pub portal_id: u64,
+    /// Whether batch writes whose inputs all carry `objectWriteTraceId`
+    /// answer a 207 with per-input errors (HubSpot's documented behaviour).
+    /// Off, one bad input fails the whole batch with a 400, as many portals
+    /// are reported to do: the client must cope with both.
+    pub partial_batches: bool,
 }
 
 impl Default for SimSettings {
@@ -66,6 +71,7 @@ impl Default for SimSettings {
             search_per_second: 5,
             latency: Duration::ZERO,
             portal_id: 62515,
+            partial_batches: true,
         }
     }
 }
@@ -150,6 +156,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl SimState {
+    pub(crate) fn settings(&self) -> &SimSettings {
+        &self.0.settings
+    }
+
     pub(crate) fn data(&self) -> MutexGuard<'_, Data> {
         lock(&self.0.data)
     }

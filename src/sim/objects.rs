@@ -4,7 +4,8 @@
 //!
 //! - batch read: ids that do not exist make a 207 with per-item errors;
 //! - batch create / update: an invalid input fails the whole batch with 400,
-//!   unless every input carries an `objectWriteTraceId`, in which case the
+//!   unless every input carries an `objectWriteTraceId` (and the
+//!   `partial_batches` setting is on, the default), in which case the
 //!   valid inputs are written and the answer is a 207 naming the failed
 //!   inputs by trace id (HubSpot's documented multi-status example);
 //! - an email another contact already has fails the whole request with 409
@@ -22,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 const MAX_INPUTS: usize = 100;
 
@@ -249,13 +250,14 @@ async fn batch_write(
     let started = now_iso();
     let req: BatchWrite = parse_json(&body)?;
     check_size(req.inputs.len())?;
-    let traced =
-        !req.inputs.is_empty() && req.inputs.iter().all(|i| i.object_write_trace_id.is_some());
+    let traced = portal.settings().partial_batches
+        && !req.inputs.is_empty()
+        && req.inputs.iter().all(|i| i.object_write_trace_id.is_some());
     let mut data = portal.data();
 
     // Judge every input first: a 400 or 409 must leave nothing written.
     let mut judged = Vec::new();
-    let mut seen_emails: HashMap<String, usize> = HashMap::new();
+    let mut seen_emails: HashSet<String> = HashSet::new();
     for (n, input) in req.inputs.into_iter().enumerate() {
         let target = match (update, &input.id) {
             (false, _) => None,
@@ -279,11 +281,10 @@ async fn batch_write(
         let mut verdict = data.validate(object, &mut props, target);
         if verdict.is_ok()
             && let Some(e) = props.get("email").filter(|e| !e.is_empty())
-            && let Some(first) = seen_emails.insert(e.clone(), n)
+            && !seen_emails.insert(e.clone())
         {
-            // Two inputs of one batch with one email: HubSpot reports the
-            // conflict; nothing exists yet to name, so name the first input.
-            let _ = first;
+            // Two inputs of one batch with one email: nothing exists yet to
+            // name in a 409, so it is refused as a duplicate value.
             verdict = Err(WriteProblem::Invalid(vec![
                 super::errors::PropertyProblem {
                     name: "email".into(),

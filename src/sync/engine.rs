@@ -271,8 +271,9 @@ impl Engine {
             };
             self.set_notice(format!("retry of {label}: {outcome}"));
         }
+        // A retry may have created a record too: counts follow every job.
+        self.refresh_counts().await;
         if job.kind != JobKind::RetryRecord {
-            self.refresh_counts().await;
             self.schedule_pass(self.settings.poll_interval)?;
         }
         Ok(true)

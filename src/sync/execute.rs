@@ -208,26 +208,32 @@ impl Executor<'_> {
                 }
             }
         }
+        // Creates first: a 409 turns a create into a link whose values
+        // still have to be written, which joins the updates.
+        for chunk in creates.chunks(MAX_BATCH) {
+            let linked = self
+                .write_batches(records, chunk.to_vec(), Write::Create, &mut tally)
+                .await?;
+            updates.extend(linked);
+        }
         for chunk in updates.chunks(MAX_BATCH) {
             self.write_batches(records, chunk.to_vec(), Write::Update, &mut tally)
-                .await?;
-        }
-        for chunk in creates.chunks(MAX_BATCH) {
-            self.write_batches(records, chunk.to_vec(), Write::Create, &mut tally)
                 .await?;
         }
         Ok(tally)
     }
 
     /// Sends one batch, splitting it on whole-batch rejections until every
-    /// input has its own outcome.
+    /// input has its own outcome. Returns the creates that a 409 turned into
+    /// links, whose values are still to be written by an update.
     async fn write_batches(
         &self,
         records: &HashMap<String, AppRecord>,
         batch: Vec<Pending>,
         kind: Write,
         tally: &mut Tally,
-    ) -> Result<(), ExecError> {
+    ) -> Result<Vec<Pending>, ExecError> {
+        let mut linked = Vec::new();
         let mut work = vec![batch];
         while let Some(batch) = work.pop() {
             if batch.is_empty() {
@@ -261,9 +267,8 @@ impl Executor<'_> {
                 Err(e) if stops_job(&e) => return Err(e.into()),
                 Err(e) => {
                     if let (Write::Create, Some(existing)) = (kind, e.existing_id()) {
-                        let rest = self
-                            .resolve_conflict(records, batch, &existing, tally)
-                            .await?;
+                        let (hit, rest) = self.resolve_conflict(batch, &existing).await?;
+                        linked.extend(hit);
                         work.push(rest);
                     } else if batch.len() > 1 {
                         // One bad input fails the whole batch: halve it until
@@ -287,7 +292,7 @@ impl Executor<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(linked)
     }
 
     /// Records the outcome of a 200/201/207 answer for each input.
@@ -365,14 +370,12 @@ impl Executor<'_> {
     }
 
     /// A 409 names the existing contact that holds one input's email: link
-    /// that input to it, and hand back the rest of the batch to send again.
+    /// that input to it, and hand back (linked, rest of the batch).
     async fn resolve_conflict(
         &self,
-        records: &HashMap<String, AppRecord>,
         batch: Vec<Pending>,
         existing_id: &str,
-        tally: &mut Tally,
-    ) -> Result<Vec<Pending>, ExecError> {
+    ) -> Result<(Vec<Pending>, Vec<Pending>), ExecError> {
         let props = [self.mapping.key_property.as_str()];
         let read = self
             .client
@@ -388,13 +391,14 @@ impl Executor<'_> {
             .first()
             .and_then(|o| o.prop(&self.mapping.key_property))
             .map(email_key);
-        let (mut hit, rest): (Vec<_>, Vec<_>) = batch.into_iter().partition(|p| {
-            existing_key.is_some()
-                && p.properties
-                    .get(&self.mapping.key_property)
-                    .map(|k| email_key(k))
-                    == existing_key
-        });
+        let key_of = |p: &Pending| {
+            p.properties
+                .get(&self.mapping.key_property)
+                .map(|k| email_key(k))
+        };
+        let (mut hit, rest): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .partition(|p| existing_key.is_some() && key_of(p) == existing_key);
         if hit.is_empty() {
             // We cannot tell which input collided, and guessing would link
             // the wrong record: stop the job and say so.
@@ -402,20 +406,12 @@ impl Executor<'_> {
                 "HubSpot reported a conflict with contact {existing_id}, which matches no input of the batch"
             )));
         }
-        for mut p in hit.drain(..) {
+        for p in &mut hit {
             self.link(&p.app_id, existing_id)?;
             p.hubspot_id = Some(existing_id.to_string());
             p.action = AuditAction::Link;
-            self.audit(
-                records,
-                &p,
-                AuditStatus::Success,
-                None,
-                Some("HubSpot already had this email (409); linked".into()),
-            )?;
-            tally.succeeded += 1;
         }
-        Ok(rest)
+        Ok((hit, rest))
     }
 }
 
