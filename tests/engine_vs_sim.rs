@@ -4,7 +4,7 @@
 use hubsync::demo::{self, APP_FIXTURE, HUBSPOT_FIXTURE};
 use hubsync::model::{ObjectKind, email_key};
 use hubsync::sim::SimSettings;
-use hubsync::status::{AuditAction, AuditStatus, Command};
+use hubsync::status::{AuditAction, AuditStatus, Command, JobKind};
 use hubsync::sync::engine::EngineSettings;
 use std::collections::{HashMap, HashSet};
 
@@ -223,6 +223,11 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
             .unwrap()
             .iter()
             .any(|a| a.app_id == entry.app_id)
+    );
+    let job = w.engine.store().job(last.job_id).unwrap().unwrap();
+    assert_eq!(
+        (job.kind, job.done, job.succeeded, job.failed),
+        (JobKind::RetryRecord, 1, 1, 0)
     );
 }
 

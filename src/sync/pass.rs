@@ -75,6 +75,7 @@ impl Pass<'_> {
                 let t = self.page(vec![rec], true).await?;
                 progress.done = 1;
                 add(&mut progress.tally, t);
+                on_progress(progress);
             }
             Scope::Changes => {
                 let mut cursor = self.cursor()?;
