@@ -62,6 +62,7 @@ async fn a_validation_error_carries_hubspots_category_and_message_and_is_not_ret
     let c = client(&s, "pat-1");
     let input = CreateInput {
         properties: BTreeMap::from([("email".to_string(), "bad@example".to_string())]),
+        associations: vec![],
         object_write_trace_id: None,
     };
     let e = c

@@ -172,6 +172,7 @@ impl HubSpotClient {
     ) -> Result<BatchOutcome, HubSpotError> {
         let body = BatchReadRequest {
             properties: properties.iter().map(|p| p.to_string()).collect(),
+            properties_with_history: vec![],
             id_property: id_property.map(str::to_string),
             inputs: ids
                 .iter()

@@ -84,17 +84,29 @@ pub struct Sort {
     pub direction: String,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+/// `PublicObjectSearchRequest`. The spec requires `after`, `filterGroups`,
+/// `limit`, `properties` and `sorts`, so all are always sent.
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchRequest {
     pub filter_groups: Vec<FilterGroup>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sorts: Vec<Sort>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<String>,
     pub limit: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub after: Option<String>,
+    /// The offset to start at, as an integer string ("0" for the first page).
+    pub after: String,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest {
+            filter_groups: vec![],
+            sorts: vec![],
+            properties: vec![],
+            limit: 10,
+            after: "0".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -102,19 +114,25 @@ pub struct BatchReadInput {
     pub id: String,
 }
 
+/// `BatchReadInputSimplePublicObjectId`; the spec requires
+/// `propertiesWithHistory` even when empty.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchReadRequest {
     pub properties: Vec<String>,
+    pub properties_with_history: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_property: Option<String>,
     pub inputs: Vec<BatchReadInput>,
 }
 
+/// `SimplePublicObjectInputForCreate`; the spec requires `associations`
+/// even when there are none.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateInput {
     pub properties: BTreeMap<String, String>,
+    pub associations: Vec<serde_json::Value>,
     /// Names this input in per-item errors of a 207 answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object_write_trace_id: Option<String>,

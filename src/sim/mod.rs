@@ -59,6 +59,20 @@ pub struct SimSettings {
     /// Off, one bad input fails the whole batch with a 400, as many portals
     /// are reported to do: the client must cope with both.
     pub partial_batches: bool,
+    /// Keep every request and answer for [`SimState::exchanges`] (contract
+    /// tests validate them against HubSpot's specs).
+    pub record_exchanges: bool,
+}
+
+/// One request and its answer, bodies as sent.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub request_body: String,
+    pub status: u16,
+    pub response_body: String,
 }
 
 impl Default for SimSettings {
@@ -72,6 +86,7 @@ impl Default for SimSettings {
             latency: Duration::ZERO,
             portal_id: 62515,
             partial_batches: true,
+            record_exchanges: false,
         }
     }
 }
@@ -142,6 +157,7 @@ struct Inner {
     settings: SimSettings,
     requests: AtomicU64,
     rate_limited: AtomicU64,
+    exchanges: Mutex<Vec<Exchange>>,
 }
 
 /// A handle on the simulator's state, for tests and the demo.
@@ -199,6 +215,11 @@ impl SimState {
 
     pub fn rate_limited_count(&self) -> u64 {
         self.0.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// Every request and answer so far, if `record_exchanges` is on.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        lock(&self.0.exchanges).clone()
     }
 }
 
@@ -341,6 +362,34 @@ async fn gate(State(portal): State<Portal>, req: Request, next: Next) -> Respons
     resp
 }
 
+/// Keeps a copy of each request and answer when `record_exchanges` is on.
+async fn record(State(portal): State<Portal>, req: Request, next: Next) -> Response {
+    if !portal.0.settings.record_exchanges {
+        return next.run(req).await;
+    }
+    const LIMIT: usize = 16 * 1024 * 1024;
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, LIMIT).await.unwrap_or_default();
+    let method = parts.method.to_string();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().map(str::to_string);
+    let request_body = String::from_utf8_lossy(&bytes).into_owned();
+    let resp = next
+        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await;
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, LIMIT).await.unwrap_or_default();
+    lock(&portal.0.exchanges).push(Exchange {
+        method,
+        path,
+        query,
+        request_body,
+        status: parts.status.as_u16(),
+        response_body: String::from_utf8_lossy(&bytes).into_owned(),
+    });
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 /// Axum's own rejections (oversized body, wrong method) in HubSpot's shape.
 async fn hubspot_shaped(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
@@ -400,6 +449,7 @@ impl SimServer {
             settings,
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
+            exchanges: Mutex::new(Vec::new()),
         }));
         let crm = Router::new()
             .route("/crm/v3/objects/{object}", get(objects::list))
@@ -422,6 +472,7 @@ impl SimServer {
             .fallback(not_found)
             .layer(middleware::from_fn_with_state(state.clone(), gate))
             .layer(middleware::from_fn(hubspot_shaped))
+            .layer(middleware::from_fn_with_state(state.clone(), record))
             .layer(DefaultBodyLimit::max(10 * 1024 * 1024))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))

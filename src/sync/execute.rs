@@ -245,6 +245,7 @@ impl Executor<'_> {
                         .iter()
                         .map(|p| CreateInput {
                             properties: p.properties.clone(),
+                            associations: vec![],
                             object_write_trace_id: Some(p.app_id.clone()),
                         })
                         .collect();
