@@ -11,3 +11,4 @@ pub mod sim;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod webhook;
