@@ -43,6 +43,7 @@ fn load_specs() -> Vec<Spec> {
         "crm-companies-v3.json",
         "crm-objects-v3.json",
         "crm-properties-v3.json",
+        "auth-oauth-v1.json",
     ]
     .iter()
     .map(|f| {
@@ -149,15 +150,32 @@ fn check(specs: &[Spec], x: &Exchange, status_relaxations: &mut Vec<String>) -> 
         return vec![format!("{what}: no operation in the specs")];
     };
     let mut out = Vec::new();
-    if !x.request_body.trim().is_empty()
-        && let Some(schema) = op.pointer("/requestBody/content/application~1json/schema")
-    {
-        let body: Value = serde_json::from_str(&x.request_body).unwrap_or(Value::Null);
-        out.extend(
-            violations(spec, schema, &body)
-                .into_iter()
-                .map(|v| format!("{what}: request {v}")),
-        );
+    if !x.request_body.trim().is_empty() {
+        if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
+            let body: Value = serde_json::from_str(&x.request_body).unwrap_or(Value::Null);
+            out.extend(
+                violations(spec, schema, &body)
+                    .into_iter()
+                    .map(|v| format!("{what}: request {v}")),
+            );
+        } else if let Some(schema) =
+            op.pointer("/requestBody/content/application~1x-www-form-urlencoded/schema")
+        {
+            // A form's fields, as the JSON object the schema describes.
+            let fields: serde_json::Map<String, Value> = x
+                .request_body
+                .split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                .collect();
+            out.extend(
+                violations(spec, schema, &Value::Object(fields))
+                    .into_iter()
+                    .map(|v| format!("{what}: request {v}")),
+            );
+        } else {
+            out.push(format!("{what}: the spec takes no body here"));
+        }
     }
     if x.response_body.trim().is_empty() {
         return out;
@@ -427,4 +445,51 @@ fn a_schema_violation_names_the_offending_field() {
         v.iter().any(|l| l.contains("/inputs/0/properties/email")),
         "{v:?}"
     );
+}
+
+#[tokio::test]
+async fn the_oauth_token_exchange_matches_hubspots_spec() {
+    use hubsync::hubspot::{ClientSettings, Credentials, HubSpotClient, OAuthCredentials};
+    use hubsync::sim::{OAuthApp, SeedData, SimServer};
+    use secrecy::SecretString;
+
+    let specs = load_specs();
+    let app = OAuthApp {
+        client_id: "app-1".into(),
+        client_secret: "shh".into(),
+        refresh_token: "r-1".into(),
+    };
+    let sim = SimSettings {
+        record_exchanges: true,
+        oauth_apps: vec![app],
+        ..SimSettings::default()
+    };
+    let server = SimServer::start(0, sim, SeedData::empty()).await.unwrap();
+    for refresh in ["r-1", "r-revoked"] {
+        let creds = Credentials::OAuth(OAuthCredentials {
+            client_id: "app-1".into(),
+            client_secret: SecretString::from("shh"),
+            refresh_token: SecretString::from(refresh),
+            token_url: format!("{}/oauth/v1/token", server.base_url()),
+        });
+        let c =
+            HubSpotClient::new(ClientSettings::with_credentials(server.base_url(), creds)).unwrap();
+        let _ = c
+            .list_page(ObjectKind::Contacts, &["email"], None, 10)
+            .await;
+    }
+    let exchanges = server.state().exchanges();
+    assert_eq!(
+        exchanges
+            .iter()
+            .filter(|x| x.path == "/oauth/v1/token")
+            .count(),
+        2
+    );
+    let mut relaxed = Vec::new();
+    let problems: Vec<String> = exchanges
+        .iter()
+        .flat_map(|x| check(&specs, x, &mut relaxed))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

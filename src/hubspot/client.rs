@@ -8,6 +8,7 @@
 //! connection state for the console. Validation errors and conflicts are
 //! returned at once: asking again would fail the same way.
 
+use super::auth::{Credentials, TokenSource};
 use super::error::HubSpotError;
 use super::ratelimit::{Bucket, RateGate};
 use super::wire::*;
@@ -29,7 +30,7 @@ pub const MAX_BATCH: usize = 100;
 pub struct ClientSettings {
     /// `https://api.hubapi.com`, or the simulator's loopback URL.
     pub base_url: String,
-    pub token: SecretString,
+    pub credentials: Credentials,
     /// Per request, end to end.
     pub timeout: Duration,
     /// Attempts per request, the first included.
@@ -43,10 +44,15 @@ pub struct ClientSettings {
 }
 
 impl ClientSettings {
+    /// Settings for a private-app token.
     pub fn new(base_url: impl Into<String>, token: SecretString) -> Self {
+        Self::with_credentials(base_url, Credentials::PrivateApp(token))
+    }
+
+    pub fn with_credentials(base_url: impl Into<String>, credentials: Credentials) -> Self {
         ClientSettings {
             base_url: base_url.into().trim_end_matches('/').to_string(),
-            token,
+            credentials,
             timeout: Duration::from_secs(30),
             max_attempts: 6,
             ten_second_limit: 100,
@@ -68,6 +74,7 @@ pub struct HubSpotClient {
     http: reqwest::Client,
     settings: ClientSettings,
     gate: RateGate,
+    tokens: TokenSource,
     health: Mutex<Health>,
     requests: AtomicU64,
 }
@@ -84,6 +91,7 @@ impl HubSpotClient {
         Ok(HubSpotClient {
             http,
             gate: RateGate::new(settings.ten_second_limit, settings.search_per_second),
+            tokens: TokenSource::new(settings.credentials.clone()),
             settings,
             health: Mutex::new(Health {
                 state: ConnState::Connecting,
@@ -92,6 +100,11 @@ impl HubSpotClient {
             }),
             requests: AtomicU64::new(0),
         })
+    }
+
+    /// OAuth access-token refreshes so far.
+    pub fn token_refreshes(&self) -> u64 {
+        self.tokens.refresh_count()
     }
 
     /// HTTP requests sent so far, retries included.
@@ -284,14 +297,22 @@ impl HubSpotClient {
             .with_jitter()
             .build();
         let mut attempt = 0u32;
+        let mut refreshed_after_401 = false;
         loop {
             attempt += 1;
+            let token = match self.tokens.bearer(&self.http).await {
+                Ok(t) => t,
+                Err(e) => {
+                    self.set_health(ConnState::AuthError, None, Some(e.to_string()));
+                    return Err(e);
+                }
+            };
             let slot = self.gate.acquire(bucket).await;
             let url = format!("{}{}", self.settings.base_url, path);
             let mut rb = self
                 .http
                 .request(method.clone(), &url)
-                .bearer_auth(self.settings.token.expose_secret())
+                .bearer_auth(token.expose_secret())
                 .query(query);
             if let Some(b) = body {
                 rb = rb.json(b);
@@ -366,6 +387,16 @@ impl HubSpotClient {
                         _ => ConnState::Connected,
                     };
                     self.set_health(state, Some(latency), Some(err.to_string()));
+                    // An OAuth token can expire before we expected (clock
+                    // skew, revocation): refresh once and resend the same
+                    // request, so the batch in flight is not lost.
+                    if status.as_u16() == 401 && self.tokens.is_oauth() && !refreshed_after_401 {
+                        refreshed_after_401 = true;
+                        tracing::warn!(%request, "HubSpot refused the access token; refreshing it");
+                        self.tokens.invalidate(&token).await;
+                        attempt -= 1;
+                        continue;
+                    }
                     if status.as_u16() == 429 {
                         let pause = self.pause_for_429(&err, bucket);
                         self.gate.block(bucket, pause);

@@ -12,11 +12,13 @@
 mod data;
 mod errors;
 mod limits;
+mod oauth;
 mod objects;
 mod properties;
 mod search;
 
 pub use data::valid_email;
+pub use oauth::OAuthApp;
 
 use crate::model::ObjectKind;
 use anyhow::Context;
@@ -62,6 +64,11 @@ pub struct SimSettings {
     /// Keep every request and answer for [`SimState::exchanges`] (contract
     /// tests validate them against HubSpot's specs).
     pub record_exchanges: bool,
+    /// Apps that may trade their refresh token for access tokens at
+    /// `POST /oauth/v1/token`.
+    pub oauth_apps: Vec<OAuthApp>,
+    /// How long a minted access token works (HubSpot: 30 minutes).
+    pub token_lifetime: Duration,
 }
 
 /// One request and its answer, bodies as sent.
@@ -87,6 +94,8 @@ impl Default for SimSettings {
             portal_id: 62515,
             partial_batches: true,
             record_exchanges: false,
+            oauth_apps: vec![],
+            token_lifetime: Duration::from_secs(1800),
         }
     }
 }
@@ -158,6 +167,7 @@ struct Inner {
     requests: AtomicU64,
     rate_limited: AtomicU64,
     exchanges: Mutex<Vec<Exchange>>,
+    issued: Mutex<std::collections::HashMap<String, oauth::Issued>>,
 }
 
 /// A handle on the simulator's state, for tests and the demo.
@@ -215,6 +225,49 @@ impl SimState {
 
     pub fn rate_limited_count(&self) -> u64 {
         self.0.rate_limited.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn issue(&self, token: &str, issued: oauth::Issued) {
+        lock(&self.0.issued).insert(token.to_string(), issued);
+    }
+
+    /// Ends every access token's life now, as if the clock had run past
+    /// them: the next call with one answers 401 EXPIRED_AUTHENTICATION.
+    pub fn expire_access_tokens(&self) {
+        let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+        for t in lock(&self.0.issued).values_mut() {
+            t.expires_at = past;
+        }
+    }
+
+    /// How many access tokens the OAuth endpoint has minted.
+    pub fn tokens_issued(&self) -> usize {
+        lock(&self.0.issued).len()
+    }
+
+    fn bearer(&self, token: &str) -> oauth::Bearer {
+        if self.0.settings.tokens.iter().any(|t| t == token) {
+            return oauth::Bearer::Valid {
+                limit_key: format!("pat:{token}"),
+                oauth: false,
+            };
+        }
+        match lock(&self.0.issued).get(token) {
+            None => oauth::Bearer::Unknown,
+            Some(i) => {
+                let left = i.expires_at - chrono::Utc::now();
+                if left <= chrono::Duration::zero() {
+                    oauth::Bearer::Expired {
+                        seconds_ago: -left.num_seconds(),
+                    }
+                } else {
+                    oauth::Bearer::Valid {
+                        limit_key: format!("oauth:{}", i.client_id),
+                        oauth: true,
+                    }
+                }
+            }
+        }
     }
 
     /// Every request and answer so far, if `record_exchanges` is on.
@@ -289,16 +342,26 @@ async fn gate(State(portal): State<Portal>, req: Request, next: Next) -> Respons
     if !s.settings.latency.is_zero() {
         tokio::time::sleep(s.settings.latency).await;
     }
-    let token = req
+    let presented = req
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .filter(|t| s.settings.tokens.iter().any(|ok| ok == t))
-        .map(str::to_string);
-    let Some(token) = token else {
-        return ApiError::unauthenticated().into_response();
+        .unwrap_or("");
+    let (token, oauth) = match portal.bearer(presented) {
+        oauth::Bearer::Valid { limit_key, oauth } => (limit_key, oauth),
+        oauth::Bearer::Expired { seconds_ago } => {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "EXPIRED_AUTHENTICATION",
+                format!(
+                    "The OAuth token used to make this call expired {seconds_ago} second(s) ago."
+                ),
+            )
+            .into_response();
+        }
+        oauth::Bearer::Unknown => return ApiError::unauthenticated().into_response(),
     };
     let search = req.method() == "POST" && req.uri().path().ends_with("/search");
     let verdict = lock(&s.limiter).check(&token, search, Instant::now());
@@ -356,8 +419,11 @@ async fn gate(State(portal): State<Portal>, req: Request, next: Next) -> Respons
             "x-hubspot-ratelimit-interval-milliseconds",
             s.settings.rate_window.as_millis() as u64,
         );
-        set("x-hubspot-ratelimit-daily", s.settings.daily_limit);
-        set("x-hubspot-ratelimit-daily-remaining", daily_remaining);
+        // HubSpot leaves the daily headers off OAuth-authorised answers.
+        if !oauth {
+            set("x-hubspot-ratelimit-daily", s.settings.daily_limit);
+            set("x-hubspot-ratelimit-daily-remaining", daily_remaining);
+        }
     }
     resp
 }
@@ -450,6 +516,7 @@ impl SimServer {
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             exchanges: Mutex::new(Vec::new()),
+            issued: Mutex::new(std::collections::HashMap::new()),
         }));
         let crm = Router::new()
             .route("/crm/v3/objects/{object}", get(objects::list))
@@ -470,7 +537,11 @@ impl SimServer {
             .route("/crm/v3/properties/{object}", get(properties_list))
             .route("/crm/v3/properties/{object}/{name}", get(property_get))
             .fallback(not_found)
-            .layer(middleware::from_fn_with_state(state.clone(), gate))
+            .layer(middleware::from_fn_with_state(state.clone(), gate));
+        // The token endpoint authenticates by form fields, not a bearer token.
+        let crm = Router::new()
+            .route("/oauth/v1/token", post(oauth::token))
+            .merge(crm)
             .layer(middleware::from_fn(hubspot_shaped))
             .layer(middleware::from_fn_with_state(state.clone(), record))
             .layer(DefaultBodyLimit::max(10 * 1024 * 1024))
