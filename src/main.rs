@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use hubsync::demo::{self, DemoOptions};
-use hubsync::sim::{SeedData, SimServer, SimSettings};
+use hubsync::sim::{FaultShares, OAuthApp, SeedData, SimServer, SimSettings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -49,7 +49,7 @@ enum Cmd {
         #[arg(long, default_value_t = 8099)]
         port: u16,
         /// A private-app token the simulator accepts (repeatable).
-        #[arg(long = "token", required = true)]
+        #[arg(long = "token", required_unless_present = "oauth_apps")]
         tokens: Vec<String>,
         /// Seed data: a JSON file {"contacts": [{property: value, …}], …}.
         #[arg(long)]
@@ -63,7 +63,55 @@ enum Cmd {
         /// Added to every response, in milliseconds.
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
+        /// Search requests per second.
+        #[arg(long, default_value_t = 5)]
+        search_per_second: u32,
+        /// An OAuth app as CLIENT_ID:CLIENT_SECRET:REFRESH_TOKEN (repeatable);
+        /// its access tokens come from POST /oauth/v1/token.
+        #[arg(long = "oauth-app", value_parser = parse_oauth_app)]
+        oauth_apps: Vec<OAuthApp>,
+        /// Lifetime of minted OAuth access tokens, in seconds.
+        #[arg(long, default_value_t = 1800)]
+        token_lifetime_secs: u64,
+        /// Share of requests (0-1) answered with a 502.
+        #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
+        fault_5xx: f64,
+        /// Share of requests answered with a 429.
+        #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
+        fault_429: f64,
+        /// Share of requests that hang for --hang-ms before a 504.
+        #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
+        fault_hang: f64,
+        /// Share of requests answered 200 with a cut-off body.
+        #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
+        fault_malformed: f64,
+        /// How long a hanging request hangs, in milliseconds.
+        #[arg(long, default_value_t = 60_000)]
+        hang_ms: u64,
     },
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a share between 0 and 1")),
+    }
+}
+
+fn parse_oauth_app(s: &str) -> Result<OAuthApp, String> {
+    let mut parts = s.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(id), Some(secret), Some(refresh))
+            if !id.is_empty() && !secret.is_empty() && !refresh.is_empty() =>
+        {
+            Ok(OAuthApp {
+                client_id: id.into(),
+                client_secret: secret.into(),
+                refresh_token: refresh.into(),
+            })
+        }
+        _ => Err("expected CLIENT_ID:CLIENT_SECRET:REFRESH_TOKEN".into()),
+    }
 }
 
 fn main() -> ExitCode {
@@ -104,6 +152,14 @@ fn main() -> ExitCode {
                 ten_second_limit,
                 daily_limit,
                 latency_ms,
+                search_per_second,
+                oauth_apps,
+                token_lifetime_secs,
+                fault_5xx,
+                fault_429,
+                fault_hang,
+                fault_malformed,
+                hang_ms,
             } => {
                 hubsync::logging::to_stderr();
                 let seed = match seed {
@@ -115,6 +171,16 @@ fn main() -> ExitCode {
                     ten_second_limit,
                     daily_limit,
                     latency: Duration::from_millis(latency_ms),
+                    search_per_second,
+                    oauth_apps,
+                    token_lifetime: Duration::from_secs(token_lifetime_secs),
+                    faults: FaultShares {
+                        server_error: fault_5xx,
+                        rate_limited: fault_429,
+                        hang: fault_hang,
+                        malformed: fault_malformed,
+                        hang_for: Duration::from_millis(hang_ms),
+                    },
                     ..SimSettings::default()
                 };
                 let server = SimServer::start(port, settings, seed).await?;

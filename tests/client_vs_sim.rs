@@ -5,7 +5,7 @@
 use hubsync::hubspot::wire::CreateInput;
 use hubsync::hubspot::{ClientSettings, HubSpotClient};
 use hubsync::model::ObjectKind;
-use hubsync::sim::{SeedData, SimServer, SimSettings};
+use hubsync::sim::{Fault, SeedData, SimServer, SimSettings};
 use hubsync::status::ConnState;
 use secrecy::SecretString;
 use std::collections::BTreeMap;
@@ -93,4 +93,92 @@ async fn a_refused_token_shows_as_an_auth_error_without_the_token() {
     assert_eq!(status.state, ConnState::AuthError);
     let shown = format!("{status:?} {e}");
     assert!(!shown.contains("pat-wrong-secret"), "{shown}");
+}
+
+fn patient_client(s: &SimServer, timeout: Duration) -> HubSpotClient {
+    let mut c = ClientSettings::new(s.base_url(), SecretString::from("pat-1"));
+    c.backoff_min = Duration::from_millis(10);
+    c.backoff_max = Duration::from_millis(50);
+    c.max_attempts = 4;
+    c.timeout = timeout;
+    HubSpotClient::new(c).unwrap()
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_until_hubspot_answers() {
+    let s = sim(SimSettings::default()).await;
+    s.state()
+        .inject([Fault::ServerError(502), Fault::ServerError(503)]);
+    let c = patient_client(&s, Duration::from_secs(5));
+    c.list_page(ObjectKind::Contacts, &[], None, 10)
+        .await
+        .unwrap();
+    assert_eq!(s.state().request_count(), 3);
+    assert_eq!(c.connection_status().state, ConnState::Connected);
+}
+
+#[tokio::test]
+async fn a_request_that_times_out_is_sent_again() {
+    let s = sim(SimSettings::default()).await;
+    s.state().inject([Fault::Hang(Duration::from_secs(3))]);
+    let c = patient_client(&s, Duration::from_millis(300));
+    c.list_page(ObjectKind::Contacts, &[], None, 10)
+        .await
+        .unwrap();
+    assert_eq!(s.state().request_count(), 2);
+}
+
+#[tokio::test]
+async fn a_surprise_429_waits_out_the_window_then_succeeds() {
+    let s = sim(SimSettings {
+        rate_window: Duration::from_millis(500),
+        ..SimSettings::default()
+    })
+    .await;
+    let c = patient_client(&s, Duration::from_secs(5));
+    c.list_page(ObjectKind::Contacts, &[], None, 10)
+        .await
+        .unwrap();
+    s.state().inject([Fault::RateLimited]);
+    let started = std::time::Instant::now();
+    c.list_page(ObjectKind::Contacts, &[], None, 10)
+        .await
+        .unwrap();
+    assert_eq!(s.state().request_count(), 3);
+    // The gate held the bucket for the window the headers announced.
+    assert!(
+        started.elapsed() >= Duration::from_millis(450),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_answer_is_an_error_naming_the_request() {
+    let s = sim(SimSettings::default()).await;
+    s.state().inject([Fault::Malformed]);
+    let c = patient_client(&s, Duration::from_secs(5));
+    let e = c
+        .list_page(ObjectKind::Contacts, &[], None, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(e.category(), "BAD_RESPONSE");
+    assert!(
+        e.to_string().contains("GET /crm/v3/objects/contacts"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn when_hubspot_stays_down_the_client_gives_up_with_a_transient_error() {
+    let s = sim(SimSettings::default()).await;
+    s.state().inject([Fault::ServerError(503); 10]);
+    let c = patient_client(&s, Duration::from_secs(5));
+    let e = c
+        .list_page(ObjectKind::Contacts, &[], None, 10)
+        .await
+        .unwrap_err();
+    assert!(e.is_transient(), "{e}");
+    assert_eq!(s.state().request_count(), 4, "max_attempts");
+    assert_eq!(c.connection_status().state, ConnState::Down);
 }

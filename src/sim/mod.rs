@@ -11,6 +11,7 @@
 
 mod data;
 mod errors;
+mod faults;
 mod limits;
 mod oauth;
 mod objects;
@@ -18,6 +19,7 @@ mod properties;
 mod search;
 
 pub use data::valid_email;
+pub use faults::{Fault, FaultShares};
 pub use oauth::OAuthApp;
 
 use crate::model::ObjectKind;
@@ -69,6 +71,8 @@ pub struct SimSettings {
     pub oauth_apps: Vec<OAuthApp>,
     /// How long a minted access token works (HubSpot: 30 minutes).
     pub token_lifetime: Duration,
+    /// Shares of requests that fail on purpose.
+    pub faults: FaultShares,
 }
 
 /// One request and its answer, bodies as sent.
@@ -96,6 +100,7 @@ impl Default for SimSettings {
             record_exchanges: false,
             oauth_apps: vec![],
             token_lifetime: Duration::from_secs(1800),
+            faults: FaultShares::default(),
         }
     }
 }
@@ -168,6 +173,7 @@ struct Inner {
     rate_limited: AtomicU64,
     exchanges: Mutex<Vec<Exchange>>,
     issued: Mutex<std::collections::HashMap<String, oauth::Issued>>,
+    injected: Mutex<std::collections::VecDeque<Fault>>,
 }
 
 /// A handle on the simulator's state, for tests and the demo.
@@ -238,6 +244,12 @@ impl SimState {
         for t in lock(&self.0.issued).values_mut() {
             t.expires_at = past;
         }
+    }
+
+    /// The next requests (after authentication and rate limits) fail with
+    /// these faults, in order.
+    pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
+        lock(&self.0.injected).extend(faults);
     }
 
     /// How many access tokens the OAuth endpoint has minted.
@@ -369,6 +381,7 @@ async fn gate(State(portal): State<Portal>, req: Request, next: Next) -> Respons
         "publicapi:private-app-api-calls-ten-secondly:{}",
         s.settings.portal_id
     );
+    let group_for_faults = group.clone();
     let refused = match verdict {
         Verdict::Allowed { .. } => None,
         Verdict::TenSecondly => Some(ApiError::rate_limited(
@@ -392,7 +405,15 @@ async fn gate(State(portal): State<Portal>, req: Request, next: Next) -> Respons
             s.rate_limited.fetch_add(1, Ordering::Relaxed);
             e.into_response()
         }
-        None => next.run(req).await,
+        None => {
+            let fault = lock(&s.injected)
+                .pop_front()
+                .or_else(|| s.settings.faults.draw());
+            match fault {
+                Some(f) => faults::answer(f, group_for_faults).await,
+                None => next.run(req).await,
+            }
+        }
     };
     // Search answers carry no rate-limit headers, as HubSpot's don't.
     if !search {
@@ -517,6 +538,7 @@ impl SimServer {
             rate_limited: AtomicU64::new(0),
             exchanges: Mutex::new(Vec::new()),
             issued: Mutex::new(std::collections::HashMap::new()),
+            injected: Mutex::new(std::collections::VecDeque::new()),
         }));
         let crm = Router::new()
             .route("/crm/v3/objects/{object}", get(objects::list))
