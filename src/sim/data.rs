@@ -77,10 +77,38 @@ pub struct Table {
     emails: HashMap<String, u64>,
 }
 
+/// Who made a change, as webhook events report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeSource {
+    /// A write through the API (an integration, such as hubsync).
+    Integration,
+    /// A person in HubSpot's UI.
+    CrmUi,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangeKind {
+    Creation,
+    Property { name: String, value: String },
+}
+
+/// One change to a record, for webhook delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub object: ObjectKind,
+    pub id: u64,
+    pub kind: ChangeKind,
+    pub at: DateTime<Utc>,
+    pub source: ChangeSource,
+}
+
 #[derive(Debug)]
 pub struct Data {
     tables: HashMap<ObjectKind, Table>,
     next_id: u64,
+    /// Changes waiting for webhook delivery; `None` when nobody listens.
+    outbox: Option<Vec<Change>>,
+    source: ChangeSource,
 }
 
 /// HubSpot's idea of a valid email, near enough: one `@`, a local part, a
@@ -107,6 +135,8 @@ impl Default for Data {
         Data {
             tables: HashMap::new(),
             next_id: 1001,
+            outbox: None,
+            source: ChangeSource::Integration,
         }
     }
 }
@@ -225,6 +255,15 @@ impl Data {
             t.emails.insert(email_key(e), id);
         }
         t.records.insert(id, rec.clone());
+        if let Some(out) = self.outbox.as_mut() {
+            out.push(Change {
+                object,
+                id,
+                kind: ChangeKind::Creation,
+                at: now,
+                source: self.source,
+            });
+        }
         rec
     }
 
@@ -249,12 +288,44 @@ impl Data {
             }
         }
         let rec = t.records.get_mut(&id)?;
+        let changed: Vec<(String, String)> = props
+            .iter()
+            .filter(|(k, v)| rec.props.get(*k) != Some(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         rec.props.extend(props);
         rec.updated_at = now;
         rec.props.insert(
             properties::last_modified(object).into(),
             now.timestamp_millis().to_string(),
         );
-        Some(rec.clone())
+        let rec = rec.clone();
+        if let Some(out) = self.outbox.as_mut() {
+            for (name, value) in changed {
+                out.push(Change {
+                    object,
+                    id,
+                    kind: ChangeKind::Property { name, value },
+                    at: now,
+                    source: self.source,
+                });
+            }
+        }
+        Some(rec)
+    }
+
+    /// Starts collecting changes for webhook delivery.
+    pub fn collect_changes(&mut self) {
+        self.outbox.get_or_insert_with(Vec::new);
+    }
+
+    /// Takes the changes collected so far.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        self.outbox.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Who the next writes are attributed to in webhook events.
+    pub fn attribute(&mut self, source: ChangeSource) {
+        self.source = source;
     }
 }

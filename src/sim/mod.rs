@@ -17,10 +17,12 @@ mod oauth;
 mod objects;
 mod properties;
 mod search;
+mod webhooks;
 
 pub use data::valid_email;
 pub use faults::{Fault, FaultShares};
 pub use oauth::OAuthApp;
+pub use webhooks::{DeliveryStats, WebhookTarget};
 
 use crate::model::ObjectKind;
 use anyhow::Context;
@@ -73,6 +75,8 @@ pub struct SimSettings {
     pub token_lifetime: Duration,
     /// Shares of requests that fail on purpose.
     pub faults: FaultShares,
+    /// Where record changes are delivered as signed webhook batches.
+    pub webhook: Option<WebhookTarget>,
 }
 
 /// One request and its answer, bodies as sent.
@@ -101,6 +105,7 @@ impl Default for SimSettings {
             oauth_apps: vec![],
             token_lifetime: Duration::from_secs(1800),
             faults: FaultShares::default(),
+            webhook: None,
         }
     }
 }
@@ -174,6 +179,7 @@ struct Inner {
     exchanges: Mutex<Vec<Exchange>>,
     issued: Mutex<std::collections::HashMap<String, oauth::Issued>>,
     injected: Mutex<std::collections::VecDeque<Fault>>,
+    webhook_stats: DeliveryStats,
 }
 
 /// A handle on the simulator's state, for tests and the demo.
@@ -215,12 +221,14 @@ impl SimState {
     pub fn set_property(&self, object: ObjectKind, id: &str, name: &str, value: &str) {
         let mut d = self.data();
         if let Ok(id) = id.parse() {
+            d.attribute(data::ChangeSource::CrmUi);
             d.update(
                 object,
                 id,
                 BTreeMap::from([(name.to_string(), value.to_string())]),
                 chrono::Utc::now(),
             );
+            d.attribute(data::ChangeSource::Integration);
         }
     }
 
@@ -250,6 +258,11 @@ impl SimState {
     /// these faults, in order.
     pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
         lock(&self.0.injected).extend(faults);
+    }
+
+    /// Webhook delivery counts.
+    pub fn webhook_stats(&self) -> &DeliveryStats {
+        &self.0.webhook_stats
     }
 
     /// How many access tokens the OAuth endpoint has minted.
@@ -293,6 +306,8 @@ pub struct SimServer {
     state: SimState,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    /// The webhook deliverer, when a target is set.
+    webhooks: Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
 }
 
 /// Maps the `{objectType}` path segment, names or type ids, to an object.
@@ -539,6 +554,7 @@ impl SimServer {
             exchanges: Mutex::new(Vec::new()),
             issued: Mutex::new(std::collections::HashMap::new()),
             injected: Mutex::new(std::collections::VecDeque::new()),
+            webhook_stats: DeliveryStats::default(),
         }));
         let crm = Router::new()
             .route("/crm/v3/objects/{object}", get(objects::list))
@@ -582,11 +598,18 @@ impl SimServer {
                 tracing::error!(error = %e, "simulator stopped");
             }
         });
+        // Seed records are history, not news: collect changes from here on.
+        let webhooks = state.settings().webhook.clone().map(|target| {
+            state.data().collect_changes();
+            let (tx, rx) = oneshot::channel();
+            (tx, tokio::spawn(webhooks::run(state.clone(), target, rx)))
+        });
         Ok(SimServer {
             addr,
             state,
             stop: Some(stop),
             task,
+            webhooks,
         })
     }
 
@@ -599,6 +622,10 @@ impl SimServer {
     }
 
     pub async fn shutdown(mut self) {
+        if let Some((stop, task)) = self.webhooks.take() {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }

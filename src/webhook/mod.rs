@@ -1,4 +1,9 @@
-//! Webhooks from HubSpot: verifying that a delivery is HubSpot's. The
-//! receiver that enqueues record syncs from verified events builds on this.
+//! Webhooks from HubSpot: the events, their signatures, and the receiver
+//! that verifies deliveries and hands the events to the engine.
 
+pub mod event;
+pub mod receiver;
 pub mod signature;
+
+pub use event::WebhookEvent;
+pub use receiver::{ReceiverConfig, router};
