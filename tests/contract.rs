@@ -379,6 +379,77 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
         200
     );
 
+    // One record at a time, upserts and archiving.
+    let one =
+        json!({"properties": {"email": "one@example.com", "firstname": "One"}, "associations": []});
+    assert_eq!(
+        call(&base, t, "POST", "/crm/v3/objects/contacts", Some(one)).await,
+        201
+    );
+    let patch = json!({"properties": {"lastname": "Patched"}});
+    assert_eq!(
+        call(
+            &base,
+            t,
+            "PATCH",
+            "/crm/v3/objects/contacts/one@example.com?idProperty=email",
+            Some(patch)
+        )
+        .await,
+        200
+    );
+    let upsert = json!({"inputs": [
+        {"id": "one@example.com", "idProperty": "email", "properties": {"jobtitle": "CTO"}},
+        {"id": "two@example.com", "idProperty": "email", "properties": {"firstname": "Two"}}
+    ]});
+    assert_eq!(
+        call(
+            &base,
+            t,
+            "POST",
+            "/crm/v3/objects/contacts/batch/upsert",
+            Some(upsert)
+        )
+        .await,
+        200
+    );
+    let (one_id, _) = w.sim.state().find_by_email("one@example.com").unwrap();
+    let (two_id, _) = w.sim.state().find_by_email("two@example.com").unwrap();
+    assert_eq!(
+        call(
+            &base,
+            t,
+            "DELETE",
+            &format!("/crm/v3/objects/contacts/{one_id}"),
+            None
+        )
+        .await,
+        204
+    );
+    let archive = json!({"inputs": [{"id": two_id}]});
+    assert_eq!(
+        call(
+            &base,
+            t,
+            "POST",
+            "/crm/v3/objects/contacts/batch/archive",
+            Some(archive)
+        )
+        .await,
+        204
+    );
+    assert_eq!(
+        call(
+            &base,
+            t,
+            "GET",
+            "/crm/v3/objects/contacts?archived=true&limit=5",
+            None
+        )
+        .await,
+        200
+    );
+
     let exchanges = w.sim.state().exchanges();
     let mut relaxed = Vec::new();
     let problems: Vec<String> = exchanges

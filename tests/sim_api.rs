@@ -307,3 +307,56 @@ async fn malformed_json_gets_a_hubspot_shaped_error_saying_where() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn upsert_by_email_updates_the_existing_and_creates_the_new() {
+    let s = sim(1, SimSettings::default()).await;
+    let (status, _, body) = post(
+        &s,
+        "/crm/v3/objects/contacts/batch/upsert",
+        json!({"inputs": [
+            {"id": "C0@example.com", "idProperty": "email", "properties": {"jobtitle": "CTO"}},
+            {"id": "new@example.com", "idProperty": "email", "properties": {"firstname": "New"}}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let flags: Vec<bool> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["new"].as_bool().unwrap())
+        .collect();
+    assert_eq!(flags, vec![false, true]);
+    assert_eq!(s.state().count(ObjectKind::Contacts), 2);
+    assert_eq!(
+        s.state().find_by_email("c0@example.com").unwrap().1["jobtitle"],
+        "CTO"
+    );
+}
+
+#[tokio::test]
+async fn an_archived_record_is_gone_from_reads_but_listed_as_archived() {
+    let s = sim(2, SimSettings::default()).await;
+    let (id, _) = s.state().find_by_email("c0@example.com").unwrap();
+    let r = reqwest::Client::new()
+        .delete(format!("{}/crm/v3/objects/contacts/{id}", s.base_url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    assert_eq!(
+        get(&s, &format!("/crm/v3/objects/contacts/{id}")).await.0,
+        404
+    );
+    let (_, _, live) = get(&s, "/crm/v3/objects/contacts").await;
+    assert_eq!(live["results"].as_array().unwrap().len(), 1);
+    let (_, _, archived) = get(&s, "/crm/v3/objects/contacts?archived=true").await;
+    assert_eq!(archived["results"][0]["id"], id.as_str());
+    assert_eq!(archived["results"][0]["archived"], true);
+    assert!(
+        s.state().find_by_email("c0@example.com").is_none(),
+        "its email is free again"
+    );
+}

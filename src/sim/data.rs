@@ -89,6 +89,7 @@ pub enum ChangeSource {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChangeKind {
     Creation,
+    Deletion,
     Property { name: String, value: String },
 }
 
@@ -312,6 +313,30 @@ impl Data {
             }
         }
         Some(rec)
+    }
+
+    /// Moves a record to the recycle bin. Returns false if there was none.
+    pub fn archive(&mut self, object: ObjectKind, id: u64, now: DateTime<Utc>) -> bool {
+        let t = self.table_mut(object);
+        let Some(rec) = t.records.get_mut(&id).filter(|r| !r.archived) else {
+            return false;
+        };
+        rec.archived = true;
+        rec.updated_at = now;
+        if let Some(e) = rec.props.get("email") {
+            let key = email_key(e);
+            t.emails.remove(&key);
+        }
+        if let Some(out) = self.outbox.as_mut() {
+            out.push(Change {
+                object,
+                id,
+                kind: ChangeKind::Deletion,
+                at: now,
+                source: self.source,
+            });
+        }
+        true
     }
 
     /// Starts collecting changes for webhook delivery.

@@ -17,6 +17,7 @@ mod oauth;
 mod objects;
 mod properties;
 mod search;
+mod single;
 mod webhooks;
 
 pub use data::valid_email;
@@ -557,8 +558,24 @@ impl SimServer {
             webhook_stats: DeliveryStats::default(),
         }));
         let crm = Router::new()
-            .route("/crm/v3/objects/{object}", get(objects::list))
-            .route("/crm/v3/objects/{object}/{id}", get(objects::get_one))
+            .route(
+                "/crm/v3/objects/{object}",
+                get(objects::list).post(single::create),
+            )
+            .route(
+                "/crm/v3/objects/{object}/{id}",
+                get(objects::get_one)
+                    .patch(single::update)
+                    .delete(single::archive),
+            )
+            .route(
+                "/crm/v3/objects/{object}/batch/upsert",
+                post(objects::batch_upsert),
+            )
+            .route(
+                "/crm/v3/objects/{object}/batch/archive",
+                post(objects::batch_archive),
+            )
             .route(
                 "/crm/v3/objects/{object}/batch/read",
                 post(objects::batch_read),

@@ -362,3 +362,91 @@ async fn batch_write(
     }
     Ok((status, body).into_response())
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpsertInput {
+    id: String,
+    id_property: Option<String>,
+    #[serde(default)]
+    properties: BTreeMap<String, Option<String>>,
+}
+
+/// `POST …/batch/upsert`: create or update by a unique property (contacts by
+/// email). All or nothing: "partial upserts are not supported when using
+/// email as the idProperty", so one bad input fails the batch.
+pub async fn batch_upsert(
+    State(portal): State<Portal>,
+    Path(object): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    let started = now_iso();
+    let req: Batch<UpsertInput> = parse_json(&body)?;
+    check_size(req.inputs.len())?;
+    let mut data = portal.data();
+    let mut planned = Vec::new();
+    for (n, input) in req.inputs.into_iter().enumerate() {
+        match (object, input.id_property.as_deref()) {
+            (ObjectKind::Contacts, Some("email")) => {}
+            (_, other) => {
+                return Err(ApiError::validation(format!(
+                    "inputs[{n}].idProperty {other:?}: upsert needs a unique property (contacts: email)"
+                )));
+            }
+        }
+        let mut props = clean(input.properties);
+        props.insert("email".into(), input.id.clone());
+        let existing = data.by_email(&input.id).map(|r| r.id);
+        data.validate(object, &mut props, existing)
+            .map_err(|p| match p {
+                WriteProblem::Invalid(p) => invalid_properties(&p),
+                WriteProblem::Conflict(id) => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "CONFLICT",
+                    format!("Contact already exists. Existing ID: {id}"),
+                ),
+                WriteProblem::NotFound(id) => ApiError::not_found(&id),
+            })?;
+        planned.push((existing, props));
+    }
+    let now = Utc::now();
+    let mut results = Vec::new();
+    for (existing, props) in planned {
+        let (rec, new) = match existing {
+            Some(id) => (data.update(object, id, props, now), false),
+            None => (Some(data.create(object, props, now)), true),
+        };
+        if let Some(r) = rec {
+            let names: Vec<String> = r.props.keys().cloned().collect();
+            let mut o = r.to_json(object, Some(&names));
+            o["new"] = json!(new);
+            results.push(o);
+        }
+    }
+    Ok(batch_body(results, vec![], started).into_response())
+}
+
+/// `POST …/batch/archive`: 204, whether or not each record was there.
+pub async fn batch_archive(
+    State(portal): State<Portal>,
+    Path(object): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    let req: Batch<ReadInput> = parse_json(&body)?;
+    check_size(req.inputs.len())?;
+    let mut data = portal.data();
+    let now = Utc::now();
+    for input in req.inputs {
+        if let Ok(id) = input.id.parse() {
+            data.archive(object, id, now);
+        }
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct Batch<T> {
+    inputs: Vec<T>,
+}

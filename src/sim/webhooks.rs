@@ -78,6 +78,9 @@ fn event(c: &Change, event_id: u64, portal_id: u64, app_id: u64) -> Value {
             e["subscriptionType"] = json!(format!("{}.creation", singular(c.object)));
             e["changeFlag"] = json!("NEW");
         }
+        ChangeKind::Deletion => {
+            e["subscriptionType"] = json!(format!("{}.deletion", singular(c.object)));
+        }
         ChangeKind::Property { name, value } => {
             e["subscriptionType"] = json!(format!("{}.propertyChange", singular(c.object)));
             e["propertyName"] = json!(name);

@@ -1,0 +1,111 @@
+//! One record at a time: `POST /crm/v3/objects/{type}` (create, 201),
+//! `PATCH …/{id}` (update, optionally by `idProperty=email`) and
+//! `DELETE …/{id}` (archive, 204), with the same validation as the batches.
+
+use super::data::WriteProblem;
+use super::errors::{ApiError, invalid_properties};
+use super::{Portal, object_kind, parse_json};
+use crate::model::ObjectKind;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Deserialize)]
+struct Input {
+    #[serde(default)]
+    properties: BTreeMap<String, Option<String>>,
+}
+
+fn problem(p: WriteProblem) -> ApiError {
+    match p {
+        WriteProblem::Invalid(p) => invalid_properties(&p),
+        WriteProblem::Conflict(id) => ApiError::new(
+            StatusCode::CONFLICT,
+            "CONFLICT",
+            format!("Contact already exists. Existing ID: {id}"),
+        ),
+        WriteProblem::NotFound(id) => ApiError::not_found(&id),
+    }
+}
+
+fn all_props(r: &super::data::Rec, object: ObjectKind) -> serde_json::Value {
+    let names: Vec<String> = r.props.keys().cloned().collect();
+    r.to_json(object, Some(&names))
+}
+
+pub async fn create(
+    State(portal): State<Portal>,
+    Path(object): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    let input: Input = parse_json(&body)?;
+    let mut props: BTreeMap<String, String> = input
+        .properties
+        .into_iter()
+        .map(|(k, v)| (k, v.unwrap_or_default()))
+        .collect();
+    let mut data = portal.data();
+    data.validate(object, &mut props, None).map_err(problem)?;
+    let rec = data.create(object, props, Utc::now());
+    Ok((StatusCode::CREATED, Json(all_props(&rec, object))).into_response())
+}
+
+fn target(
+    data: &super::data::Data,
+    object: ObjectKind,
+    id: &str,
+    q: &HashMap<String, String>,
+) -> Result<u64, ApiError> {
+    let rec = match q.get("idProperty").map(String::as_str) {
+        Some("email") if object == ObjectKind::Contacts => data.by_email(id),
+        Some("hs_object_id") | None => data.get(object, id),
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "idProperty {other} is not a unique property of {object}"
+            )));
+        }
+    };
+    rec.map(|r| r.id).ok_or_else(|| ApiError::not_found(id))
+}
+
+pub async fn update(
+    State(portal): State<Portal>,
+    Path((object, id)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    let input: Input = parse_json(&body)?;
+    let mut props: BTreeMap<String, String> = input
+        .properties
+        .into_iter()
+        .map(|(k, v)| (k, v.unwrap_or_default()))
+        .collect();
+    let mut data = portal.data();
+    let target = target(&data, object, &id, &q)?;
+    data.validate(object, &mut props, Some(target))
+        .map_err(problem)?;
+    let rec = data
+        .update(object, target, props, Utc::now())
+        .ok_or_else(|| ApiError::not_found(&id))?;
+    Ok(Json(all_props(&rec, object)).into_response())
+}
+
+pub async fn archive(
+    State(portal): State<Portal>,
+    Path((object, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    let mut data = portal.data();
+    // HubSpot answers 204 whether or not the record was there.
+    if let Ok(n) = id.parse() {
+        data.archive(object, n, Utc::now());
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
