@@ -182,3 +182,132 @@ async fn when_hubspot_stays_down_the_client_gives_up_with_a_transient_error() {
     assert_eq!(s.state().request_count(), 4, "max_attempts");
     assert_eq!(c.connection_status().state, ConnState::Down);
 }
+
+#[tokio::test]
+async fn a_default_association_reads_back_both_ways_with_hubspots_type_ids() {
+    use std::collections::BTreeMap;
+    let s = sim(SimSettings::default()).await;
+    let c = client(&s, "pat-1");
+    let create = |props: &[(&str, &str)]| CreateInput {
+        properties: props
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        associations: vec![],
+        object_write_trace_id: None,
+    };
+    let contact = c
+        .batch_create(
+            ObjectKind::Contacts,
+            vec![create(&[("email", "ada@example.com")])],
+        )
+        .await
+        .unwrap();
+    let company = c
+        .batch_create(
+            ObjectKind::Companies,
+            vec![create(&[
+                ("name", "Analytical Engines"),
+                ("domain", "engines.example"),
+            ])],
+        )
+        .await
+        .unwrap();
+    let (contact_id, company_id) = (contact.results[0].id.clone(), company.results[0].id.clone());
+
+    c.associate_default(
+        ObjectKind::Contacts,
+        &contact_id,
+        ObjectKind::Companies,
+        &company_id,
+    )
+    .await
+    .unwrap();
+
+    let of_contact = c
+        .associations(
+            ObjectKind::Contacts,
+            ObjectKind::Companies,
+            std::slice::from_ref(&contact_id),
+        )
+        .await
+        .unwrap();
+    let to = &of_contact.results[0].to[0];
+    assert_eq!(to.to_object_id.clone().into_string(), company_id);
+    assert_eq!(
+        to.association_types
+            .iter()
+            .map(|t| t.type_id)
+            .collect::<Vec<_>>(),
+        vec![279]
+    );
+    let of_company = c
+        .associations(
+            ObjectKind::Companies,
+            ObjectKind::Contacts,
+            std::slice::from_ref(&company_id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        of_company.results[0].to[0].association_types[0].type_id,
+        280
+    );
+}
+
+#[tokio::test]
+async fn a_primary_company_is_also_reported_unlabeled() {
+    let s = sim(SimSettings::default()).await;
+    let c = client(&s, "pat-1");
+    let one = |k: &str, v: &str| CreateInput {
+        properties: BTreeMap::from([(k.to_string(), v.to_string())]),
+        associations: vec![],
+        object_write_trace_id: None,
+    };
+    let contact = c
+        .batch_create(
+            ObjectKind::Contacts,
+            vec![one("email", "grace@example.com")],
+        )
+        .await
+        .unwrap()
+        .results[0]
+        .id
+        .clone();
+    let company = c
+        .batch_create(ObjectKind::Companies, vec![one("name", "Navy")])
+        .await
+        .unwrap()
+        .results[0]
+        .id
+        .clone();
+    let r = reqwest::Client::new()
+        .put(format!("{}/crm/v4/objects/contacts/{contact}/associations/companies/{company}", s.base_url()))
+        .bearer_auth("pat-1")
+        .json(&serde_json::json!([{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let listed: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/crm/v4/objects/contacts/{contact}/associations/companies",
+            s.base_url()
+        ))
+        .bearer_auth("pat-1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let types = &listed["results"][0]["associationTypes"];
+    assert_eq!(
+        types[0],
+        serde_json::json!({"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"})
+    );
+    assert_eq!(
+        types[1],
+        serde_json::json!({"category": "HUBSPOT_DEFINED", "typeId": 279})
+    );
+}

@@ -44,6 +44,7 @@ fn load_specs() -> Vec<Spec> {
         "crm-objects-v3.json",
         "crm-properties-v3.json",
         "auth-oauth-v1.json",
+        "crm-associations-v4.json",
     ]
     .iter()
     .map(|f| {
@@ -450,6 +451,60 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
         200
     );
 
+    // Associations between a contact and a company, v4.
+    let client = w.engine.client();
+    let company = hubsync::hubspot::wire::CreateInput {
+        properties: [
+            ("name".to_string(), "Globex".to_string()),
+            ("domain".to_string(), "globex.example".to_string()),
+        ]
+        .into(),
+        associations: vec![],
+        object_write_trace_id: None,
+    };
+    let company = client
+        .batch_create(ObjectKind::Companies, vec![company])
+        .await
+        .unwrap()
+        .results[0]
+        .id
+        .clone();
+    client
+        .associate_default(
+            ObjectKind::Contacts,
+            &existing,
+            ObjectKind::Companies,
+            &company,
+        )
+        .await
+        .unwrap();
+    client
+        .associations(
+            ObjectKind::Contacts,
+            ObjectKind::Companies,
+            &[existing.clone(), "99999999".into()],
+        )
+        .await
+        .unwrap();
+    let primary = json!([{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}]);
+    let path = format!("/crm/v4/objects/contacts/{existing}/associations/companies/{company}");
+    assert_eq!(call(&base, t, "PUT", &path, Some(primary)).await, 201);
+    let list = format!("/crm/v4/objects/contacts/{existing}/associations/companies");
+    assert_eq!(call(&base, t, "GET", &list, None).await, 200);
+    let pairs = json!({"inputs": [{"from": {"id": existing}, "to": {"id": company}}]});
+    assert_eq!(
+        call(
+            &base,
+            t,
+            "POST",
+            "/crm/v4/associations/contacts/companies/batch/associate/default",
+            Some(pairs)
+        )
+        .await,
+        200
+    );
+    assert_eq!(call(&base, t, "DELETE", &path, None).await, 204);
+
     let exchanges = w.sim.state().exchanges();
     let mut relaxed = Vec::new();
     let problems: Vec<String> = exchanges
@@ -469,6 +524,7 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
         problems.join("\n")
     );
     assert_eq!(w.sim.state().count(ObjectKind::Contacts), 1172);
+    assert_eq!(w.sim.state().count(ObjectKind::Companies), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

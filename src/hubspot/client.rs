@@ -271,6 +271,45 @@ impl HubSpotClient {
         Ok(self.search(object, &req).await?.total)
     }
 
+    /// Associates two records with HubSpot's default (unlabeled) type, in
+    /// both directions: `PUT /crm/v4/objects/{from}/{id}/associations/default/{to}/{toId}`.
+    pub async fn associate_default(
+        &self,
+        from: ObjectKind,
+        from_id: &str,
+        to: ObjectKind,
+        to_id: &str,
+    ) -> Result<(), HubSpotError> {
+        let path = format!(
+            "/crm/v4/objects/{}/{from_id}/associations/default/{}/{to_id}",
+            from.api_name(),
+            to.api_name()
+        );
+        self.send::<(), serde_json::Value>(Method::PUT, &path, &[], None, Bucket::Standard)
+            .await?;
+        Ok(())
+    }
+
+    /// The `to` records associated with each of `ids` (at most 1,000), with
+    /// their association types: `POST /crm/v4/associations/{from}/{to}/batch/read`.
+    pub async fn associations(
+        &self,
+        from: ObjectKind,
+        to: ObjectKind,
+        ids: &[String],
+    ) -> Result<AssociationBatch, HubSpotError> {
+        let path = format!(
+            "/crm/v4/associations/{}/{}/batch/read",
+            from.api_name(),
+            to.api_name()
+        );
+        let body = serde_json::json!({ "inputs": ids.iter().map(|id| serde_json::json!({"id": id})).collect::<Vec<_>>() });
+        let (_, r) = self
+            .send(Method::POST, &path, &[], Some(&body), Bucket::Standard)
+            .await?;
+        Ok(r)
+    }
+
     /// `GET /crm/v3/properties/{type}`.
     pub async fn properties(&self, object: ObjectKind) -> Result<Vec<Property>, HubSpotError> {
         let path = format!("/crm/v3/properties/{}", object.api_name());

@@ -273,3 +273,59 @@ impl Property {
 pub struct PropertyList {
     pub results: Vec<Property>,
 }
+
+/// An id HubSpot sends as a string in some answers and a number in others.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum LooseId {
+    Text(String),
+    Number(u64),
+}
+
+impl LooseId {
+    pub fn into_string(self) -> String {
+        match self {
+            LooseId::Text(s) => s,
+            LooseId::Number(n) => n.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociationType {
+    #[serde(default)]
+    pub category: Option<String>,
+    pub type_id: u32,
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociatedObject {
+    pub to_object_id: LooseId,
+    #[serde(default)]
+    pub association_types: Vec<AssociationType>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ObjectRef {
+    pub id: LooseId,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AssociationsOf {
+    pub from: ObjectRef,
+    #[serde(default)]
+    pub to: Vec<AssociatedObject>,
+}
+
+/// `POST /crm/v4/associations/{from}/{to}/batch/read`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AssociationBatch {
+    #[serde(default)]
+    pub results: Vec<AssociationsOf>,
+    #[serde(default)]
+    pub errors: Vec<StandardError>,
+}

@@ -9,6 +9,7 @@
 //! rate limits (with HubSpot's `X-HubSpot-RateLimit-*` headers), then the
 //! configured latency.
 
+mod associations;
 mod data;
 mod errors;
 mod faults;
@@ -181,6 +182,7 @@ struct Inner {
     issued: Mutex<std::collections::HashMap<String, oauth::Issued>>,
     injected: Mutex<std::collections::VecDeque<Fault>>,
     webhook_stats: DeliveryStats,
+    associations: Mutex<associations::Associations>,
 }
 
 /// A handle on the simulator's state, for tests and the demo.
@@ -197,6 +199,25 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl SimState {
     pub(crate) fn settings(&self) -> &SimSettings {
         &self.0.settings
+    }
+
+    pub(crate) fn associations(&self) -> MutexGuard<'_, associations::Associations> {
+        lock(&self.0.associations)
+    }
+
+    /// The records of `to` associated with this one, with their type ids.
+    pub fn associated(
+        &self,
+        from: ObjectKind,
+        id: &str,
+        to: ObjectKind,
+    ) -> Vec<(String, Vec<u32>)> {
+        let Ok(id) = id.parse() else { return vec![] };
+        self.associations()
+            .of(from, id, to)
+            .into_iter()
+            .map(|(i, t)| (i.to_string(), t))
+            .collect()
     }
 
     pub(crate) fn data(&self) -> MutexGuard<'_, Data> {
@@ -314,9 +335,9 @@ pub struct SimServer {
 /// Maps the `{objectType}` path segment, names or type ids, to an object.
 pub(crate) fn object_kind(s: &str) -> Result<ObjectKind, ApiError> {
     match s {
-        "contacts" | "0-1" => Ok(ObjectKind::Contacts),
-        "companies" | "0-2" => Ok(ObjectKind::Companies),
-        "deals" | "0-3" => Ok(ObjectKind::Deals),
+        "contacts" | "contact" | "0-1" => Ok(ObjectKind::Contacts),
+        "companies" | "company" | "0-2" => Ok(ObjectKind::Companies),
+        "deals" | "deal" | "0-3" => Ok(ObjectKind::Deals),
         other => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "VALIDATION_ERROR",
@@ -556,6 +577,7 @@ impl SimServer {
             issued: Mutex::new(std::collections::HashMap::new()),
             injected: Mutex::new(std::collections::VecDeque::new()),
             webhook_stats: DeliveryStats::default(),
+            associations: Mutex::new(associations::Associations::default()),
         }));
         let crm = Router::new()
             .route(
@@ -589,6 +611,26 @@ impl SimServer {
                 post(objects::batch_update),
             )
             .route("/crm/v3/objects/{object}/search", post(search::search))
+            .route(
+                "/crm/v4/objects/{from}/{id}/associations/default/{to}/{to_id}",
+                axum::routing::put(associations::put_default),
+            )
+            .route(
+                "/crm/v4/objects/{from}/{id}/associations/{to}/{to_id}",
+                axum::routing::put(associations::put_labelled).delete(associations::remove),
+            )
+            .route(
+                "/crm/v4/objects/{from}/{id}/associations/{to}",
+                get(associations::list),
+            )
+            .route(
+                "/crm/v4/associations/{from}/{to}/batch/read",
+                post(associations::batch_read),
+            )
+            .route(
+                "/crm/v4/associations/{from}/{to}/batch/associate/default",
+                post(associations::batch_default),
+            )
             .route("/crm/v3/properties/{object}", get(properties_list))
             .route("/crm/v3/properties/{object}/{name}", get(property_get))
             .fallback(not_found)
