@@ -247,3 +247,20 @@ fn every_theme_renders_the_dashboard() {
         assert!(screen.contains("FAILED (6 open)"), "{name}: {screen}");
     }
 }
+
+#[test]
+fn a_snapshot_the_engine_stopped_refreshing_is_flagged_stale() {
+    let mut a = app(false);
+    a.now = Some(t0() + Duration::seconds(3));
+    assert!(!render(&a, 80, 24).0.contains("stale"));
+    a.now = Some(t0() + Duration::seconds(42));
+    let (screen, _) = render(&a, 80, 24);
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap()
+            .contains("⚠ stale: no news from the engine for 42s"),
+        "{screen}"
+    );
+}

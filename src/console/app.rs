@@ -39,6 +39,9 @@ pub struct App {
     pub local_notice: Option<String>,
     /// Rows of the FAILED list last drawn, for page up/down.
     pub page: usize,
+    /// The wall clock as of the last tick, set by the run loop, so the view
+    /// can say when the engine has gone quiet without reading a clock.
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
     quit: bool,
 }
 
@@ -61,6 +64,7 @@ impl App {
             popup: Popup::None,
             local_notice: None,
             page: 10,
+            now: None,
             quit: false,
         }
     }

@@ -86,6 +86,7 @@ async fn event_loop(
     let mut engine_alive = true;
     loop {
         if dirty {
+            app.now = Some(chrono::Utc::now());
             // Synchronized updates stop half-drawn frames flickering over SSH.
             let _ = crossterm::queue!(terminal.backend_mut(), BeginSynchronizedUpdate);
             terminal

@@ -7,8 +7,15 @@ use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 use unicode_width::UnicodeWidthStr;
 
+/// Characters that reorder the text around them (bidirectional overrides
+/// and isolates): a record could use them to make one value look like
+/// another, so they are escaped too.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
 pub fn sanitize(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(|c| c.is_control() || is_bidi_control(c)) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -18,7 +25,7 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
+            c if c.is_control() || is_bidi_control(c) => {
                 let n = c as u32;
                 if n <= 0xff {
                     out.push_str(&format!("\\x{n:02x}"));
@@ -102,6 +109,14 @@ mod tests {
         assert_eq!(
             sanitize("Eve\u{1b}[31mRed\u{7}\nx"),
             "Eve\\e[31mRed\\x07\\nx"
+        );
+    }
+
+    #[test]
+    fn sanitize_escapes_bidirectional_overrides() {
+        assert_eq!(
+            sanitize("evil\u{202E}moc.elpmaxe@"),
+            "evil\\u{202e}moc.elpmaxe@"
         );
     }
 

@@ -21,6 +21,9 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
 
+/// A snapshot this old is flagged as stale.
+const STALE_AFTER_SECS: i64 = 15;
+
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     frame.render_widget(Block::new().style(app.theme.base()), area);
@@ -93,6 +96,17 @@ fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
             t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             app.theme.muted(),
         ));
+        // The engine publishes at least once a second; silence means it is
+        // stuck or gone, and the numbers on screen are old.
+        if let Some(now) = app.now
+            && (now - t).num_seconds() >= STALE_AFTER_SECS
+        {
+            let age = super::text::duration((now - t).num_seconds());
+            spans.push(Span::styled(
+                format!("  ⚠ stale: no news from the engine for {age}"),
+                app.theme.warn(),
+            ));
+        }
     }
     frame.render_widget(Line::from(spans), area);
 }
