@@ -61,6 +61,46 @@ impl Rec {
     }
 }
 
+impl From<WriteProblem> for super::errors::ApiError {
+    /// The whole-request answer HubSpot gives for this problem.
+    fn from(p: WriteProblem) -> Self {
+        use super::errors::ApiError;
+        match p {
+            WriteProblem::Invalid(p) => super::errors::invalid_properties(&p),
+            WriteProblem::Conflict(id) => ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "CONFLICT",
+                format!("Contact already exists. Existing ID: {id}"),
+            ),
+            WriteProblem::NotFound(id) => ApiError::not_found(&id),
+        }
+    }
+}
+
+/// Finds a record by id, or by `idProperty=email` for contacts.
+pub fn lookup<'a>(
+    data: &'a Data,
+    object: ObjectKind,
+    id: &str,
+    id_property: Option<&str>,
+) -> Result<Option<&'a Rec>, super::errors::ApiError> {
+    match id_property {
+        Some("email") if object == ObjectKind::Contacts => Ok(data.by_email(id)),
+        Some("hs_object_id") | None => Ok(data.get(object, id)),
+        Some(other) => Err(super::errors::ApiError::validation(format!(
+            "idProperty {other} is not a unique property of {object}"
+        ))),
+    }
+}
+
+/// Property values from a request; `null` clears, like `""`.
+pub fn clean(props: BTreeMap<String, Option<String>>) -> BTreeMap<String, String> {
+    props
+        .into_iter()
+        .map(|(k, v)| (k, v.unwrap_or_default()))
+        .collect()
+}
+
 /// A write refused for one input.
 #[derive(Debug, Clone)]
 pub enum WriteProblem {

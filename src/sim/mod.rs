@@ -21,7 +21,6 @@ mod search;
 mod single;
 mod webhooks;
 
-pub use data::valid_email;
 pub use faults::{Fault, FaultShares};
 pub use oauth::OAuthApp;
 pub use webhooks::{DeliveryStats, WebhookTarget};

@@ -11,7 +11,7 @@
 //! - an email another contact already has fails the whole request with 409
 //!   `Contact already exists. Existing ID: …`, as HubSpot does.
 
-use super::data::WriteProblem;
+use super::data::{WriteProblem, clean, lookup};
 use super::errors::{ApiError, invalid_properties};
 use super::{Portal, object_kind, parse_json};
 use crate::model::ObjectKind;
@@ -94,15 +94,7 @@ pub async fn get_one(
     let object = object_kind(&object)?;
     let props = split_list(q.get("properties"));
     let data = portal.data();
-    let rec = match q.get("idProperty").map(String::as_str) {
-        Some("email") if object == ObjectKind::Contacts => data.by_email(&id),
-        Some("hs_object_id") | None => data.get(object, &id),
-        Some(other) => {
-            return Err(ApiError::validation(format!(
-                "idProperty {other} is not a unique property of {object}"
-            )));
-        }
-    };
+    let rec = lookup(&data, object, &id, q.get("idProperty").map(String::as_str))?;
     let rec = rec.ok_or_else(|| ApiError::not_found(&id))?;
     Ok(Json(rec.to_json(object, props.as_deref())).into_response())
 }
@@ -217,13 +209,6 @@ struct BatchWrite {
     inputs: Vec<WriteInput>,
 }
 
-fn clean(props: BTreeMap<String, Option<String>>) -> BTreeMap<String, String> {
-    props
-        .into_iter()
-        .map(|(k, v)| (k, v.unwrap_or_default()))
-        .collect()
-}
-
 pub async fn batch_create(
     state: State<Portal>,
     object: Path<String>,
@@ -300,21 +285,13 @@ async fn batch_write(
         Err(WriteProblem::Conflict(id)) => Some(*id),
         _ => None,
     }) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "CONFLICT",
-            format!("Contact already exists. Existing ID: {existing}"),
-        ));
+        return Err(WriteProblem::Conflict(existing).into());
     }
     let first_bad = judged
         .iter()
         .find_map(|(_, v, _, _)| v.as_ref().err().cloned());
     if let (false, Some(problem)) = (traced, first_bad) {
-        return Err(match problem {
-            WriteProblem::Invalid(p) => invalid_properties(&p),
-            WriteProblem::NotFound(id) => ApiError::not_found(&id),
-            WriteProblem::Conflict(_) => unreachable!("conflicts answered above"),
-        });
+        return Err(problem.into());
     }
 
     let now = Utc::now();
@@ -399,15 +376,7 @@ pub async fn batch_upsert(
         props.insert("email".into(), input.id.clone());
         let existing = data.by_email(&input.id).map(|r| r.id);
         data.validate(object, &mut props, existing)
-            .map_err(|p| match p {
-                WriteProblem::Invalid(p) => invalid_properties(&p),
-                WriteProblem::Conflict(id) => ApiError::new(
-                    StatusCode::CONFLICT,
-                    "CONFLICT",
-                    format!("Contact already exists. Existing ID: {id}"),
-                ),
-                WriteProblem::NotFound(id) => ApiError::not_found(&id),
-            })?;
+            .map_err(ApiError::from)?;
         planned.push((existing, props));
     }
     let now = Utc::now();

@@ -2,8 +2,8 @@
 //! `PATCH …/{id}` (update, optionally by `idProperty=email`) and
 //! `DELETE …/{id}` (archive, 204), with the same validation as the batches.
 
-use super::data::WriteProblem;
-use super::errors::{ApiError, invalid_properties};
+use super::data::{Data, clean, lookup};
+use super::errors::ApiError;
 use super::{Portal, object_kind, parse_json};
 use crate::model::ObjectKind;
 use axum::Json;
@@ -21,18 +21,6 @@ struct Input {
     properties: BTreeMap<String, Option<String>>,
 }
 
-fn problem(p: WriteProblem) -> ApiError {
-    match p {
-        WriteProblem::Invalid(p) => invalid_properties(&p),
-        WriteProblem::Conflict(id) => ApiError::new(
-            StatusCode::CONFLICT,
-            "CONFLICT",
-            format!("Contact already exists. Existing ID: {id}"),
-        ),
-        WriteProblem::NotFound(id) => ApiError::not_found(&id),
-    }
-}
-
 fn all_props(r: &super::data::Rec, object: ObjectKind) -> serde_json::Value {
     let names: Vec<String> = r.props.keys().cloned().collect();
     r.to_json(object, Some(&names))
@@ -45,32 +33,21 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let object = object_kind(&object)?;
     let input: Input = parse_json(&body)?;
-    let mut props: BTreeMap<String, String> = input
-        .properties
-        .into_iter()
-        .map(|(k, v)| (k, v.unwrap_or_default()))
-        .collect();
+    let mut props = clean(input.properties);
     let mut data = portal.data();
-    data.validate(object, &mut props, None).map_err(problem)?;
+    data.validate(object, &mut props, None)
+        .map_err(ApiError::from)?;
     let rec = data.create(object, props, Utc::now());
     Ok((StatusCode::CREATED, Json(all_props(&rec, object))).into_response())
 }
 
 fn target(
-    data: &super::data::Data,
+    data: &Data,
     object: ObjectKind,
     id: &str,
     q: &HashMap<String, String>,
 ) -> Result<u64, ApiError> {
-    let rec = match q.get("idProperty").map(String::as_str) {
-        Some("email") if object == ObjectKind::Contacts => data.by_email(id),
-        Some("hs_object_id") | None => data.get(object, id),
-        Some(other) => {
-            return Err(ApiError::validation(format!(
-                "idProperty {other} is not a unique property of {object}"
-            )));
-        }
-    };
+    let rec = lookup(data, object, id, q.get("idProperty").map(String::as_str))?;
     rec.map(|r| r.id).ok_or_else(|| ApiError::not_found(id))
 }
 
@@ -82,15 +59,11 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let object = object_kind(&object)?;
     let input: Input = parse_json(&body)?;
-    let mut props: BTreeMap<String, String> = input
-        .properties
-        .into_iter()
-        .map(|(k, v)| (k, v.unwrap_or_default()))
-        .collect();
+    let mut props = clean(input.properties);
     let mut data = portal.data();
     let target = target(&data, object, &id, &q)?;
     data.validate(object, &mut props, Some(target))
-        .map_err(problem)?;
+        .map_err(ApiError::from)?;
     let rec = data
         .update(object, target, props, Utc::now())
         .ok_or_else(|| ApiError::not_found(&id))?;
