@@ -51,19 +51,6 @@ fn write_fixtures(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     Ok((app, hub))
 }
 
-/// Creates the data folder readable by its owner only: it holds record data.
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
-        .with_context(|| format!("creating {}", dir.display()))
-}
-
 /// Everything the demo runs, started: used by `hubsync demo` and by tests.
 pub struct DemoWorld {
     pub sim: SimServer,
@@ -76,7 +63,7 @@ pub async fn start_world(
     sim: SimSettings,
     settings: EngineSettings,
 ) -> anyhow::Result<DemoWorld> {
-    create_private_dir(dir)?;
+    crate::store::create_private_dir(dir)?;
     let (app_fixture, hub_fixture) = write_fixtures(dir)?;
     let seed = SeedData::load(&hub_fixture)?;
     let sim = SimServer::start(
@@ -93,6 +80,8 @@ pub async fn start_world(
     let app_db_path = dir.join("app.db");
     appdemo::create(&app_db_path, &appdemo::load_fixture(&app_fixture)?)?;
     let app = AppDb::open(&app_db_path)?;
+    let mapping = ObjectMapping::demo_contacts();
+    app.verify(&mapping)?;
     let store = Store::open(&dir.join("state.db"))?;
     let client = HubSpotClient::new(ClientSettings::new(
         sim.base_url(),

@@ -2,11 +2,13 @@
 //! between HubSpot CRM and an application's own database.
 
 pub mod appdb;
+pub mod config;
 pub mod console;
 pub mod demo;
 pub mod hubspot;
 pub mod logging;
 pub mod model;
+pub mod service;
 pub mod sim;
 pub mod status;
 pub mod store;

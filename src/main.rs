@@ -44,6 +44,22 @@ enum Cmd {
         #[arg(long)]
         theme: Option<String>,
     },
+    /// Run the sync engine without a console (for a service manager).
+    Run {
+        /// The config file (default: hubsync.toml in the platform config folder).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Where state and the log live (default: the platform data folder).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Check the config, the credentials, the app tables and the mappings
+    /// against HubSpot's live property lists.
+    Check {
+        /// The config file (default: hubsync.toml in the platform config folder).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Run the HubSpot simulator alone on a loopback port.
     Sim {
         #[arg(long, default_value_t = 8099)]
@@ -91,6 +107,15 @@ enum Cmd {
     },
 }
 
+/// The config file from --config or the platform default, checked.
+fn load_config(path: Option<PathBuf>) -> anyhow::Result<hubsync::config::Config> {
+    let path = match path.or_else(hubsync::config::default_path) {
+        Some(p) => p,
+        None => anyhow::bail!("no platform config folder here; pass --config"),
+    };
+    Ok(hubsync::config::Config::load(&path)?)
+}
+
 fn parse_share(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
@@ -125,6 +150,36 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async move {
         match cli.command {
+            Cmd::Run { config, data_dir } => {
+                let cfg = load_config(config)?;
+                let data_dir = match data_dir.or_else(hubsync::config::default_data_dir) {
+                    Some(d) => d,
+                    None => anyhow::bail!("no platform data folder here; pass --data-dir"),
+                };
+                hubsync::store::create_private_dir(&data_dir)?;
+                let _log = hubsync::logging::to_file(&data_dir, "hubsync.log")?;
+                hubsync::service::run(&cfg, &data_dir).await
+            }
+            Cmd::Check { config } => {
+                let cfg = load_config(config)?;
+                let problems = hubsync::service::check(&cfg).await?;
+                if problems.is_empty() {
+                    println!(
+                        "{}: config, credentials, app tables and mappings are fine",
+                        cfg.path.display()
+                    );
+                    Ok(())
+                } else {
+                    for p in &problems {
+                        println!("{p}");
+                    }
+                    anyhow::bail!(
+                        "{} problem(s) found in {}",
+                        problems.len(),
+                        cfg.path.display()
+                    )
+                }
+            }
             Cmd::Demo {
                 data_dir,
                 latency_ms,

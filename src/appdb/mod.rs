@@ -49,9 +49,11 @@ pub struct AppDb {
     path: PathBuf,
 }
 
-/// Quotes an SQL identifier.
+/// Quotes an SQL identifier. Backticks, not double quotes: SQLite reads a
+/// double-quoted name that matches no column as a string literal, so a
+/// misspelt column would sync its own name as every record's value.
 fn q(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
+    format!("`{}`", ident.replace('`', "``"))
 }
 
 fn text(v: Value) -> Option<String> {
@@ -80,6 +82,43 @@ impl AppDb {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Checks that the mapping's table and columns exist, naming what is
+    /// missing and what is there.
+    pub fn verify(&self, m: &ObjectMapping) -> anyhow::Result<()> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", q(&m.table)))?;
+        let columns: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(1))?
+            .collect::<Result<_, _>>()?;
+        if columns.is_empty() {
+            anyhow::bail!(
+                "app database {} has no table {}",
+                self.path.display(),
+                m.table
+            );
+        }
+        let mut wanted = vec![
+            m.id_column.as_str(),
+            m.updated_at_column.as_str(),
+            m.hubspot_id_column.as_str(),
+        ];
+        wanted.extend(m.app_columns());
+        let missing: Vec<&str> = wanted
+            .into_iter()
+            .filter(|c| !columns.iter().any(|x| x == c))
+            .collect();
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "table {} of {} has no column {}; its columns are {}",
+                m.table,
+                self.path.display(),
+                missing.join(", "),
+                columns.join(", ")
+            );
+        }
+        Ok(())
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -228,5 +267,48 @@ impl AppDb {
     /// A single value (tests and reports).
     pub fn query_one<T: rusqlite::types::FromSql>(&self, sql: &str) -> anyhow::Result<Option<T>> {
         Ok(self.conn().query_row(sql, [], |r| r.get(0)).optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo_db() -> (tempfile::TempDir, AppDb) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        let rows: Vec<demo::FixtureContact> =
+            serde_json::from_str(r#"[{"email":"a@example.com","first_name":"A","last_name":null,"phone":null,"company":null,"job_title":null}]"#)
+                .unwrap();
+        demo::create(&path, &rows).unwrap();
+        let db = AppDb::open(&path).unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn a_misspelt_column_is_an_error_not_a_literal_value() {
+        let (_d, db) = demo_db();
+        let mut m = ObjectMapping::demo_contacts();
+        m.fields[1].app_column = "frist_name".into();
+        assert!(db.changed_since(&m, None, 10).is_err());
+        let e = db.verify(&m).unwrap_err().to_string();
+        assert!(
+            e.contains("no column frist_name") && e.contains("first_name"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rows_are_read_past_the_cursor_in_order() {
+        let (_d, db) = demo_db();
+        let m = ObjectMapping::demo_contacts();
+        let all = db.changed_since(&m, None, 10).unwrap();
+        assert_eq!(all.len(), 1);
+        let cursor = AppCursor {
+            updated_at: all[0].updated_at.clone(),
+            id: all[0].id.parse().unwrap(),
+        };
+        assert!(db.changed_since(&m, Some(&cursor), 10).unwrap().is_empty());
+        assert_eq!(db.count_changed_since(&m, Some(&cursor)).unwrap(), 0);
     }
 }

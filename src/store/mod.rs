@@ -47,6 +47,19 @@ pub fn create_private_file(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates the data folder readable by its owner only: it holds record data.
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+}
+
 /// One audit entry about to be written.
 #[derive(Debug, Clone)]
 pub struct NewAudit {

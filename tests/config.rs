@@ -1,0 +1,250 @@
+//! The configuration file: the example loads into the mapping the demo
+//! uses; every mistake is refused with file, line and column; `check`
+//! finds mappings HubSpot would refuse; `hubsync run` syncs headless and
+//! stops cleanly on SIGTERM.
+
+use hubsync::config::Config;
+use hubsync::model::ObjectKind;
+use hubsync::sim::{SeedData, SimServer, SimSettings};
+use hubsync::sync::mapping::ObjectMapping;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const EXAMPLE: &str = include_str!("../fixtures/hubsync.example.toml");
+
+fn parse(text: &str) -> Result<Config, hubsync::config::ConfigError> {
+    Config::parse(Path::new("hubsync.toml"), text)
+}
+
+/// The example with one line replaced.
+fn example_with(from: &str, to: &str) -> String {
+    assert!(EXAMPLE.contains(from), "the example has no {from:?}");
+    EXAMPLE.replacen(from, to, 1)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn the_example_config_maps_contacts_as_the_demo_does() {
+    let cfg = parse(EXAMPLE).unwrap();
+    let got = &cfg.object(ObjectKind::Contacts).unwrap().mapping;
+    let want = ObjectMapping::demo_contacts();
+    let pairs = |m: &ObjectMapping| -> Vec<(String, String, String)> {
+        m.fields
+            .iter()
+            .map(|f| {
+                (
+                    f.app_column.clone(),
+                    f.hubspot_property.clone(),
+                    format!("{:?}", f.transform),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(pairs(got), pairs(&want));
+    assert_eq!(
+        (got.key_column.as_str(), got.key_property.as_str()),
+        ("email", "email")
+    );
+    assert_eq!(cfg.object(ObjectKind::Contacts).unwrap().batch_size, 100);
+}
+
+#[test]
+fn an_unknown_key_is_refused_at_its_line() {
+    let text = example_with("table = \"contacts\"", "tabel = \"contacts\"");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "tabel"), "{e}");
+    assert!(e.message.contains("tabel"), "{e}");
+}
+
+#[test]
+fn a_batch_over_hubspots_limit_is_refused_at_its_line() {
+    let text = example_with("batch_size = 100", "batch_size = 250");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(
+        (e.line, e.column),
+        (line_of(&text, "batch_size"), 14),
+        "{e}"
+    );
+    assert!(e.to_string().starts_with("hubsync.toml:"), "{e}");
+}
+
+#[test]
+fn a_key_column_that_is_not_mapped_is_refused() {
+    let text = example_with("key_column = \"email\"", "key_column = \"mail\"");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "key_column"), "{e}");
+    assert!(e.message.contains("not mapped"), "{e}");
+}
+
+#[test]
+fn an_unknown_transform_is_refused_naming_the_known_ones() {
+    let text = example_with("transform = \"lowercase_trim\"", "transform = \"shout\"");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "shout"), "{e}");
+    assert!(e.message.contains("lowercase_trim"), "{e}");
+}
+
+#[test]
+fn a_token_and_oauth_together_are_refused() {
+    let text = example_with(
+        "# [hubspot.oauth]",
+        "[hubspot.oauth]\nclient_id = \"a\"\nclient_secret_env = \"B\"\nrefresh_token_env = \"C\"\n",
+    );
+    let e = parse(&text).unwrap_err();
+    assert!(e.message.contains("exactly one"), "{e}");
+}
+
+#[test]
+fn a_plain_http_base_url_to_another_host_is_refused() {
+    let text = example_with("https://api.hubapi.com", "http://api.hubapi.com");
+    assert!(parse(&text).unwrap_err().message.contains("https"));
+}
+
+#[test]
+fn objects_this_version_cannot_sync_are_refused_not_ignored() {
+    let text = EXAMPLE.replace("objects.contacts", "objects.companies");
+    let e = parse(&text).unwrap_err();
+    assert!(e.message.contains("only contacts"), "{e}");
+}
+
+/// A config pointing at a simulator and an app database in `dir`.
+fn local_config(
+    dir: &Path,
+    base_url: &str,
+    token_env: &str,
+    extra_field: &str,
+) -> std::path::PathBuf {
+    let app_db = dir.join("app.db");
+    let contacts: Vec<hubsync::appdb::demo::FixtureContact> = serde_json::from_str(
+        r#"[{"email":"ada@example.com","first_name":"Ada","last_name":null,"phone":null,"company":null,"job_title":null},
+            {"email":"grace@example.com","first_name":"Grace","last_name":null,"phone":null,"company":null,"job_title":null}]"#,
+    )
+    .unwrap();
+    hubsync::appdb::demo::create(&app_db, &contacts).unwrap();
+    let text = example_with("https://api.hubapi.com", base_url)
+        .replacen("HUBSYNC_HUBSPOT_TOKEN", token_env, 1)
+        .replacen("/var/lib/myapp/app.db", app_db.to_str().unwrap(), 1)
+        .replacen("poll_interval_secs = 30", "poll_interval_secs = 1", 1)
+        + extra_field;
+    let path = dir.join("hubsync.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn sim() -> SimServer {
+    SimServer::start(
+        0,
+        SimSettings {
+            tokens: vec!["pat-cfg-1".into()],
+            ..SimSettings::default()
+        },
+        SeedData::empty(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn check_names_a_mapping_to_a_property_hubspot_lacks_and_one_it_will_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sim().await;
+    // SAFETY: set before any other thread of this test reads the environment.
+    unsafe { std::env::set_var("HUBSYNC_TEST_TOKEN_CHECK", "pat-cfg-1") };
+    let extra = "\n[[objects.contacts.fields]]\napp = \"shoe_size\"\nhubspot = \"shoe_size\"\n\n[[objects.contacts.fields]]\napp = \"id\"\nhubspot = \"hs_object_id\"\n";
+    let cfg = Config::load(&local_config(
+        dir.path(),
+        &s.base_url(),
+        "HUBSYNC_TEST_TOKEN_CHECK",
+        extra,
+    ))
+    .unwrap();
+    let problems = hubsync::service::check(&cfg).await.unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("shoe_size → shoe_size: HubSpot has no such")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("hs_object_id: the property is read-only")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("has no column shoe_size")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_missing_secret_is_named_without_guessing() {
+    let cfg = parse(&example_with(
+        "HUBSYNC_HUBSPOT_TOKEN",
+        "HUBSYNC_TEST_TOKEN_NEVER_SET",
+    ))
+    .unwrap();
+    let e = cfg.client_settings().unwrap_err().to_string();
+    assert!(
+        e.contains("HUBSYNC_TEST_TOKEN_NEVER_SET") && e.contains("is not set"),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hubsync_run_syncs_without_a_console_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sim().await;
+    let config = local_config(dir.path(), &s.base_url(), "HUBSYNC_TEST_TOKEN_RUN", "");
+    let data = dir.path().join("data");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hubsync"))
+        .args([
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .env("HUBSYNC_TEST_TOKEN_RUN", "pat-cfg-1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while s.state().count(ObjectKind::Contacts) < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "hubsync run synced nothing in 30 s"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "hubsync run exited early"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "hubsync run did not stop within 10 s of SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+    let log = std::fs::read_to_string(data.join("hubsync.log")).unwrap();
+    assert!(log.contains("engine stopped"), "{log}");
+    assert!(!log.contains("pat-cfg-1"), "the token reached the log");
+}
