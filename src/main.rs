@@ -1,6 +1,7 @@
 //! The `hubsync` command line: one subcommand per way of running.
 
 use clap::{Parser, Subcommand};
+use hubsync::console::ConsoleOptions;
 use hubsync::demo::{self, DemoOptions};
 use hubsync::sim::{FaultShares, OAuthApp, SeedData, SimServer, SimSettings};
 use std::path::PathBuf;
@@ -14,17 +15,28 @@ use std::time::Duration;
     about = "Two-way HubSpot ⇄ app database sync, with a terminal operations console"
 )]
 struct Cli {
+    /// Without a subcommand: the console over the engine, on your config.
     #[command(subcommand)]
-    command: Cmd,
+    command: Option<Cmd>,
+    /// The config file (default: hubsync.toml in the platform config folder).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Where state and the log live (default: the platform data folder;
+    /// for the demo, a temporary folder removed on exit).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Watch only: no retry, no sync-now.
+    #[arg(long, global = true)]
+    read_only: bool,
+    /// Theme name from themes/ (default, light, high-contrast).
+    #[arg(long, global = true)]
+    theme: Option<String>,
 }
 
 #[derive(Subcommand)]
 enum Cmd {
     /// Simulator, fixture app database, engine and console: no set-up, no network.
     Demo {
-        /// Keep state, app database and log in this folder (default: a temp folder removed on exit).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
         /// Latency the simulator adds to every response, in milliseconds.
         #[arg(long, default_value_t = 120)]
         latency_ms: u64,
@@ -37,29 +49,12 @@ enum Cmd {
         /// Do not simulate app users editing and adding contacts.
         #[arg(long)]
         no_activity: bool,
-        /// Watch only: no retry, no sync-now.
-        #[arg(long)]
-        read_only: bool,
-        /// Theme name from themes/ (default, light, high-contrast).
-        #[arg(long)]
-        theme: Option<String>,
     },
     /// Run the sync engine without a console (for a service manager).
-    Run {
-        /// The config file (default: hubsync.toml in the platform config folder).
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Where state and the log live (default: the platform data folder).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-    },
+    Run,
     /// Check the config, the credentials, the app tables and the mappings
     /// against HubSpot's live property lists.
-    Check {
-        /// The config file (default: hubsync.toml in the platform config folder).
-        #[arg(long)]
-        config: Option<PathBuf>,
-    },
+    Check,
     /// Run the HubSpot simulator alone on a loopback port.
     Sim {
         #[arg(long, default_value_t = 8099)]
@@ -107,6 +102,15 @@ enum Cmd {
     },
 }
 
+/// The data folder from --data-dir or the platform default, created owner-only.
+fn data_dir_or_default(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let Some(dir) = dir.or_else(hubsync::config::default_data_dir) else {
+        anyhow::bail!("no platform data folder here; pass --data-dir");
+    };
+    hubsync::store::create_private_dir(&dir)?;
+    Ok(dir)
+}
+
 /// The config file from --config or the platform default, checked.
 fn load_config(path: Option<PathBuf>) -> anyhow::Result<hubsync::config::Config> {
     let path = match path.or_else(hubsync::config::default_path) {
@@ -149,18 +153,32 @@ fn main() -> ExitCode {
         }
     };
     let result = rt.block_on(async move {
-        match cli.command {
-            Cmd::Run { config, data_dir } => {
+        let Cli {
+            command,
+            config,
+            data_dir,
+            read_only,
+            theme,
+        } = cli;
+        match command {
+            None => {
                 let cfg = load_config(config)?;
-                let data_dir = match data_dir.or_else(hubsync::config::default_data_dir) {
-                    Some(d) => d,
-                    None => anyhow::bail!("no platform data folder here; pass --data-dir"),
+                let data_dir = data_dir_or_default(data_dir)?;
+                let _log = hubsync::logging::to_file(&data_dir, "hubsync.log")?;
+                let opts = ConsoleOptions {
+                    read_only,
+                    theme,
+                    title: "hubsync".into(),
                 };
-                hubsync::store::create_private_dir(&data_dir)?;
+                hubsync::service::console(&cfg, &data_dir, opts).await
+            }
+            Some(Cmd::Run) => {
+                let cfg = load_config(config)?;
+                let data_dir = data_dir_or_default(data_dir)?;
                 let _log = hubsync::logging::to_file(&data_dir, "hubsync.log")?;
                 hubsync::service::run(&cfg, &data_dir).await
             }
-            Cmd::Check { config } => {
+            Some(Cmd::Check) => {
                 let cfg = load_config(config)?;
                 let problems = hubsync::service::check(&cfg).await?;
                 if problems.is_empty() {
@@ -180,15 +198,12 @@ fn main() -> ExitCode {
                     )
                 }
             }
-            Cmd::Demo {
-                data_dir,
+            Some(Cmd::Demo {
                 latency_ms,
                 poll_secs,
                 batch_size,
                 no_activity,
-                read_only,
-                theme,
-            } => {
+            }) => {
                 demo::run(DemoOptions {
                     data_dir,
                     latency: Duration::from_millis(latency_ms),
@@ -200,7 +215,7 @@ fn main() -> ExitCode {
                 })
                 .await
             }
-            Cmd::Sim {
+            Some(Cmd::Sim {
                 port,
                 tokens,
                 seed,
@@ -215,7 +230,7 @@ fn main() -> ExitCode {
                 fault_hang,
                 fault_malformed,
                 hang_ms,
-            } => {
+            }) => {
                 hubsync::logging::to_stderr();
                 let seed = match seed {
                     Some(p) => SeedData::load(&p)?,

@@ -60,6 +60,21 @@ pub async fn run(cfg: &Config, data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The console over the engine: `hubsync` with no subcommand.
+pub async fn console(
+    cfg: &Config,
+    data_dir: &Path,
+    opts: crate::console::ConsoleOptions,
+) -> anyhow::Result<()> {
+    let engine = build_engine(cfg, data_dir)?;
+    let cancel = CancellationToken::new();
+    let handle = engine.spawn(cancel.clone())?;
+    let result = crate::console::run(opts, handle.snapshots.clone(), handle.commands.clone()).await;
+    cancel.cancel();
+    handle.join().await;
+    result
+}
+
 /// What `hubsync check` found: one line per problem, empty when all is well.
 pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
