@@ -557,6 +557,41 @@ impl Store {
         Ok(n as u64)
     }
 
+    /// Keeps the audit log bounded: drops entries older than `max_age` and
+    /// the oldest beyond `max_rows`. Open FAILED entries are kept whatever
+    /// their age: an operator has not dealt with them yet. Returns how many
+    /// went.
+    pub fn prune_audit(&self, max_rows: u64, max_age: chrono::Duration) -> anyhow::Result<u64> {
+        let conn = self.conn();
+        let cutoff = ts(Utc::now() - max_age);
+        let by_age = conn.execute(
+            "DELETE FROM audit WHERE open = 0 AND at < ?1",
+            params![cutoff],
+        )?;
+        // The id below which rows are surplus: ids grow with time.
+        let threshold: Option<i64> = conn
+            .query_row(
+                "SELECT id FROM audit ORDER BY id DESC LIMIT 1 OFFSET ?1",
+                params![max_rows as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let by_count = match threshold {
+            Some(id) => {
+                conn.execute("DELETE FROM audit WHERE open = 0 AND id <= ?1", params![id])?
+            }
+            None => 0,
+        };
+        Ok((by_age + by_count) as u64)
+    }
+
+    /// How many audit entries there are in all.
+    pub fn audit_len(&self) -> anyhow::Result<u64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM audit", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
     /// Entries per status for one job, for tests and reports.
     pub fn audit_counts_for_job(&self, job_id: i64) -> anyhow::Result<HashMap<String, u64>> {
         let conn = self.conn();
@@ -648,6 +683,43 @@ mod tests {
             s.record_history(ObjectKind::Contacts, "7").unwrap().len(),
             2
         );
+    }
+
+    #[test]
+    fn retention_drops_the_oldest_entries_but_keeps_open_failures() {
+        let (_d, s) = store();
+        s.record(&failed("1")).unwrap();
+        for i in 2..=10 {
+            let mut ok = failed(&i.to_string());
+            ok.status = AuditStatus::Success;
+            s.record(&ok).unwrap();
+        }
+        let gone = s.prune_audit(4, chrono::Duration::days(90)).unwrap();
+        assert_eq!(gone, 5);
+        assert_eq!(
+            s.audit_len().unwrap(),
+            5,
+            "four newest plus the open failure"
+        );
+        assert_eq!(s.open_failures(10).unwrap()[0].app_id, "1");
+    }
+
+    #[test]
+    fn retention_drops_entries_past_their_age() {
+        let (_d, s) = store();
+        let mut ok = failed("2");
+        ok.status = AuditStatus::Success;
+        s.record(&ok).unwrap();
+        s.record(&failed("3")).unwrap();
+        s.conn()
+            .execute("UPDATE audit SET at = '2020-01-01T00:00:00.000Z'", [])
+            .unwrap();
+        assert_eq!(
+            s.prune_audit(1000, chrono::Duration::days(90)).unwrap(),
+            1,
+            "the old open failure stays"
+        );
+        assert_eq!(s.open_failure_count(None).unwrap(), 1);
     }
 
     #[test]

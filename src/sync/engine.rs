@@ -36,6 +36,10 @@ pub struct EngineSettings {
     pub max_job_attempts: u32,
     /// First delay before a job is retried; doubles per attempt.
     pub job_backoff: Duration,
+    /// The audit log keeps at most this many entries…
+    pub audit_max_rows: u64,
+    /// …none older than this (open FAILED entries excepted).
+    pub audit_max_age: Duration,
 }
 
 impl Default for EngineSettings {
@@ -45,6 +49,8 @@ impl Default for EngineSettings {
             batch_size: 100,
             max_job_attempts: 5,
             job_backoff: Duration::from_secs(5),
+            audit_max_rows: 2_000_000,
+            audit_max_age: Duration::from_secs(90 * 24 * 3600),
         }
     }
 }
@@ -274,6 +280,12 @@ impl Engine {
         // A retry may have created a record too: counts follow every job.
         self.refresh_counts().await;
         if job.kind != JobKind::RetryRecord {
+            let age = chrono::Duration::from_std(self.settings.audit_max_age)
+                .unwrap_or(chrono::Duration::MAX);
+            let pruned = self.store.prune_audit(self.settings.audit_max_rows, age)?;
+            if pruned > 0 {
+                tracing::info!(pruned, "audit entries past retention removed");
+            }
             self.schedule_pass(self.settings.poll_interval)?;
         }
         Ok(true)
