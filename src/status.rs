@@ -263,6 +263,10 @@ pub struct AuditView {
 pub enum Command {
     /// Retry the one record a FAILED audit entry is about, now.
     Retry { audit_id: i64 },
+    /// Retry every record whose open FAILED entry has this category.
+    RetryCategory { category: String },
+    /// Close a FAILED entry without retrying it (the operator dealt with it).
+    Dismiss { audit_id: i64 },
     /// Run a pass over one object now instead of at its next poll.
     SyncNow { object: ObjectKind },
     /// Stop after the batch in flight.

@@ -354,3 +354,65 @@ async fn when_hubspot_rejects_whole_batches_the_bad_inputs_are_isolated_and_the_
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retrying_a_category_queues_one_retry_per_failed_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    w.engine.bootstrap().unwrap();
+    w.engine.run_until_idle().await.unwrap();
+    let before: Vec<i64> = w
+        .engine
+        .store()
+        .open_failures(100)
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(before.len(), 6);
+    w.engine
+        .handle(Command::RetryCategory {
+            category: "VALIDATION_ERROR".into(),
+        })
+        .unwrap();
+    for _ in 0..6 {
+        assert!(w.engine.run_next_due().await.unwrap());
+    }
+    let after = w.engine.store().open_failures(100).unwrap();
+    assert_eq!(after.len(), 6, "still invalid, so FAILED again");
+    assert!(
+        after
+            .iter()
+            .all(|a| a.attempt == 2 && !before.contains(&a.id)),
+        "{after:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dismissed_failure_leaves_the_list_and_its_history_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    w.engine.bootstrap().unwrap();
+    w.engine.run_until_idle().await.unwrap();
+    let entry = w.engine.store().open_failures(1).unwrap().remove(0);
+    w.engine
+        .handle(Command::Dismiss { audit_id: entry.id })
+        .unwrap();
+    assert_eq!(w.engine.store().open_failure_count(None).unwrap(), 5);
+    assert_eq!(
+        w.engine
+            .store()
+            .record_history(ObjectKind::Contacts, &entry.app_id)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        w.engine
+            .snapshot()
+            .unwrap()
+            .notice
+            .unwrap()
+            .contains("dismissed")
+    );
+}

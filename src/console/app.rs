@@ -19,11 +19,17 @@ pub struct ConsoleOptions {
     pub title: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Popup {
     None,
     Help,
     Detail,
+    /// A question before an action that is hard to undo or touches many
+    /// records: `y` sends the command, Esc drops it.
+    Confirm {
+        question: String,
+        command: Command,
+    },
 }
 
 pub struct App {
@@ -122,8 +128,29 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) -> Option<Command> {
-        if self.read_only && matches!(action, Action::Retry | Action::SyncNow) {
+        if self.read_only
+            && matches!(
+                action,
+                Action::Retry | Action::RetryCategory | Action::Dismiss | Action::SyncNow
+            )
+        {
             return None;
+        }
+        // While a question is open, only its answer counts.
+        if let Popup::Confirm { command, .. } = &self.popup {
+            return match action {
+                Action::Confirm | Action::Open => {
+                    let command = command.clone();
+                    self.popup = Popup::None;
+                    self.local_notice = Some("requested…".into());
+                    Some(command)
+                }
+                Action::Back | Action::Quit => {
+                    self.popup = Popup::None;
+                    None
+                }
+                _ => None,
+            };
         }
         let last = self.snapshot.failed.len().saturating_sub(1);
         match action {
@@ -157,6 +184,35 @@ impl App {
                 ));
                 return Some(Command::Retry { audit_id: id });
             }
+            Action::RetryCategory => {
+                let category = self.selected_entry()?.category.clone()?;
+                let n = self
+                    .snapshot
+                    .failed
+                    .iter()
+                    .filter(|a| a.category.as_deref() == Some(&category))
+                    .count();
+                let more = if self.snapshot.failed_total > self.snapshot.failed.len() as u64 {
+                    " (and any not listed)"
+                } else {
+                    ""
+                };
+                self.popup = Popup::Confirm {
+                    question: format!("Retry all {n} FAILED {category} records{more}? y / Esc"),
+                    command: Command::RetryCategory { category },
+                };
+            }
+            Action::Dismiss => {
+                let entry = self.selected_entry()?;
+                self.popup = Popup::Confirm {
+                    question: format!(
+                        "Dismiss the FAILED entry of {}? It leaves this list without a retry. y / Esc",
+                        super::text::sanitize(&entry.label)
+                    ),
+                    command: Command::Dismiss { audit_id: entry.id },
+                };
+            }
+            Action::Confirm => {}
             Action::SyncNow => {
                 self.local_notice = Some("sync of contacts requested…".into());
                 return Some(Command::SyncNow {
@@ -267,5 +323,67 @@ mod tests {
         assert!(!a.should_quit());
         a.update(Action::Quit);
         assert!(a.should_quit());
+    }
+
+    #[test]
+    fn dismiss_asks_first_and_y_sends_it() {
+        let mut a = app(false, &[(3, "c"), (2, "b")]);
+        assert_eq!(a.update(Action::Dismiss), None);
+        assert!(matches!(a.popup, Popup::Confirm { .. }));
+        // Other keys do nothing while the question is open.
+        assert_eq!(a.update(Action::Down), None);
+        assert_eq!(
+            a.update(Action::Confirm),
+            Some(Command::Dismiss { audit_id: 3 })
+        );
+        assert_eq!(a.popup, Popup::None);
+    }
+
+    #[test]
+    fn escape_drops_the_question() {
+        let mut a = app(false, &[(3, "c")]);
+        a.update(Action::Dismiss);
+        assert_eq!(a.update(Action::Back), None);
+        assert_eq!(a.popup, Popup::None);
+        assert_eq!(a.update(Action::Confirm), None, "nothing left to confirm");
+    }
+
+    #[test]
+    fn retrying_a_category_names_how_many_records_it_touches() {
+        let mut a = app(false, &[(3, "c"), (2, "b"), (1, "a")]);
+        let mut s = a.snapshot.clone();
+        for (n, e) in s.failed.iter_mut().enumerate() {
+            e.category = Some(
+                if n < 2 {
+                    "VALIDATION_ERROR"
+                } else {
+                    "CONFLICT"
+                }
+                .into(),
+            );
+        }
+        a.set_snapshot(s);
+        a.update(Action::RetryCategory);
+        let Popup::Confirm { question, command } = a.popup.clone() else {
+            panic!("no question asked")
+        };
+        assert!(
+            question.contains("all 2 FAILED VALIDATION_ERROR"),
+            "{question}"
+        );
+        assert_eq!(
+            command,
+            Command::RetryCategory {
+                category: "VALIDATION_ERROR".into()
+            }
+        );
+    }
+
+    #[test]
+    fn read_only_mode_cannot_dismiss_or_bulk_retry() {
+        let mut a = app(true, &[(3, "c")]);
+        assert_eq!(a.update(Action::Dismiss), None);
+        assert_eq!(a.update(Action::RetryCategory), None);
+        assert_eq!(a.popup, Popup::None);
     }
 }

@@ -18,7 +18,10 @@ pub enum Action {
     Open,
     Back,
     Retry,
+    RetryCategory,
+    Dismiss,
     SyncNow,
+    Confirm,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -110,6 +113,33 @@ const DEFAULT: &[Binding] = &[
         description: "retry the selected record now",
         writes: true,
         hint: true,
+    },
+    Binding {
+        keys: &[
+            (KeyCode::Char('R'), KeyModifiers::SHIFT),
+            (KeyCode::Char('R'), NONE),
+        ],
+        label: "R",
+        action: Action::RetryCategory,
+        description: "retry all FAILED of its category (asks)",
+        writes: true,
+        hint: false,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('d'), NONE)],
+        label: "d",
+        action: Action::Dismiss,
+        description: "dismiss the selected entry (asks)",
+        writes: true,
+        hint: false,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('y'), NONE)],
+        label: "y",
+        action: Action::Confirm,
+        description: "answer yes to the question asked",
+        writes: false,
+        hint: false,
     },
     Binding {
         keys: &[(KeyCode::Char('s'), NONE)],

@@ -592,6 +592,25 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM audit", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
+    /// Closes an open FAILED entry. Returns false if it was not open.
+    pub fn dismiss(&self, audit_id: i64) -> anyhow::Result<bool> {
+        Ok(self.conn().execute(
+            "UPDATE audit SET open = 0 WHERE id = ?1 AND open = 1",
+            params![audit_id],
+        )? > 0)
+    }
+
+    /// The open FAILED entries with this error category.
+    pub fn open_failures_in(&self, category: &str) -> anyhow::Result<Vec<AuditView>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM audit WHERE open = 1 AND category = ?1 ORDER BY id",
+            Self::AUDIT_COLS
+        ))?;
+        let rows = stmt.query_map(params![category], Self::audit_view)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Entries per status for one job, for tests and reports.
     pub fn audit_counts_for_job(&self, job_id: i64) -> anyhow::Result<HashMap<String, u64>> {
         let conn = self.conn();

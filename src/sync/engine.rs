@@ -178,6 +178,33 @@ impl Engine {
                 lock(&self.watched).insert(job, entry.label.clone());
                 self.set_notice(format!("retry of {} queued (job {job})", entry.label));
             }
+            Command::RetryCategory { category } => {
+                let entries = self.store.open_failures_in(&category)?;
+                for e in &entries {
+                    let job = self.store.enqueue(
+                        JobKind::RetryRecord,
+                        e.object,
+                        e.direction,
+                        Some(&e.app_id),
+                        Utc::now(),
+                    )?;
+                    lock(&self.watched).insert(job, e.label.clone());
+                }
+                self.set_notice(format!(
+                    "retry of {} {category} record(s) queued",
+                    entries.len()
+                ));
+            }
+            Command::Dismiss { audit_id } => {
+                let entry = self.store.audit_entry(audit_id)?;
+                let label = entry.map_or_else(|| format!("#{audit_id}"), |e| e.label);
+                if self.store.dismiss(audit_id)? {
+                    tracing::info!(audit_id, "FAILED entry dismissed by the operator");
+                    self.set_notice(format!("dismissed the FAILED entry of {label}"));
+                } else {
+                    self.set_notice(format!("{label} has no open FAILED entry #{audit_id}"));
+                }
+            }
             Command::SyncNow { object } => {
                 if object != self.mapping.object {
                     self.set_notice(format!("{object} are not synced yet"));

@@ -8,14 +8,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let mut lines = vec![Line::raw("")];
+    let mut lines = Vec::new();
     for b in app.keymap.bindings() {
         lines.push(Line::from(vec![
             Span::styled(format!("  {:<8}", b.label), app.theme.accent()),
             Span::raw(b.description),
         ]));
     }
-    lines.push(Line::raw(""));
     if app.read_only {
         lines.push(Line::styled(
             "  read-only: actions that write are off",
@@ -27,7 +26,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         app.theme.muted(),
     ));
     let h = lines.len() as u16 + 2;
-    let r = popup_area(frame, area, 52, h);
+    let r = popup_area(frame, area, 60, h);
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })

@@ -79,11 +79,20 @@ pub fn draw(frame: &mut Frame, app: &App) {
     failed::draw(frame, app, failed_area);
     footer::draw(frame, app, footer_area);
 
-    match app.popup {
+    match &app.popup {
         Popup::None => {}
         Popup::Help => help::draw(frame, app, area),
         Popup::Detail => detail::draw(frame, app, area),
+        Popup::Confirm { question, .. } => confirm(frame, app, area, question),
     }
+}
+
+fn confirm(frame: &mut Frame, app: &App, area: Rect, question: &str) {
+    let r = popup_area(frame, area, 64, 5);
+    let p = Paragraph::new(Line::styled(question.to_string(), app.theme.warn()))
+        .wrap(ratatui::widgets::Wrap { trim: true })
+        .block(pane(app, " Confirm "));
+    frame.render_widget(p, r);
 }
 
 fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
