@@ -13,7 +13,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 fn main() {
-    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let m = ObjectMapping::demo_contacts();
     let started = Instant::now();
     let mut records = Vec::with_capacity(n);
@@ -29,10 +32,19 @@ fn main() {
         fields.insert("phone".to_string(), Some("+1 555 0100".to_string()));
         fields.insert("company".to_string(), Some("Acme".to_string()));
         fields.insert("job_title".to_string(), None);
-        let rec = AppRecord { id: i.to_string(), fields, hubspot_id: None, updated_at: String::new() };
+        let rec = AppRecord {
+            id: i.to_string(),
+            fields,
+            hubspot_id: None,
+            updated_at: String::new(),
+        };
         let mut hs = SimplePublicObject {
             id: format!("9{i}"),
-            properties: m.to_hubspot(&rec).into_iter().map(|(k, v)| (k, Some(v))).collect(),
+            properties: m
+                .to_hubspot(&rec)
+                .into_iter()
+                .map(|(k, v)| (k, Some(v)))
+                .collect(),
             created_at: None,
             updated_at: None,
             archived: false,
@@ -43,7 +55,8 @@ fn main() {
                 by_id.insert(hs.id.clone(), hs);
             }
             2 | 3 => {
-                hs.properties.insert("firstname".into(), Some("Changed".into()));
+                hs.properties
+                    .insert("firstname".into(), Some("Changed".into()));
                 links.insert(rec.id.clone(), hs.id.clone());
                 by_id.insert(hs.id.clone(), hs);
             }
@@ -55,7 +68,10 @@ fn main() {
         records.push(rec);
     }
     let linked_hubspot: HashMap<String, String> = HashMap::new();
-    println!("planner: built {n} records in {:.2} s", started.elapsed().as_secs_f64());
+    println!(
+        "planner: built {n} records in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let mut best = f64::MAX;
     let mut decisions = Vec::new();

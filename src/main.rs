@@ -55,6 +55,12 @@ enum Cmd {
     /// Check the config, the credentials, the app tables and the mappings
     /// against HubSpot's live property lists.
     Check,
+    /// What the state database says: links, FAILED entries, jobs.
+    Status {
+        /// Print JSON (the same fields the console shows).
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the HubSpot simulator alone on a loopback port.
     Sim {
         #[arg(long, default_value_t = 8099)]
@@ -177,6 +183,44 @@ fn main() -> ExitCode {
                 let data_dir = data_dir_or_default(data_dir)?;
                 let _log = hubsync::logging::to_file(&data_dir, "hubsync.log")?;
                 hubsync::service::run(&cfg, &data_dir).await
+            }
+            Some(Cmd::Status { json }) => {
+                let cfg = load_config(config)?;
+                let Some(dir) = data_dir.or_else(hubsync::config::default_data_dir) else {
+                    anyhow::bail!("no platform data folder here; pass --data-dir");
+                };
+                let s = hubsync::service::status(&cfg, &dir)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&s)?);
+                } else {
+                    for c in &s.counts {
+                        let app = c.app.map_or("?".into(), |n| n.to_string());
+                        println!(
+                            "{}: {app} in the app, {} linked, {} FAILED",
+                            c.object, c.linked, c.failed
+                        );
+                    }
+                    if let Some(j) = &s.running {
+                        println!(
+                            "running: job {} {} {}/{}",
+                            j.id,
+                            j.kind.as_str(),
+                            j.done,
+                            j.total
+                        );
+                    }
+                    for j in s.recent.iter().take(3) {
+                        println!(
+                            "recent: job {} {} {} ({} done, {} FAILED)",
+                            j.id,
+                            j.kind.as_str(),
+                            j.state.as_str(),
+                            j.done,
+                            j.failed
+                        );
+                    }
+                }
+                Ok(())
             }
             Some(Cmd::Check) => {
                 let cfg = load_config(config)?;

@@ -75,6 +75,26 @@ pub async fn console(
     result
 }
 
+/// `hubsync status`: what the state database says, without touching
+/// HubSpot (the counts of HubSpot records are left out).
+pub fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Snapshot> {
+    let object = cfg
+        .object(ObjectKind::Contacts)
+        .context("the configuration syncs no contacts")?;
+    let state = data_dir.join("state.db");
+    if !state.exists() {
+        anyhow::bail!(
+            "no state at {}: hubsync has not run with this data folder",
+            state.display()
+        );
+    }
+    let store = Store::open(&state)?;
+    let app_count = AppDb::open(&cfg.app_database)
+        .and_then(|a| a.count(&object.mapping))
+        .ok();
+    crate::sync::engine::stored_snapshot(&store, ObjectKind::Contacts, app_count)
+}
+
 /// What `hubsync check` found: one line per problem, empty when all is well.
 pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();

@@ -247,4 +247,26 @@ async fn hubsync_run_syncs_without_a_console_and_stops_on_sigterm() {
     let log = std::fs::read_to_string(data.join("hubsync.log")).unwrap();
     assert!(log.contains("engine stopped"), "{log}");
     assert!(!log.contains("pat-cfg-1"), "the token reached the log");
+
+    // `hubsync status --json` reads what the run left, with no credentials.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hubsync"))
+        .args([
+            "status",
+            "--json",
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["counts"][0]["linked"], 2);
+    assert_eq!(status["counts"][0]["app"], 2);
+    assert_eq!(status["failed_total"], 0);
 }

@@ -77,6 +77,33 @@ pub struct Engine {
     wake: Notify,
 }
 
+/// What the state database alone says: links, FAILED entries, jobs. No
+/// connection is touched, so `hubsync status` works while the engine runs
+/// elsewhere, and without credentials.
+pub fn stored_snapshot(
+    store: &Store,
+    object: crate::model::ObjectKind,
+    app_count: Option<u64>,
+) -> anyhow::Result<Snapshot> {
+    Ok(Snapshot {
+        taken_at: Some(Utc::now()),
+        connections: vec![],
+        counts: vec![ObjectCounts {
+            object,
+            hubspot: None,
+            app: app_count,
+            linked: store.link_count(object)?,
+            failed: store.open_failure_count(Some(object))?,
+        }],
+        running: store.running_job()?,
+        queued: store.queued_jobs(10)?,
+        recent: store.recent_jobs(10)?,
+        failed: store.open_failures(200)?,
+        failed_total: store.open_failure_count(None)?,
+        notice: None,
+    })
+}
+
 /// What a caller holds while the engine runs in the background.
 pub struct EngineHandle {
     pub snapshots: watch::Receiver<Snapshot>,
@@ -386,23 +413,11 @@ impl Engine {
             budget: None,
             last_error: None,
         });
-        Ok(Snapshot {
-            taken_at: Some(Utc::now()),
-            connections: vec![self.client.connection_status(), app_status],
-            counts: vec![ObjectCounts {
-                object,
-                hubspot: cached.hubspot,
-                app: cached.app,
-                linked: self.store.link_count(object)?,
-                failed: self.store.open_failure_count(Some(object))?,
-            }],
-            running: self.store.running_job()?,
-            queued: self.store.queued_jobs(10)?,
-            recent: self.store.recent_jobs(10)?,
-            failed: self.store.open_failures(200)?,
-            failed_total: self.store.open_failure_count(None)?,
-            notice: lock(&self.notice).clone(),
-        })
+        let mut s = stored_snapshot(&self.store, object, cached.app)?;
+        s.connections = vec![self.client.connection_status(), app_status];
+        s.counts[0].hubspot = cached.hubspot;
+        s.notice = lock(&self.notice).clone();
+        Ok(s)
     }
 
     /// Starts the worker, command and publisher tasks.
