@@ -360,3 +360,84 @@ async fn an_archived_record_is_gone_from_reads_but_listed_as_archived() {
         "its email is free again"
     );
 }
+
+/// Seeds contacts with numbers and dates to filter on.
+async fn search_sim() -> SimServer {
+    let rows = [
+        ("ada@example.com", "Ada", "36", "1700000000000", "customer"),
+        ("grace@hubspot.com", "Grace", "85", "1710000000000", "lead"),
+        ("alan@example.com", "Alan", "41", "1720000000000", "lead"),
+        ("kay@example.org", "", "", "", "subscriber"),
+    ];
+    let seed = rows
+        .iter()
+        .map(|(e, f, age, date, stage)| {
+            let mut m = BTreeMap::new();
+            for (k, v) in [("email", *e), ("firstname", *f), ("phone", *age), ("city", *date), ("lifecyclestage", *stage)] {
+                if !v.is_empty() {
+                    m.insert(k.to_string(), v.to_string());
+                }
+            }
+            m
+        })
+        .collect();
+    SimServer::start(0, SimSettings { tokens: vec![TOKEN.into()], search_per_second: 1000, ..SimSettings::default() }, SeedData::contacts(seed))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_search_operator_filters_as_hubspot_documents() {
+    let s = search_sim().await;
+    // (filter, the emails it must find). `phone` holds numbers and `city`
+    // epoch-ms dates here, to check typed comparison.
+    let cases = [
+        (json!({"propertyName": "firstname", "operator": "EQ", "value": "ada"}), vec!["ada@example.com"]),
+        (json!({"propertyName": "lifecyclestage", "operator": "NEQ", "value": "lead"}), vec!["ada@example.com", "kay@example.org"]),
+        (json!({"propertyName": "phone", "operator": "LT", "value": "41"}), vec!["ada@example.com"]),
+        (json!({"propertyName": "phone", "operator": "LTE", "value": "41"}), vec!["ada@example.com", "alan@example.com"]),
+        (json!({"propertyName": "phone", "operator": "GT", "value": "41"}), vec!["grace@hubspot.com"]),
+        (json!({"propertyName": "phone", "operator": "GTE", "value": "41"}), vec!["grace@hubspot.com", "alan@example.com"]),
+        (json!({"propertyName": "city", "operator": "BETWEEN", "value": "1705000000000", "highValue": "1720000000000"}), vec!["grace@hubspot.com", "alan@example.com"]),
+        (json!({"propertyName": "lifecyclestage", "operator": "IN", "values": ["customer", "subscriber"]}), vec!["ada@example.com", "kay@example.org"]),
+        (json!({"propertyName": "lifecyclestage", "operator": "NOT_IN", "values": ["customer", "subscriber"]}), vec!["grace@hubspot.com", "alan@example.com"]),
+        (json!({"propertyName": "firstname", "operator": "HAS_PROPERTY"}), vec!["ada@example.com", "grace@hubspot.com", "alan@example.com"]),
+        (json!({"propertyName": "firstname", "operator": "NOT_HAS_PROPERTY"}), vec!["kay@example.org"]),
+        (json!({"propertyName": "email", "operator": "CONTAINS_TOKEN", "value": "*@hubspot.com"}), vec!["grace@hubspot.com"]),
+        (json!({"propertyName": "email", "operator": "NOT_CONTAINS_TOKEN", "value": "*@example.com"}), vec!["grace@hubspot.com", "kay@example.org"]),
+    ];
+    for (filter, want) in cases {
+        let body = json!({"filterGroups": [{"filters": [filter.clone()]}], "sorts": [], "properties": ["email"], "limit": 100, "after": "0"});
+        let (status, _, r) = post(&s, "/crm/v3/objects/contacts/search", body).await;
+        assert_eq!(status, 200, "{filter}: {r}");
+        let got: Vec<&str> = r["results"].as_array().unwrap().iter().map(|o| o["properties"]["email"].as_str().unwrap()).collect();
+        assert_eq!(got, want, "{filter}");
+        assert_eq!(r["total"], want.len(), "{filter}");
+    }
+}
+
+#[tokio::test]
+async fn filters_in_a_group_are_anded_and_groups_ored() {
+    let s = search_sim().await;
+    let f = |p: &str, op: &str, v: &str| json!({"propertyName": p, "operator": op, "value": v});
+    let body = json!({
+        "filterGroups": [
+            {"filters": [f("lifecyclestage", "EQ", "lead"), f("phone", "GT", "50")]},
+            {"filters": [f("firstname", "EQ", "Ada")]}
+        ],
+        "sorts": [{"propertyName": "phone", "direction": "DESCENDING"}],
+        "properties": ["email"], "limit": 10, "after": "0"
+    });
+    let (_, _, r) = post(&s, "/crm/v3/objects/contacts/search", body).await;
+    let got: Vec<&str> = r["results"].as_array().unwrap().iter().map(|o| o["properties"]["email"].as_str().unwrap()).collect();
+    assert_eq!(got, vec!["grace@hubspot.com", "ada@example.com"], "sorted by phone, descending");
+}
+
+#[tokio::test]
+async fn a_search_with_an_unknown_operator_is_refused_naming_it() {
+    let s = search_sim().await;
+    let body = json!({"filterGroups": [{"filters": [{"propertyName": "email", "operator": "LIKE", "value": "a"}]}], "sorts": [], "properties": [], "limit": 10, "after": "0"});
+    let (status, _, r) = post(&s, "/crm/v3/objects/contacts/search", body).await;
+    assert_eq!(status, 400);
+    assert!(r["message"].as_str().unwrap().contains("unknown operator LIKE"), "{r}");
+}
