@@ -505,6 +505,40 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
     );
     assert_eq!(call(&base, t, "DELETE", &path, None).await, 204);
 
+    // Merging two contacts, then reading the merged one's id.
+    for e in ["three@example.com", "four@example.com"] {
+        let c = json!({"properties": {"email": e}, "associations": []});
+        assert_eq!(
+            call(&base, t, "POST", "/crm/v3/objects/contacts", Some(c)).await,
+            201
+        );
+    }
+    let (three, _) = w.sim.state().find_by_email("three@example.com").unwrap();
+    let (four, _) = w.sim.state().find_by_email("four@example.com").unwrap();
+    let merge = json!({"primaryObjectId": three, "objectIdToMerge": four});
+    assert_eq!(
+        call(
+            &base,
+            t,
+            "POST",
+            "/crm/v3/objects/contacts/merge",
+            Some(merge)
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        call(
+            &base,
+            t,
+            "GET",
+            &format!("/crm/v3/objects/contacts/{four}"),
+            None
+        )
+        .await,
+        200
+    );
+
     let exchanges = w.sim.state().exchanges();
     let mut relaxed = Vec::new();
     let problems: Vec<String> = exchanges
@@ -523,7 +557,11 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
         exchanges.len(),
         problems.join("\n")
     );
-    assert_eq!(w.sim.state().count(ObjectKind::Contacts), 1172);
+    assert_eq!(
+        w.sim.state().count(ObjectKind::Contacts),
+        1173,
+        "1172 and the survivor of the merge"
+    );
     assert_eq!(w.sim.state().count(ObjectKind::Companies), 1);
 }
 

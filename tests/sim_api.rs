@@ -373,7 +373,13 @@ async fn search_sim() -> SimServer {
         .iter()
         .map(|(e, f, age, date, stage)| {
             let mut m = BTreeMap::new();
-            for (k, v) in [("email", *e), ("firstname", *f), ("phone", *age), ("city", *date), ("lifecyclestage", *stage)] {
+            for (k, v) in [
+                ("email", *e),
+                ("firstname", *f),
+                ("phone", *age),
+                ("city", *date),
+                ("lifecyclestage", *stage),
+            ] {
                 if !v.is_empty() {
                     m.insert(k.to_string(), v.to_string());
                 }
@@ -381,9 +387,17 @@ async fn search_sim() -> SimServer {
             m
         })
         .collect();
-    SimServer::start(0, SimSettings { tokens: vec![TOKEN.into()], search_per_second: 1000, ..SimSettings::default() }, SeedData::contacts(seed))
-        .await
-        .unwrap()
+    SimServer::start(
+        0,
+        SimSettings {
+            tokens: vec![TOKEN.into()],
+            search_per_second: 1000,
+            ..SimSettings::default()
+        },
+        SeedData::contacts(seed),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -392,25 +406,69 @@ async fn every_search_operator_filters_as_hubspot_documents() {
     // (filter, the emails it must find). `phone` holds numbers and `city`
     // epoch-ms dates here, to check typed comparison.
     let cases = [
-        (json!({"propertyName": "firstname", "operator": "EQ", "value": "ada"}), vec!["ada@example.com"]),
-        (json!({"propertyName": "lifecyclestage", "operator": "NEQ", "value": "lead"}), vec!["ada@example.com", "kay@example.org"]),
-        (json!({"propertyName": "phone", "operator": "LT", "value": "41"}), vec!["ada@example.com"]),
-        (json!({"propertyName": "phone", "operator": "LTE", "value": "41"}), vec!["ada@example.com", "alan@example.com"]),
-        (json!({"propertyName": "phone", "operator": "GT", "value": "41"}), vec!["grace@hubspot.com"]),
-        (json!({"propertyName": "phone", "operator": "GTE", "value": "41"}), vec!["grace@hubspot.com", "alan@example.com"]),
-        (json!({"propertyName": "city", "operator": "BETWEEN", "value": "1705000000000", "highValue": "1720000000000"}), vec!["grace@hubspot.com", "alan@example.com"]),
-        (json!({"propertyName": "lifecyclestage", "operator": "IN", "values": ["customer", "subscriber"]}), vec!["ada@example.com", "kay@example.org"]),
-        (json!({"propertyName": "lifecyclestage", "operator": "NOT_IN", "values": ["customer", "subscriber"]}), vec!["grace@hubspot.com", "alan@example.com"]),
-        (json!({"propertyName": "firstname", "operator": "HAS_PROPERTY"}), vec!["ada@example.com", "grace@hubspot.com", "alan@example.com"]),
-        (json!({"propertyName": "firstname", "operator": "NOT_HAS_PROPERTY"}), vec!["kay@example.org"]),
-        (json!({"propertyName": "email", "operator": "CONTAINS_TOKEN", "value": "*@hubspot.com"}), vec!["grace@hubspot.com"]),
-        (json!({"propertyName": "email", "operator": "NOT_CONTAINS_TOKEN", "value": "*@example.com"}), vec!["grace@hubspot.com", "kay@example.org"]),
+        (
+            json!({"propertyName": "firstname", "operator": "EQ", "value": "ada"}),
+            vec!["ada@example.com"],
+        ),
+        (
+            json!({"propertyName": "lifecyclestage", "operator": "NEQ", "value": "lead"}),
+            vec!["ada@example.com", "kay@example.org"],
+        ),
+        (
+            json!({"propertyName": "phone", "operator": "LT", "value": "41"}),
+            vec!["ada@example.com"],
+        ),
+        (
+            json!({"propertyName": "phone", "operator": "LTE", "value": "41"}),
+            vec!["ada@example.com", "alan@example.com"],
+        ),
+        (
+            json!({"propertyName": "phone", "operator": "GT", "value": "41"}),
+            vec!["grace@hubspot.com"],
+        ),
+        (
+            json!({"propertyName": "phone", "operator": "GTE", "value": "41"}),
+            vec!["grace@hubspot.com", "alan@example.com"],
+        ),
+        (
+            json!({"propertyName": "city", "operator": "BETWEEN", "value": "1705000000000", "highValue": "1720000000000"}),
+            vec!["grace@hubspot.com", "alan@example.com"],
+        ),
+        (
+            json!({"propertyName": "lifecyclestage", "operator": "IN", "values": ["customer", "subscriber"]}),
+            vec!["ada@example.com", "kay@example.org"],
+        ),
+        (
+            json!({"propertyName": "lifecyclestage", "operator": "NOT_IN", "values": ["customer", "subscriber"]}),
+            vec!["grace@hubspot.com", "alan@example.com"],
+        ),
+        (
+            json!({"propertyName": "firstname", "operator": "HAS_PROPERTY"}),
+            vec!["ada@example.com", "grace@hubspot.com", "alan@example.com"],
+        ),
+        (
+            json!({"propertyName": "firstname", "operator": "NOT_HAS_PROPERTY"}),
+            vec!["kay@example.org"],
+        ),
+        (
+            json!({"propertyName": "email", "operator": "CONTAINS_TOKEN", "value": "*@hubspot.com"}),
+            vec!["grace@hubspot.com"],
+        ),
+        (
+            json!({"propertyName": "email", "operator": "NOT_CONTAINS_TOKEN", "value": "*@example.com"}),
+            vec!["grace@hubspot.com", "kay@example.org"],
+        ),
     ];
     for (filter, want) in cases {
         let body = json!({"filterGroups": [{"filters": [filter.clone()]}], "sorts": [], "properties": ["email"], "limit": 100, "after": "0"});
         let (status, _, r) = post(&s, "/crm/v3/objects/contacts/search", body).await;
         assert_eq!(status, 200, "{filter}: {r}");
-        let got: Vec<&str> = r["results"].as_array().unwrap().iter().map(|o| o["properties"]["email"].as_str().unwrap()).collect();
+        let got: Vec<&str> = r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["properties"]["email"].as_str().unwrap())
+            .collect();
         assert_eq!(got, want, "{filter}");
         assert_eq!(r["total"], want.len(), "{filter}");
     }
@@ -429,8 +487,17 @@ async fn filters_in_a_group_are_anded_and_groups_ored() {
         "properties": ["email"], "limit": 10, "after": "0"
     });
     let (_, _, r) = post(&s, "/crm/v3/objects/contacts/search", body).await;
-    let got: Vec<&str> = r["results"].as_array().unwrap().iter().map(|o| o["properties"]["email"].as_str().unwrap()).collect();
-    assert_eq!(got, vec!["grace@hubspot.com", "ada@example.com"], "sorted by phone, descending");
+    let got: Vec<&str> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["properties"]["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        vec!["grace@hubspot.com", "ada@example.com"],
+        "sorted by phone, descending"
+    );
 }
 
 #[tokio::test]
@@ -439,5 +506,36 @@ async fn a_search_with_an_unknown_operator_is_refused_naming_it() {
     let body = json!({"filterGroups": [{"filters": [{"propertyName": "email", "operator": "LIKE", "value": "a"}]}], "sorts": [], "properties": [], "limit": 10, "after": "0"});
     let (status, _, r) = post(&s, "/crm/v3/objects/contacts/search", body).await;
     assert_eq!(status, 400);
-    assert!(r["message"].as_str().unwrap().contains("unknown operator LIKE"), "{r}");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown operator LIKE"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn a_merged_contact_leads_to_the_survivor_by_id_and_by_email() {
+    let s = sim(2, SimSettings::default()).await;
+    let (primary, _) = s.state().find_by_email("c0@example.com").unwrap();
+    let (merged, _) = s.state().find_by_email("c1@example.com").unwrap();
+    let (status, _, body) = post(
+        &s,
+        "/crm/v3/objects/contacts/merge",
+        json!({"primaryObjectId": primary, "objectIdToMerge": merged}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id"], primary.as_str());
+    assert_eq!(body["properties"]["hs_merged_object_ids"], merged.as_str());
+    assert_eq!(body["properties"]["email"], "c0@example.com");
+    assert_eq!(s.state().count(ObjectKind::Contacts), 1);
+    // Reads of the merged id answer with the survivor, as HubSpot's do.
+    let (status, _, read) = get(&s, &format!("/crm/v3/objects/contacts/{merged}")).await;
+    assert_eq!((status, read["id"].as_str()), (200, Some(primary.as_str())));
+    assert_eq!(
+        s.state().find_by_email("c1@example.com").unwrap().0,
+        primary
+    );
 }

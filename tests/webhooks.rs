@@ -262,3 +262,50 @@ async fn a_failing_receiver_gets_the_batch_again_with_a_higher_attempt_number() 
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_merge_is_delivered_naming_the_survivor_and_the_merged() {
+    let (base, mut rx) = receiver().await;
+    let settings = SimSettings {
+        tokens: vec!["t".into()],
+        webhook: Some(target(format!("{base}{PATH}"))),
+        ..SimSettings::default()
+    };
+    let sim = SimServer::start(0, settings, SeedData::empty())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    for e in ["ada@example.com", "ada.l@example.com"] {
+        http.post(format!("{}/crm/v3/objects/contacts", sim.base_url()))
+            .bearer_auth("t")
+            .json(&json!({"properties": {"email": e}, "associations": []}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (keep, _) = sim.state().find_by_email("ada@example.com").unwrap();
+    let (gone, _) = sim.state().find_by_email("ada.l@example.com").unwrap();
+    http.post(format!("{}/crm/v3/objects/contacts/merge", sim.base_url()))
+        .bearer_auth("t")
+        .json(&json!({"primaryObjectId": keep, "objectIdToMerge": gone}))
+        .send()
+        .await
+        .unwrap();
+    let merge = loop {
+        let ev = next_event(&mut rx).await;
+        if ev.kind().1 == "merge" {
+            break ev;
+        }
+    };
+    assert_eq!(merge.primary_object_id.map(|i| i.to_string()), Some(keep));
+    assert_eq!(
+        merge
+            .merged_object_ids
+            .unwrap()
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>(),
+        vec![gone]
+    );
+    sim.shutdown().await;
+}

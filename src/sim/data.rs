@@ -115,6 +115,8 @@ pub struct Table {
     pub records: BTreeMap<u64, Rec>,
     /// email key → contact id, live contacts only.
     emails: HashMap<String, u64>,
+    /// Records merged away → the record they were merged into.
+    merged_into: HashMap<u64, u64>,
 }
 
 /// Who made a change, as webhook events report it.
@@ -130,7 +132,14 @@ pub enum ChangeSource {
 pub enum ChangeKind {
     Creation,
     Deletion,
-    Property { name: String, value: String },
+    /// `merged` was merged into this record.
+    Merge {
+        merged: u64,
+    },
+    Property {
+        name: String,
+        value: String,
+    },
 }
 
 /// One change to a record, for webhook delivery.
@@ -198,9 +207,87 @@ impl Data {
             .filter(|r| !r.archived)
     }
 
+    /// A live record by id. The id of a record merged away leads to the
+    /// record it was merged into, as HubSpot's reads do.
     pub fn get(&self, object: ObjectKind, id: &str) -> Option<&Rec> {
-        let id: u64 = id.parse().ok()?;
-        self.table(object)?.records.get(&id).filter(|r| !r.archived)
+        let mut id: u64 = id.parse().ok()?;
+        let t = self.table(object)?;
+        for _ in 0..16 {
+            match t.merged_into.get(&id) {
+                Some(next) => id = *next,
+                None => break,
+            }
+        }
+        t.records.get(&id).filter(|r| !r.archived)
+    }
+
+    /// Merges `merged` into `primary`: the primary keeps its values and
+    /// takes the merged one's where it has none; the merged record's id and
+    /// email lead to the primary from now on.
+    pub fn merge(
+        &mut self,
+        object: ObjectKind,
+        primary: u64,
+        merged: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Rec, String> {
+        if primary == merged {
+            return Err("primaryObjectId and objectIdToMerge are the same record".into());
+        }
+        let lm = properties::last_modified(object);
+        let t = self.table_mut(object);
+        let live = |t: &Table, id: u64| t.records.get(&id).is_some_and(|r| !r.archived);
+        if !live(t, primary) || !live(t, merged) {
+            return Err(format!("both records must exist: {primary} and {merged}"));
+        }
+        let from = t.records.get_mut(&merged).map(|r| {
+            r.archived = true;
+            r.updated_at = now;
+            r.props.clone()
+        });
+        let from = from.unwrap_or_default();
+        t.merged_into.insert(merged, primary);
+        if let Some(e) = from.get("email").filter(|e| !e.is_empty()) {
+            t.emails.insert(email_key(e), primary);
+        }
+        let rec = t.records.get_mut(&primary).expect("checked live above");
+        let reserved = [
+            "email",
+            "createdate",
+            "hs_object_id",
+            lm,
+            "hs_merged_object_ids",
+            "hs_additional_emails",
+        ];
+        for (k, v) in &from {
+            if !reserved.contains(&k.as_str()) && rec.props.get(k).is_none_or(|x| x.is_empty()) {
+                rec.props.insert(k.clone(), v.clone());
+            }
+        }
+        let append = |old: Option<&String>, add: &str| match old.filter(|o| !o.is_empty()) {
+            Some(o) => format!("{o};{add}"),
+            None => add.to_string(),
+        };
+        let ids = append(rec.props.get("hs_merged_object_ids"), &merged.to_string());
+        rec.props.insert("hs_merged_object_ids".into(), ids);
+        if let Some(e) = from.get("email").filter(|e| !e.is_empty()) {
+            let emails = append(rec.props.get("hs_additional_emails"), e);
+            rec.props.insert("hs_additional_emails".into(), emails);
+        }
+        rec.updated_at = now;
+        rec.props
+            .insert(lm.into(), now.timestamp_millis().to_string());
+        let rec = rec.clone();
+        if let Some(out) = self.outbox.as_mut() {
+            out.push(Change {
+                object,
+                id: primary,
+                kind: ChangeKind::Merge { merged },
+                at: now,
+                source: self.source,
+            });
+        }
+        Ok(rec)
     }
 
     pub fn by_email(&self, email: &str) -> Option<&Rec> {

@@ -589,6 +589,7 @@ impl SimServer {
                     .patch(single::update)
                     .delete(single::archive),
             )
+            .route("/crm/v3/objects/{object}/merge", post(single::merge))
             .route(
                 "/crm/v3/objects/{object}/batch/upsert",
                 post(objects::batch_upsert),

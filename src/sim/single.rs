@@ -82,3 +82,33 @@ pub async fn archive(
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MergeInput {
+    primary_object_id: String,
+    object_id_to_merge: String,
+}
+
+/// `POST /crm/v3/objects/{type}/merge`: the surviving record, 200.
+pub async fn merge(
+    State(portal): State<Portal>,
+    Path(object): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let object = object_kind(&object)?;
+    let input: MergeInput = parse_json(&body)?;
+    let (Ok(primary), Ok(merged)) = (
+        input.primary_object_id.parse(),
+        input.object_id_to_merge.parse(),
+    ) else {
+        return Err(ApiError::validation(
+            "primaryObjectId and objectIdToMerge must be record ids",
+        ));
+    };
+    let rec = portal
+        .data()
+        .merge(object, primary, merged, Utc::now())
+        .map_err(ApiError::validation)?;
+    Ok(Json(all_props(&rec, object)).into_response())
+}

@@ -81,6 +81,12 @@ fn event(c: &Change, event_id: u64, portal_id: u64, app_id: u64) -> Value {
         ChangeKind::Deletion => {
             e["subscriptionType"] = json!(format!("{}.deletion", singular(c.object)));
         }
+        ChangeKind::Merge { merged } => {
+            e["subscriptionType"] = json!(format!("{}.merge", singular(c.object)));
+            e["primaryObjectId"] = json!(c.id);
+            e["mergedObjectIds"] = json!([merged]);
+            e["newObjectId"] = json!(c.id);
+        }
         ChangeKind::Property { name, value } => {
             e["subscriptionType"] = json!(format!("{}.propertyChange", singular(c.object)));
             e["propertyName"] = json!(name);
