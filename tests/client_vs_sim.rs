@@ -311,3 +311,77 @@ async fn a_primary_company_is_also_reported_unlabeled() {
         serde_json::json!({"category": "HUBSPOT_DEFINED", "typeId": 279})
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incremental_read_gets_every_record_once_past_the_10000_cap_at_one_timestamp() {
+    use hubsync::hubspot::client::ModifiedCursor;
+    use std::collections::HashSet;
+    // 10,250 contacts stamped with one time, as a bulk import does, then
+    // three edited later.
+    let seed: Vec<BTreeMap<String, String>> = (0..10_250)
+        .map(|i| BTreeMap::from([("email".to_string(), format!("bulk{i}@example.com"))]))
+        .collect();
+    let settings = SimSettings {
+        tokens: vec!["pat-1".into()],
+        search_per_second: 10_000,
+        ..SimSettings::default()
+    };
+    let s = SimServer::start(0, settings, SeedData::contacts(seed))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let edited: Vec<String> = [
+        "bulk7@example.com",
+        "bulk9000@example.com",
+        "bulk10249@example.com",
+    ]
+    .iter()
+    .map(|e| s.state().find_by_email(e).unwrap().0)
+    .collect();
+    for id in &edited {
+        s.state()
+            .set_property(ObjectKind::Contacts, id, "firstname", "Edited");
+    }
+    let mut settings = ClientSettings::new(s.base_url(), SecretString::from("pat-1"));
+    settings.search_per_second = 10_000;
+    let c = HubSpotClient::new(settings).unwrap();
+
+    let mut ids = Vec::new();
+    let cursor = c
+        .modified_since(
+            ObjectKind::Contacts,
+            ModifiedCursor::default(),
+            &["email"],
+            200,
+            |page| ids.extend(page.into_iter().map(|o| o.id)),
+        )
+        .await
+        .unwrap();
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(
+        (ids.len(), unique.len()),
+        (10_250, 10_250),
+        "every record exactly once"
+    );
+    // The edited ones come last, and the cursor stops at the newest of them.
+    assert_eq!(
+        ids[10_247..].iter().collect::<HashSet<_>>(),
+        edited.iter().collect::<HashSet<_>>()
+    );
+    assert_eq!(
+        cursor.id.to_string(),
+        *edited
+            .iter()
+            .max_by_key(|i| i.parse::<u64>().unwrap())
+            .unwrap()
+    );
+
+    // Reading again from that cursor finds nothing new.
+    let mut again = 0;
+    c.modified_since(ObjectKind::Contacts, cursor, &["email"], 200, |p| {
+        again += p.len()
+    })
+    .await
+    .unwrap();
+    assert_eq!(again, 0);
+}
