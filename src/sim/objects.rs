@@ -328,7 +328,13 @@ async fn batch_write(
                     WriteProblem::NotFound(id) => {
                         item_error("OBJECT_NOT_FOUND", format!("Object {id} not found"), ctx)
                     }
-                    WriteProblem::Conflict(_) => unreachable!("conflicts answered above"),
+                    // Conflicts fail the whole request before this point;
+                    // should one get here, it is still reported, not a panic.
+                    WriteProblem::Conflict(id) => item_error(
+                        "CONFLICT",
+                        format!("Contact already exists. Existing ID: {id}"),
+                        ctx,
+                    ),
                 });
             }
         }
