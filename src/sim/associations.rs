@@ -132,6 +132,11 @@ fn now_iso() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// A finished batch answer (`BatchResponse…`).
+fn complete(results: Vec<Value>, started: String) -> Value {
+    json!({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()})
+}
+
 fn existing(portal: &Portal, object: ObjectKind, id: &str) -> Result<u64, ApiError> {
     portal
         .data()
@@ -170,7 +175,7 @@ pub async fn put_default(
         existing(&portal, to, &to_id)?,
     );
     let results = default_pair(&portal, from, f, to, t)?;
-    Ok(Json(json!({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()})).into_response())
+    Ok(Json(complete(results, started)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -271,7 +276,7 @@ pub async fn batch_read(
             Err(_) => missing.push(i.id.clone()),
         }
     }
-    let mut body = json!({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()});
+    let mut body = complete(results, started);
     if missing.is_empty() {
         return Ok(Json(body).into_response());
     }
@@ -312,5 +317,5 @@ pub async fn batch_default(
         );
         results.extend(default_pair(&portal, from, f, to, t)?);
     }
-    Ok(Json(json!({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()})).into_response())
+    Ok(Json(complete(results, started)).into_response())
 }

@@ -74,6 +74,18 @@ struct Pending {
     properties: BTreeMap<String, String>,
 }
 
+impl Pending {
+    /// An outcome that writes nothing.
+    fn note(app_id: String, hubspot_id: Option<String>, action: AuditAction) -> Self {
+        Pending {
+            app_id,
+            hubspot_id,
+            action,
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
 impl Executor<'_> {
     fn audit(
         &self,
@@ -126,44 +138,19 @@ impl Executor<'_> {
                 Decision::Unlink { app_id, hubspot_id } => {
                     self.store.unlink(self.mapping.object, &app_id)?;
                     self.app.set_hubspot_id(self.mapping, &app_id, None)?;
-                    let p = Pending {
-                        app_id,
-                        hubspot_id: Some(hubspot_id),
-                        action: AuditAction::Unlink,
-                        properties: BTreeMap::new(),
-                    };
-                    self.audit(
-                        records,
-                        &p,
-                        AuditStatus::Success,
-                        None,
-                        Some("the HubSpot record no longer exists; app record kept".into()),
-                    )?;
+                    let p = Pending::note(app_id, Some(hubspot_id), AuditAction::Unlink);
+                    let why = "the HubSpot record no longer exists; app record kept";
+                    self.audit(records, &p, AuditStatus::Success, None, Some(why.into()))?;
                     tally.succeeded += 1;
                 }
                 Decision::InStep { app_id, hubspot_id } => {
-                    let p = Pending {
-                        app_id,
-                        hubspot_id: Some(hubspot_id),
-                        action: AuditAction::Update,
-                        properties: BTreeMap::new(),
-                    };
-                    self.audit(
-                        records,
-                        &p,
-                        AuditStatus::Success,
-                        None,
-                        Some("already in step with HubSpot; nothing to write".into()),
-                    )?;
+                    let p = Pending::note(app_id, Some(hubspot_id), AuditAction::Update);
+                    let why = "already in step with HubSpot; nothing to write";
+                    self.audit(records, &p, AuditStatus::Success, None, Some(why.into()))?;
                     tally.succeeded += 1;
                 }
                 Decision::Skip { app_id, reason } => {
-                    let p = Pending {
-                        app_id,
-                        hubspot_id: None,
-                        action: AuditAction::Skip,
-                        properties: BTreeMap::new(),
-                    };
+                    let p = Pending::note(app_id, None, AuditAction::Skip);
                     self.audit(records, &p, AuditStatus::Skipped, None, Some(reason))?;
                     tally.skipped += 1;
                 }
