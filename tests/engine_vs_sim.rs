@@ -416,3 +416,42 @@ async fn a_dismissed_failure_leaves_the_list_and_its_history_stays() {
             .contains("dismissed")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
+    let dir = tempfile::tempdir().unwrap();
+    // The first pass spends about 30 of 60 daily calls; the reserve is 60%.
+    let sim = SimSettings {
+        daily_limit: 60,
+        ..SimSettings::default()
+    };
+    let settings = EngineSettings {
+        batch_size: 100,
+        daily_reserve: 0.6,
+        ..EngineSettings::default()
+    };
+    let w = demo::start_world(dir.path(), sim, settings).await.unwrap();
+    w.engine.bootstrap().unwrap();
+    assert!(w.engine.run_next_due().await.unwrap(), "the backfill runs");
+    let calls = w.sim.state().request_count();
+
+    w.engine
+        .handle(Command::SyncNow {
+            object: ObjectKind::Contacts,
+        })
+        .unwrap();
+    assert!(w.engine.run_next_due().await.unwrap());
+    assert_eq!(w.sim.state().request_count(), calls, "no call was spent");
+    let waiting = w.engine.store().queued_jobs(5).unwrap().remove(0);
+    assert_eq!(waiting.state, hubsync::status::JobState::Retrying);
+    assert!(waiting.error.unwrap().contains("reserve"));
+    assert!(waiting.run_after > chrono::Utc::now() + chrono::Duration::minutes(10));
+    assert!(
+        w.engine
+            .snapshot()
+            .unwrap()
+            .notice
+            .unwrap()
+            .contains("daily API calls left")
+    );
+}

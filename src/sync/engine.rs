@@ -40,6 +40,10 @@ pub struct EngineSettings {
     pub audit_max_rows: u64,
     /// …none older than this (open FAILED entries excepted).
     pub audit_max_age: Duration,
+    /// Share of the portal's daily API budget left to other apps: passes
+    /// wait while less than this is left (HubSpot reports the budget to
+    /// private-app tokens only).
+    pub daily_reserve: f64,
 }
 
 impl Default for EngineSettings {
@@ -51,6 +55,7 @@ impl Default for EngineSettings {
             job_backoff: Duration::from_secs(5),
             audit_max_rows: 2_000_000,
             audit_max_age: Duration::from_secs(90 * 24 * 3600),
+            daily_reserve: 0.1,
         }
     }
 }
@@ -264,6 +269,23 @@ impl Engine {
         let Some(job) = self.store.next_due_job(Utc::now())? else {
             return Ok(false);
         };
+        // Other apps share the daily budget: stop short of the reserve.
+        // An operator's single-record retry still goes through.
+        if job.kind != JobKind::RetryRecord
+            && let Some(b) = self.client.connection_status().budget
+            && let (Some(left), Some(max)) = (b.daily_remaining, b.daily_max)
+            && (left as f64) < self.settings.daily_reserve * max as f64
+        {
+            let why = format!(
+                "paused: {left} of the portal's {max} daily API calls left, below the {:.0}% reserve kept for other apps",
+                self.settings.daily_reserve * 100.0
+            );
+            tracing::warn!(job = job.id, "{why}");
+            self.store
+                .retry_job_at(job.id, Utc::now() + chrono::Duration::minutes(15), &why)?;
+            self.set_notice(why);
+            return Ok(true);
+        }
         self.store.start_job(job.id)?;
         let scope = match (&job.kind, &job.app_id) {
             (JobKind::RetryRecord, Some(id)) => Scope::Record(id.clone()),
