@@ -92,7 +92,7 @@ pub fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Sn
     let app_count = AppDb::open(&cfg.app_database)
         .and_then(|a| a.count(&object.mapping))
         .ok();
-    crate::sync::engine::stored_snapshot(&store, ObjectKind::Contacts, app_count)
+    crate::sync::engine::stored_snapshot(&store, ObjectKind::Contacts, app_count, None)
 }
 
 /// What `hubsync check` found: one line per problem, empty when all is well.

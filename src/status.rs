@@ -28,6 +28,10 @@ pub struct Snapshot {
     /// `failed_total` for how many there are in all).
     pub failed: Vec<AuditView>,
     pub failed_total: u64,
+    /// The listed FAILED entries are those older than this audit id
+    /// (`None`: the newest), and this many open ones are newer than them.
+    pub failed_before: Option<i64>,
+    pub failed_newer: u64,
     /// A one-line outcome of the last operator command ("retry of #12: SUCCESS").
     pub notice: Option<String>,
 }
@@ -267,6 +271,9 @@ pub enum Command {
     RetryCategory { category: String },
     /// Close a FAILED entry without retrying it (the operator dealt with it).
     Dismiss { audit_id: i64 },
+    /// List the open FAILED entries older than this audit id (`None`: the
+    /// newest). The list is read a page at a time, never whole.
+    FailedPage { before_id: Option<i64> },
     /// Run a pass over one object now instead of at its next poll.
     SyncNow { object: ObjectKind },
     /// Stop after the batch in flight.

@@ -134,6 +134,8 @@ fn snapshot() -> Snapshot {
             failure(36, "eve\u{1b}[31m@example", 40, 3),
         ],
         failed_total: 6,
+        failed_before: None,
+        failed_newer: 0,
         notice: Some("retry of maria.garcia@example.com: SUCCESS".into()),
     }
 }

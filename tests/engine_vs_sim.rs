@@ -455,3 +455,38 @@ async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
             .contains("daily API calls left")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    w.engine.bootstrap().unwrap();
+    w.engine.run_until_idle().await.unwrap();
+    let newest: Vec<i64> = w
+        .engine
+        .snapshot()
+        .unwrap()
+        .failed
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(newest.len(), 6);
+    w.engine
+        .handle(Command::FailedPage {
+            before_id: Some(newest[2]),
+        })
+        .unwrap();
+    let s = w.engine.snapshot().unwrap();
+    assert_eq!(
+        s.failed.iter().map(|a| a.id).collect::<Vec<_>>(),
+        newest[3..].to_vec()
+    );
+    assert_eq!(
+        (s.failed_before, s.failed_newer, s.failed_total),
+        (Some(newest[2]), 3, 6)
+    );
+    w.engine
+        .handle(Command::FailedPage { before_id: None })
+        .unwrap();
+    assert_eq!(w.engine.snapshot().unwrap().failed.len(), 6);
+}

@@ -48,6 +48,8 @@ pub struct App {
     /// The wall clock as of the last tick, set by the run loop, so the view
     /// can say when the engine has gone quiet without reading a clock.
     pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where the earlier FAILED pages started, for `[` to go back.
+    pages: Vec<Option<i64>>,
     quit: bool,
 }
 
@@ -71,6 +73,7 @@ impl App {
             local_notice: None,
             page: 10,
             now: None,
+            pages: Vec::new(),
             quit: false,
         }
     }
@@ -213,6 +216,25 @@ impl App {
                 };
             }
             Action::Confirm => {}
+            Action::OlderPage => {
+                let s = &self.snapshot;
+                let listed = s.failed_newer + s.failed.len() as u64;
+                let last = s.failed.last()?.id;
+                if listed >= s.failed_total {
+                    self.local_notice = Some("no older FAILED entries".into());
+                    return None;
+                }
+                self.pages.push(s.failed_before);
+                self.selected = 0;
+                return Some(Command::FailedPage {
+                    before_id: Some(last),
+                });
+            }
+            Action::NewerPage => {
+                let before = self.pages.pop()?;
+                self.selected = 0;
+                return Some(Command::FailedPage { before_id: before });
+            }
             Action::SyncNow => {
                 self.local_notice = Some("sync of contacts requested…".into());
                 return Some(Command::SyncNow {
@@ -385,5 +407,40 @@ mod tests {
         assert_eq!(a.update(Action::Dismiss), None);
         assert_eq!(a.update(Action::RetryCategory), None);
         assert_eq!(a.popup, Popup::None);
+    }
+
+    #[test]
+    fn paging_asks_for_older_entries_then_back() {
+        let mut a = app(false, &[(9, "i"), (8, "h")]);
+        let mut s = a.snapshot.clone();
+        s.failed_total = 5;
+        a.set_snapshot(s);
+        assert_eq!(
+            a.update(Action::OlderPage),
+            Some(Command::FailedPage { before_id: Some(8) })
+        );
+        let older = Snapshot {
+            failed: vec![entry(4, "d"), entry(2, "b")],
+            failed_total: 5,
+            failed_before: Some(8),
+            failed_newer: 2,
+            ..Default::default()
+        };
+        a.set_snapshot(older);
+        assert_eq!(
+            a.update(Action::NewerPage),
+            Some(Command::FailedPage { before_id: None })
+        );
+        assert_eq!(a.update(Action::NewerPage), None, "already at the newest");
+    }
+
+    #[test]
+    fn there_is_no_older_page_when_every_entry_is_listed() {
+        let mut a = app(false, &[(9, "i"), (8, "h")]);
+        let mut s = a.snapshot.clone();
+        s.failed_total = 2;
+        a.set_snapshot(s);
+        assert_eq!(a.update(Action::OlderPage), None);
+        assert_eq!(a.notice(), Some("no older FAILED entries"));
     }
 }

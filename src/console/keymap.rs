@@ -22,6 +22,8 @@ pub enum Action {
     Dismiss,
     SyncNow,
     Confirm,
+    OlderPage,
+    NewerPage,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -95,6 +97,22 @@ const DEFAULT: &[Binding] = &[
         label: "G/End",
         action: Action::Bottom,
         description: "oldest entry",
+        writes: false,
+        hint: false,
+    },
+    Binding {
+        keys: &[(KeyCode::Char(']'), NONE)],
+        label: "]",
+        action: Action::OlderPage,
+        description: "older FAILED entries (next page)",
+        writes: false,
+        hint: false,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('['), NONE)],
+        label: "[",
+        action: Action::NewerPage,
+        description: "newer FAILED entries (previous page)",
         writes: false,
         hint: false,
     },

@@ -531,6 +531,34 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// A page of open FAILED entries older than `before` (all if `None`),
+    /// newest first: keyset paging on the partial index, fast at any depth.
+    pub fn open_failures_before(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<AuditView>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM audit WHERE open = 1 AND id < ?1 ORDER BY id DESC LIMIT ?2",
+            Self::AUDIT_COLS
+        ))?;
+        let rows = stmt.query_map(
+            params![before.unwrap_or(i64::MAX), limit as i64],
+            Self::audit_view,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many open FAILED entries are at or newer than `id`.
+    pub fn open_failures_from(&self, id: i64) -> anyhow::Result<u64> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM audit WHERE open = 1 AND id >= ?1",
+            params![id],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
     /// The newest open FAILED entries, at most `limit`.
     pub fn open_failures(&self, limit: usize) -> anyhow::Result<Vec<AuditView>> {
         let conn = self.conn();

@@ -77,10 +77,15 @@ pub struct Engine {
     cached: Mutex<Cached>,
     /// The outcome line of the last operator command.
     notice: Mutex<Option<String>>,
+    /// Which page of FAILED entries the console lists.
+    failed_before: Mutex<Option<i64>>,
     /// Retry jobs an operator is waiting on: job id → record label.
     watched: Mutex<HashMap<i64, String>>,
     wake: Notify,
 }
+
+/// FAILED entries listed per snapshot.
+pub const FAILED_PAGE: usize = 200;
 
 /// What the state database alone says: links, FAILED entries, jobs. No
 /// connection is touched, so `hubsync status` works while the engine runs
@@ -89,6 +94,7 @@ pub fn stored_snapshot(
     store: &Store,
     object: crate::model::ObjectKind,
     app_count: Option<u64>,
+    failed_before: Option<i64>,
 ) -> anyhow::Result<Snapshot> {
     Ok(Snapshot {
         taken_at: Some(Utc::now()),
@@ -103,8 +109,10 @@ pub fn stored_snapshot(
         running: store.running_job()?,
         queued: store.queued_jobs(10)?,
         recent: store.recent_jobs(10)?,
-        failed: store.open_failures(200)?,
+        failed: store.open_failures_before(failed_before, FAILED_PAGE)?,
         failed_total: store.open_failure_count(None)?,
+        failed_before,
+        failed_newer: failed_before.map_or(Ok(0), |id| store.open_failures_from(id))?,
         notice: None,
     })
 }
@@ -147,6 +155,7 @@ impl Engine {
             cached: Mutex::new(Cached::default()),
             notice: Mutex::new(None),
             watched: Mutex::new(HashMap::new()),
+            failed_before: Mutex::new(None),
             wake: Notify::new(),
         })
     }
@@ -226,6 +235,9 @@ impl Engine {
                     "retry of {} {category} record(s) queued",
                     entries.len()
                 ));
+            }
+            Command::FailedPage { before_id } => {
+                *lock(&self.failed_before) = before_id;
             }
             Command::Dismiss { audit_id } => {
                 let entry = self.store.audit_entry(audit_id)?;
@@ -435,7 +447,8 @@ impl Engine {
             budget: None,
             last_error: None,
         });
-        let mut s = stored_snapshot(&self.store, object, cached.app)?;
+        let before = *lock(&self.failed_before);
+        let mut s = stored_snapshot(&self.store, object, cached.app, before)?;
         s.connections = vec![self.client.connection_status(), app_status];
         s.counts[0].hubspot = cached.hubspot;
         s.notice = lock(&self.notice).clone();

@@ -14,8 +14,13 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let s = &app.snapshot;
     let shown = s.failed.len() as u64;
-    let title = if s.failed_total > shown {
-        format!(" FAILED ({} open, newest {shown} shown) ", s.failed_total)
+    let title = if s.failed_before.is_some() || s.failed_total > shown {
+        let first = s.failed_newer + 1;
+        let last = s.failed_newer + shown;
+        format!(
+            " FAILED ({} open; {first}–{last} shown, ] older, [ newer) ",
+            s.failed_total
+        )
     } else {
         format!(" FAILED ({} open) ", s.failed_total)
     };
