@@ -441,7 +441,11 @@ async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
         })
         .unwrap();
     assert!(w.engine.run_next_due().await.unwrap());
-    assert_eq!(w.sim.state().request_count(), calls, "no call was spent");
+    assert_eq!(
+        w.sim.state().request_count(),
+        calls + 1,
+        "one call to refresh the budget, no pass"
+    );
     let waiting = w.engine.store().queued_jobs(5).unwrap().remove(0);
     assert_eq!(waiting.state, hubsync::status::JobState::Retrying);
     assert!(waiting.error.unwrap().contains("reserve"));

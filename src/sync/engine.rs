@@ -272,6 +272,27 @@ impl Engine {
         Ok(())
     }
 
+    /// The daily budget (left, max) when it is below the reserve. The
+    /// figures come from HubSpot's last answer; when they say "below", one
+    /// cheap request refreshes them first, so a pause ends once the budget
+    /// is back (HubSpot resets it at midnight) instead of lasting forever.
+    async fn daily_budget_below_reserve(&self) -> Option<(u64, u64)> {
+        let below = || {
+            let b = self.client.connection_status().budget?;
+            let (left, max) = (b.daily_remaining?, b.daily_max?);
+            ((left as f64) < self.settings.daily_reserve * max as f64).then_some((left, max))
+        };
+        below()?;
+        if let Err(e) = self
+            .client
+            .list_page(self.mapping.object, &[], None, 1)
+            .await
+        {
+            tracing::warn!(error = %e, "refreshing the daily API budget");
+        }
+        below()
+    }
+
     fn set_notice(&self, s: String) {
         *lock(&self.notice) = Some(s);
     }
@@ -284,9 +305,7 @@ impl Engine {
         // Other apps share the daily budget: stop short of the reserve.
         // An operator's single-record retry still goes through.
         if job.kind != JobKind::RetryRecord
-            && let Some(b) = self.client.connection_status().budget
-            && let (Some(left), Some(max)) = (b.daily_remaining, b.daily_max)
-            && (left as f64) < self.settings.daily_reserve * max as f64
+            && let Some((left, max)) = self.daily_budget_below_reserve().await
         {
             let why = format!(
                 "paused: {left} of the portal's {max} daily API calls left, below the {:.0}% reserve kept for other apps",
