@@ -50,6 +50,14 @@ async fn world(dir: &std::path::Path) -> demo::DemoWorld {
     world_with(dir, SimSettings::default()).await
 }
 
+/// A demo world after its first full sync.
+async fn synced_world(dir: &std::path::Path) -> demo::DemoWorld {
+    let w = world(dir).await;
+    w.engine.bootstrap().unwrap();
+    w.engine.run_until_idle().await.unwrap();
+    w
+}
+
 async fn world_with(dir: &std::path::Path, sim: SimSettings) -> demo::DemoWorld {
     let settings = EngineSettings {
         batch_size: 100,
@@ -113,9 +121,7 @@ async fn every_valid_contact_ends_linked_to_exactly_one_hubspot_contact() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_emails_are_failed_with_hubspots_category_and_message() {
     let dir = tempfile::tempdir().unwrap();
-    let w = world(dir.path()).await;
-    w.engine.bootstrap().unwrap();
-    w.engine.run_until_idle().await.unwrap();
+    let w = synced_world(dir.path()).await;
 
     let failed = w.engine.store().open_failures(100).unwrap();
     let labels: HashSet<&str> = failed.iter().map(|a| a.label.as_str()).collect();
@@ -137,9 +143,7 @@ async fn invalid_emails_are_failed_with_hubspots_category_and_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_pass_over_every_record_creates_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let w = world(dir.path()).await;
-    w.engine.bootstrap().unwrap();
-    w.engine.run_until_idle().await.unwrap();
+    let w = synced_world(dir.path()).await;
     let contacts = w.sim.state().count(ObjectKind::Contacts);
 
     // Touch every row so the next pass reads all of them again.
@@ -174,9 +178,7 @@ async fn a_second_pass_over_every_record_creates_and_writes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
     let dir = tempfile::tempdir().unwrap();
-    let w = world(dir.path()).await;
-    w.engine.bootstrap().unwrap();
-    w.engine.run_until_idle().await.unwrap();
+    let w = synced_world(dir.path()).await;
     let entry = w
         .engine
         .store()
@@ -358,9 +360,7 @@ async fn when_hubspot_rejects_whole_batches_the_bad_inputs_are_isolated_and_the_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retrying_a_category_queues_one_retry_per_failed_record() {
     let dir = tempfile::tempdir().unwrap();
-    let w = world(dir.path()).await;
-    w.engine.bootstrap().unwrap();
-    w.engine.run_until_idle().await.unwrap();
+    let w = synced_world(dir.path()).await;
     let before: Vec<i64> = w
         .engine
         .store()
@@ -391,9 +391,7 @@ async fn retrying_a_category_queues_one_retry_per_failed_record() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dismissed_failure_leaves_the_list_and_its_history_stays() {
     let dir = tempfile::tempdir().unwrap();
-    let w = world(dir.path()).await;
-    w.engine.bootstrap().unwrap();
-    w.engine.run_until_idle().await.unwrap();
+    let w = synced_world(dir.path()).await;
     let entry = w.engine.store().open_failures(1).unwrap().remove(0);
     w.engine
         .handle(Command::Dismiss { audit_id: entry.id })
@@ -463,9 +461,7 @@ async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
     let dir = tempfile::tempdir().unwrap();
-    let w = world(dir.path()).await;
-    w.engine.bootstrap().unwrap();
-    w.engine.run_until_idle().await.unwrap();
+    let w = synced_world(dir.path()).await;
     let newest: Vec<i64> = w
         .engine
         .snapshot()

@@ -6,6 +6,7 @@
 //! reports it.
 
 use super::errors::ApiError;
+use super::objects::{batch_body, check_limit, item_error, now_iso};
 use super::{Portal, object_kind, parse_json};
 use crate::model::ObjectKind;
 use axum::Json;
@@ -13,7 +14,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -128,15 +128,6 @@ fn with_labels(list: Vec<(u64, Vec<u32>)>) -> Vec<Value> {
         .collect()
 }
 
-fn now_iso() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// A finished batch answer (`BatchResponse…`).
-fn complete(results: Vec<Value>, started: String) -> Value {
-    json!({"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()})
-}
-
 fn existing(portal: &Portal, object: ObjectKind, id: &str) -> Result<u64, ApiError> {
     portal
         .data()
@@ -175,7 +166,7 @@ pub async fn put_default(
         existing(&portal, to, &to_id)?,
     );
     let results = default_pair(&portal, from, f, to, t)?;
-    Ok(Json(complete(results, started)).into_response())
+    Ok(batch_body(results, vec![], started).into_response())
 }
 
 #[derive(Deserialize)]
@@ -262,12 +253,8 @@ pub async fn batch_read(
     let started = now_iso();
     let (from, to) = (object_kind(&from)?, object_kind(&to)?);
     let req: Inputs<IdOnly> = parse_json(&body)?;
-    if req.inputs.len() > 1000 {
-        return Err(ApiError::validation(format!(
-            "{} inputs; association batch reads take at most 1000",
-            req.inputs.len()
-        )));
-    }
+    // Association batch reads take up to 1,000 inputs, creates 2,000.
+    check_limit(req.inputs.len(), 1000)?;
     let mut results = Vec::new();
     let mut missing = Vec::new();
     for i in &req.inputs {
@@ -276,16 +263,17 @@ pub async fn batch_read(
             Err(_) => missing.push(i.id.clone()),
         }
     }
-    let mut body = complete(results, started);
-    if missing.is_empty() {
-        return Ok(Json(body).into_response());
-    }
-    body["numErrors"] = json!(1);
-    body["errors"] = json!([{
-        "status": "error", "category": "OBJECT_NOT_FOUND", "message": format!("No {from} with these ids"),
-        "context": {"ids": missing}, "errors": [], "links": {}
-    }]);
-    Ok((StatusCode::MULTI_STATUS, Json(body)).into_response())
+    let errors = if missing.is_empty() {
+        vec![]
+    } else {
+        let message = format!("No {from} with these ids");
+        vec![item_error(
+            "OBJECT_NOT_FOUND",
+            message,
+            json!({ "ids": missing }),
+        )]
+    };
+    Ok(batch_body(results, errors, started).into_response())
 }
 
 #[derive(Deserialize)]
@@ -303,12 +291,7 @@ pub async fn batch_default(
     let started = now_iso();
     let (from, to) = (object_kind(&from)?, object_kind(&to)?);
     let req: Inputs<Pair> = parse_json(&body)?;
-    if req.inputs.len() > 2000 {
-        return Err(ApiError::validation(format!(
-            "{} inputs; association batch creates take at most 2000",
-            req.inputs.len()
-        )));
-    }
+    check_limit(req.inputs.len(), 2000)?;
     let mut results = Vec::new();
     for p in &req.inputs {
         let (f, t) = (
@@ -317,5 +300,5 @@ pub async fn batch_default(
         );
         results.extend(default_pair(&portal, from, f, to, t)?);
     }
-    Ok(Json(complete(results, started)).into_response())
+    Ok(batch_body(results, vec![], started).into_response())
 }

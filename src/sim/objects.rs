@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 const MAX_INPUTS: usize = 100;
 
-fn now_iso() -> String {
+pub(super) fn now_iso() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -115,15 +115,21 @@ struct BatchRead {
 }
 
 fn check_size(n: usize) -> Result<(), ApiError> {
-    if n > MAX_INPUTS {
+    check_limit(n, MAX_INPUTS)
+}
+
+/// Refuses a batch of `n` inputs over an endpoint's `max`.
+pub(super) fn check_limit(n: usize, max: usize) -> Result<(), ApiError> {
+    if n > max {
         return Err(ApiError::validation(format!(
-            "Batch input size {n} exceeds the limit of {MAX_INPUTS} inputs per request"
+            "Batch input size {n} exceeds the limit of {max} inputs per request"
         )));
     }
     Ok(())
 }
 
-fn batch_body(
+/// A finished batch answer: 200, or 207 with `numErrors` and `errors`.
+pub(super) fn batch_body(
     results: Vec<Value>,
     errors: Vec<Value>,
     started: String,
@@ -143,7 +149,7 @@ fn batch_body(
     }
 }
 
-fn item_error(category: &str, message: String, context: Value) -> Value {
+pub(super) fn item_error(category: &str, message: String, context: Value) -> Value {
     json!({ "status": "error", "category": category, "message": message, "context": context, "errors": [], "links": {} })
 }
 

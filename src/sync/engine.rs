@@ -384,8 +384,13 @@ impl Engine {
             };
             self.set_notice(format!("retry of {label}: {outcome}"));
         }
-        // A retry may have created a record too: counts follow every job.
-        self.refresh_counts().await;
+        // A retry may have created a record too, so counts follow retries
+        // as well as passes; but a burst of retries (a whole category)
+        // refreshes once, when it is done, not once per record: counting
+        // is a search, and search is limited to a few calls a second.
+        if job.kind != JobKind::RetryRecord || self.store.next_due_job(Utc::now())?.is_none() {
+            self.refresh_counts().await;
+        }
         if job.kind != JobKind::RetryRecord {
             let age = chrono::Duration::from_std(self.settings.audit_max_age)
                 .unwrap_or(chrono::Duration::MAX);
