@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod execute;
+pub mod filter;
 pub mod mapping;
 pub mod pass;
 pub mod plan;
