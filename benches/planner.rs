@@ -1,6 +1,7 @@
 //! The planner alone on 1,000,000 records (issue: "times the planner alone
 //! on 1,000,000 records"). A realistic mix: a third linked and in step, a
-//! third linked with one changed field, a sixth matching an unlinked HubSpot
+//! third linked with one field changed in HubSpot (two-way: it flows to the
+//! app), a sixth matching an unlinked HubSpot
 //! contact, the rest new. Prints figures; never fails.
 //!
 //!     cargo bench --bench planner [-- RECORDS]
@@ -8,8 +9,9 @@
 use hubsync::appdb::AppRecord;
 use hubsync::hubspot::wire::SimplePublicObject;
 use hubsync::sync::mapping::ObjectMapping;
-use hubsync::sync::plan::{Decision, PlanInput, plan};
-use std::collections::{BTreeMap, HashMap};
+use hubsync::sync::plan::{Decision, Link, PlanInput, plan};
+use hubsync::sync::rules::SyncRules;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 fn main() {
@@ -19,10 +21,12 @@ fn main() {
         .unwrap_or(1_000_000);
     let m = ObjectMapping::demo_contacts();
     let started = Instant::now();
-    let mut records = Vec::with_capacity(n);
-    let mut links = HashMap::new();
-    let mut by_id = HashMap::new();
-    let mut by_key = HashMap::new();
+    let mut records = HashMap::with_capacity(n);
+    let mut unlinked = Vec::new();
+    let mut links = Vec::new();
+    let mut app_links = HashMap::new();
+    let mut hubspot_links = HashMap::new();
+    let mut hubspot = HashMap::new();
     for i in 0..n {
         let email = format!("person{i}@example.com");
         let mut fields = BTreeMap::new();
@@ -49,25 +53,38 @@ fn main() {
             updated_at: None,
             archived: false,
         };
+        let memory: BTreeMap<String, String> = m.to_hubspot(&rec);
+        let mut link = |hs: &SimplePublicObject| {
+            links.push(Link {
+                app_id: rec.id.clone(),
+                hubspot_id: hs.id.clone(),
+                memory: memory.clone(),
+            });
+            app_links.insert(rec.id.clone(), hs.id.clone());
+            hubspot_links.insert(hs.id.clone(), rec.id.clone());
+        };
         match i % 6 {
-            0 | 1 => {
-                links.insert(rec.id.clone(), hs.id.clone());
-                by_id.insert(hs.id.clone(), hs);
-            }
+            0 | 1 => link(&hs),
             2 | 3 => {
+                // Changed in HubSpot since the last sync: flows to the app.
                 hs.properties
                     .insert("firstname".into(), Some("Changed".into()));
-                links.insert(rec.id.clone(), hs.id.clone());
-                by_id.insert(hs.id.clone(), hs);
+                link(&hs);
             }
-            4 => {
-                by_key.insert(email, hs);
+            4 => unlinked.push(rec.id.clone()),
+            _ => {
+                unlinked.push(rec.id.clone());
+                let _ = email;
+                records.insert(rec.id.clone(), rec);
+                continue;
             }
-            _ => {}
         }
-        records.push(rec);
+        hubspot.insert(hs.id.clone(), hs);
+        records.insert(rec.id.clone(), rec);
     }
-    let linked_hubspot: HashMap<String, String> = HashMap::new();
+    let rules = SyncRules::both();
+    let tombstones = HashSet::new();
+    let merged = HashMap::new();
     println!(
         "planner: built {n} records in {:.2} s",
         started.elapsed().as_secs_f64()
@@ -79,12 +96,16 @@ fn main() {
         let t = Instant::now();
         decisions = plan(&PlanInput {
             mapping: &m,
-            records: &records,
-            links: &links,
-            by_id: &by_id,
-            by_key: &by_key,
-            linked_hubspot: &linked_hubspot,
-            may_create: true,
+            rules: &rules,
+            pairs: &links,
+            unlinked_app: &unlinked,
+            unlinked_hubspot: &[],
+            app: &records,
+            hubspot: &hubspot,
+            app_links: &app_links,
+            hubspot_links: &hubspot_links,
+            tombstones: &tombstones,
+            merged: &merged,
         });
         best = best.min(t.elapsed().as_secs_f64());
     }
@@ -94,7 +115,7 @@ fn main() {
         n as f64 / best,
         count(|d| matches!(d, Decision::Update { .. })),
         count(|d| matches!(d, Decision::Link { .. })),
-        count(|d| matches!(d, Decision::Create { .. })),
+        count(|d| matches!(d, Decision::CreateInHubSpot { .. })),
         count(|d| matches!(d, Decision::Skip { .. })),
     );
 }

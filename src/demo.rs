@@ -14,6 +14,7 @@ use crate::sim::{SeedData, SimServer, SimSettings};
 use crate::store::Store;
 use crate::sync::engine::{Engine, EngineSettings};
 use crate::sync::mapping::ObjectMapping;
+use crate::sync::rules::{ObjectSync, SyncRules};
 use anyhow::Context;
 use secrecy::SecretString;
 use std::path::{Path, PathBuf};
@@ -58,10 +59,21 @@ pub struct DemoWorld {
     pub app_db_path: PathBuf,
 }
 
+/// The demo world syncing contacts app → HubSpot only.
 pub async fn start_world(
     dir: &Path,
     sim: SimSettings,
     settings: EngineSettings,
+) -> anyhow::Result<DemoWorld> {
+    start_world_with(dir, sim, settings, SyncRules::to_hubspot()).await
+}
+
+/// The demo world with the contacts synced by `rules`.
+pub async fn start_world_with(
+    dir: &Path,
+    sim: SimSettings,
+    settings: EngineSettings,
+    rules: SyncRules,
 ) -> anyhow::Result<DemoWorld> {
     crate::store::create_private_dir(dir)?;
     let (app_fixture, hub_fixture) = write_fixtures(dir)?;
@@ -87,13 +99,13 @@ pub async fn start_world(
         sim.base_url(),
         SecretString::from(DEMO_TOKEN),
     ))?;
-    let engine = Engine::new(
-        Arc::new(client),
-        store,
-        app,
-        ObjectMapping::demo_contacts(),
-        settings,
-    );
+    let contacts = ObjectSync {
+        mapping,
+        rules,
+        poll_interval: settings.poll_interval,
+        batch_size: settings.batch_size,
+    };
+    let engine = Engine::new(Arc::new(client), store, app, vec![contacts], settings);
     Ok(DemoWorld {
         sim,
         engine,
@@ -112,7 +124,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     };
     let _log = crate::logging::to_file(&dir, "hubsync.log")?;
     tracing::info!(dir = %dir.display(), "demo starting");
-    let world = start_world(
+    let world = start_world_with(
         &dir,
         SimSettings {
             latency: opts.latency,
@@ -123,6 +135,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             batch_size: opts.batch_size,
             ..EngineSettings::default()
         },
+        SyncRules::both(),
     )
     .await?;
 

@@ -91,6 +91,38 @@ impl fmt::Display for Direction {
     }
 }
 
+/// A record named by the side that has it. App ids are the app table's
+/// keys; a HubSpot record with no app record yet is named `hs:<id>` in the
+/// audit log and in retry jobs, so it can be audited and retried too.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RecordRef {
+    App(String),
+    HubSpot(String),
+}
+
+impl RecordRef {
+    const HUBSPOT_PREFIX: &'static str = "hs:";
+
+    pub fn hubspot_key(id: &str) -> String {
+        format!("{}{id}", Self::HUBSPOT_PREFIX)
+    }
+
+    /// The key stored in the audit log's and the job queue's `app_id`.
+    pub fn key(&self) -> String {
+        match self {
+            RecordRef::App(id) => id.clone(),
+            RecordRef::HubSpot(id) => Self::hubspot_key(id),
+        }
+    }
+
+    pub fn parse(key: &str) -> RecordRef {
+        match key.strip_prefix(Self::HUBSPOT_PREFIX) {
+            Some(id) => RecordRef::HubSpot(id.to_string()),
+            None => RecordRef::App(key.to_string()),
+        }
+    }
+}
+
 /// Normalises a contact email into the matching key SPEC §2 prescribes:
 /// trimmed and case-insensitive.
 pub fn email_key(email: &str) -> String {
@@ -104,6 +136,16 @@ mod tests {
     #[test]
     fn email_key_trims_and_lowercases() {
         assert_eq!(email_key("  Ada@Example.COM "), "ada@example.com");
+    }
+
+    #[test]
+    fn a_record_ref_round_trips_through_its_key() {
+        for r in [
+            RecordRef::App("12".into()),
+            RecordRef::HubSpot("501".into()),
+        ] {
+            assert_eq!(RecordRef::parse(&r.key()), r);
+        }
     }
 
     #[test]

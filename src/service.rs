@@ -5,7 +5,7 @@
 use crate::appdb::AppDb;
 use crate::config::Config;
 use crate::hubspot::HubSpotClient;
-use crate::model::ObjectKind;
+use crate::model::{Direction, ObjectKind};
 use crate::store::Store;
 use crate::sync::engine::{Engine, EngineSettings};
 use anyhow::Context;
@@ -16,25 +16,20 @@ use tokio_util::sync::CancellationToken;
 
 /// The engine for a configuration, its state kept in `data_dir`.
 pub fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<Engine>> {
-    let object = cfg
-        .object(ObjectKind::Contacts)
-        .context("the configuration syncs no contacts")?;
     crate::store::create_private_dir(data_dir)?;
     let store = Store::open(&data_dir.join("state.db"))?;
     let app = AppDb::open(&cfg.app_database)?;
-    app.verify(&object.mapping)?;
+    for o in &cfg.objects {
+        app.verify(&o.mapping)
+            .with_context(|| format!("[objects.{}] in {}", o.mapping.object, cfg.path.display()))?;
+    }
     let client = HubSpotClient::new(cfg.client_settings()?)?;
-    let settings = EngineSettings {
-        poll_interval: object.poll_interval,
-        batch_size: object.batch_size,
-        ..EngineSettings::default()
-    };
     Ok(Engine::new(
         Arc::new(client),
         store,
         app,
-        object.mapping.clone(),
-        settings,
+        cfg.objects.clone(),
+        EngineSettings::default(),
     ))
 }
 
@@ -78,9 +73,6 @@ pub async fn console(
 /// `hubsync status`: what the state database says, without touching
 /// HubSpot (the counts of HubSpot records are left out).
 pub fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Snapshot> {
-    let object = cfg
-        .object(ObjectKind::Contacts)
-        .context("the configuration syncs no contacts")?;
     let state = data_dir.join("state.db");
     if !state.exists() {
         anyhow::bail!(
@@ -89,10 +81,16 @@ pub fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Sn
         );
     }
     let store = Store::open(&state)?;
-    let app_count = AppDb::open(&cfg.app_database)
-        .and_then(|a| a.count(&object.mapping))
-        .ok();
-    crate::sync::engine::stored_snapshot(&store, ObjectKind::Contacts, app_count, None)
+    let app = AppDb::open(&cfg.app_database).ok();
+    let objects: Vec<(ObjectKind, Option<u64>)> = cfg
+        .objects
+        .iter()
+        .map(|o| {
+            let n = app.as_ref().and_then(|a| a.count(&o.mapping).ok());
+            (o.mapping.object, n)
+        })
+        .collect();
+    crate::sync::engine::stored_snapshot(&store, &objects, None)
 }
 
 /// What `hubsync check` found: one line per problem, empty when all is well.
@@ -117,16 +115,25 @@ pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
             Err(e) => problems.push(format!("HubSpot {} properties: {e}", m.object)),
             Ok(props) => {
                 for f in &m.fields {
-                    match props.iter().find(|p| p.name == f.hubspot_property) {
-                        None => problems.push(format!(
-                            "[objects.{}] field {} → {}: HubSpot has no such {} property",
-                            m.object, f.app_column, f.hubspot_property, m.object
-                        )),
-                        Some(p) if p.is_read_only() => problems.push(format!(
-                            "[objects.{}] field {} → {}: the property is read-only in HubSpot",
-                            m.object, f.app_column, f.hubspot_property
-                        )),
-                        Some(_) => {}
+                    for hp in &f.hubspot_properties {
+                        match props.iter().find(|p| &p.name == hp) {
+                            None => problems.push(format!(
+                                "[objects.{}] field {}: HubSpot has no {} property {hp}",
+                                m.object,
+                                f.label(),
+                                m.object
+                            )),
+                            // Reading a read-only property into the app is fine;
+                            // writing it is what HubSpot refuses.
+                            Some(p) if p.is_read_only() && f.flows(Direction::ToHubSpot) && o.rules.flows(Direction::ToHubSpot) => {
+                                problems.push(format!(
+                                    "[objects.{}] field {}: {hp} is read-only in HubSpot; map it with direction = \"to_app\"",
+                                    m.object,
+                                    f.label()
+                                ))
+                            }
+                            Some(_) => {}
+                        }
                     }
                 }
             }

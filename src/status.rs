@@ -139,6 +139,10 @@ pub enum JobKind {
     RetryRecord,
     /// An operator asked for a pass now.
     SyncNow,
+    /// A walk over every link, to find records deleted or merged.
+    Scan,
+    /// A webhook said one HubSpot record changed.
+    Webhook,
 }
 
 impl JobKind {
@@ -148,6 +152,8 @@ impl JobKind {
             JobKind::Backfill => "backfill",
             JobKind::RetryRecord => "retry",
             JobKind::SyncNow => "sync now",
+            JobKind::Scan => "scan",
+            JobKind::Webhook => "webhook",
         }
     }
 
@@ -157,6 +163,8 @@ impl JobKind {
             "backfill" => Some(JobKind::Backfill),
             "retry" => Some(JobKind::RetryRecord),
             "sync now" => Some(JobKind::SyncNow),
+            "scan" => Some(JobKind::Scan),
+            "webhook" => Some(JobKind::Webhook),
             _ => None,
         }
     }

@@ -314,7 +314,7 @@ async fn a_primary_company_is_also_reported_unlabeled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incremental_read_gets_every_record_once_past_the_10000_cap_at_one_timestamp() {
-    use hubsync::hubspot::client::ModifiedCursor;
+    use hubsync::hubspot::client::{ModifiedCursor, cursor_only};
     use std::collections::HashSet;
     // 10,250 contacts stamped with one time, as a bulk import does, then
     // three edited later.
@@ -353,6 +353,7 @@ async fn an_incremental_read_gets_every_record_once_past_the_10000_cap_at_one_ti
             ModifiedCursor::default(),
             &["email"],
             200,
+            &cursor_only,
             |page| ids.extend(page.into_iter().map(|o| o.id)),
         )
         .await
@@ -378,9 +379,14 @@ async fn an_incremental_read_gets_every_record_once_past_the_10000_cap_at_one_ti
 
     // Reading again from that cursor finds nothing new.
     let mut again = 0;
-    c.modified_since(ObjectKind::Contacts, cursor, &["email"], 200, |p| {
-        again += p.len()
-    })
+    c.modified_since(
+        ObjectKind::Contacts,
+        cursor,
+        &["email"],
+        200,
+        &cursor_only,
+        |p| again += p.len(),
+    )
     .await
     .unwrap();
     assert_eq!(again, 0);

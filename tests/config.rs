@@ -4,7 +4,7 @@
 //! stops cleanly on SIGTERM.
 
 use hubsync::config::Config;
-use hubsync::model::ObjectKind;
+use hubsync::model::{Direction, ObjectKind, Side};
 use hubsync::sim::{SeedData, SimServer, SimSettings};
 use hubsync::sync::mapping::ObjectMapping;
 use std::path::Path;
@@ -36,8 +36,8 @@ fn the_example_config_maps_contacts_as_the_demo_does() {
             .iter()
             .map(|f| {
                 (
-                    f.app_column.clone(),
-                    f.hubspot_property.clone(),
+                    f.app_columns.join("+"),
+                    f.hubspot_properties.join("+"),
                     format!("{:?}", f.transform),
                 )
             })
@@ -45,7 +45,10 @@ fn the_example_config_maps_contacts_as_the_demo_does() {
     };
     assert_eq!(pairs(got), pairs(&want));
     assert_eq!(
-        (got.key_column.as_str(), got.key_property.as_str()),
+        (
+            got.keys[0].app_column.as_str(),
+            got.keys[0].hubspot_property.as_str()
+        ),
         ("email", "email")
     );
     assert_eq!(cfg.object(ObjectKind::Contacts).unwrap().batch_size, 100);
@@ -104,10 +107,162 @@ fn a_plain_http_base_url_to_another_host_is_refused() {
 }
 
 #[test]
-fn objects_this_version_cannot_sync_are_refused_not_ignored() {
-    let text = EXAMPLE.replace("objects.contacts", "objects.companies");
+fn an_unknown_object_is_refused_naming_the_known_ones() {
+    let text = EXAMPLE.replace("objects.contacts", "objects.tickets");
     let e = parse(&text).unwrap_err();
-    assert!(e.message.contains("only contacts"), "{e}");
+    assert!(e.message.contains("contacts, companies or deals"), "{e}");
+}
+
+/// The example's contacts, followed by `extra` (more objects or groups).
+fn with_object(extra: &str) -> String {
+    format!("{EXAMPLE}\n{extra}")
+}
+
+#[test]
+fn companies_match_by_domain_then_name_and_sync_both_ways() {
+    let text = with_object(
+        r#"
+[objects.companies]
+table = "companies"
+key_columns = ["domain", "name"]
+direction = "both"
+system_of_record = "hubspot"
+
+[[objects.companies.fields]]
+app = "domain"
+hubspot = "domain"
+
+[[objects.companies.fields]]
+app = "name"
+hubspot = "name"
+"#,
+    );
+    let cfg = parse(&text).unwrap();
+    let c = cfg.object(ObjectKind::Companies).unwrap();
+    let keys: Vec<&str> = c
+        .mapping
+        .keys
+        .iter()
+        .map(|k| k.hubspot_property.as_str())
+        .collect();
+    assert_eq!(keys, ["domain", "name"]);
+    assert_eq!(c.rules.direction, Direction::Both);
+    assert_eq!(c.rules.system_of_record, Side::HubSpot);
+    assert!(c.rules.create_in_app && c.rules.create_in_hubspot);
+}
+
+#[test]
+fn deals_that_would_write_to_hubspot_are_refused() {
+    let text = with_object(
+        r#"
+[objects.deals]
+table = "deals"
+direction = "both"
+
+[[objects.deals.fields]]
+app = "name"
+hubspot = "dealname"
+"#,
+    );
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "direction = \"both\""), "{e}");
+    assert!(e.message.contains("read-only"), "{e}");
+}
+
+#[test]
+fn split_name_maps_one_column_to_two_properties() {
+    let text = example_with(
+        "[[objects.contacts.fields]]\napp = \"first_name\"\nhubspot = \"firstname\"",
+        "[[objects.contacts.fields]]\napp = \"first_name\"\nhubspot = [\"firstname\", \"lastname\"]\ntransform = \"split_name\"",
+    )
+    .replacen("[[objects.contacts.fields]]\napp = \"last_name\"\nhubspot = \"lastname\"\n", "", 1);
+    let cfg = parse(&text).unwrap();
+    let m = &cfg.object(ObjectKind::Contacts).unwrap().mapping;
+    assert!(
+        m.fields
+            .iter()
+            .any(|f| f.hubspot_properties == ["firstname", "lastname"])
+    );
+}
+
+#[test]
+fn a_transform_given_the_wrong_number_of_columns_is_refused() {
+    let text = example_with(
+        "hubspot = \"firstname\"",
+        "hubspot = \"firstname\"\ntransform = \"split_name\"",
+    );
+    let e = parse(&text).unwrap_err();
+    assert!(
+        e.message.contains("split_name maps 1 app column(s) to 2"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_value_map_and_field_options_are_read() {
+    let text = example_with(
+        "app = \"job_title\"\nhubspot = \"jobtitle\"",
+        "app = \"job_title\"\nhubspot = \"jobtitle\"\ndirection = \"to_hubspot\"\nonly_if_empty = true\ndefault = \"Unknown\"\nvalues = { \"Eng\" = \"Engineer\" }",
+    );
+    let cfg = parse(&text).unwrap();
+    let f = cfg
+        .object(ObjectKind::Contacts)
+        .unwrap()
+        .mapping
+        .fields
+        .iter()
+        .find(|f| f.app_columns == ["job_title"])
+        .unwrap()
+        .clone();
+    assert!(f.only_if_empty);
+    assert_eq!(f.default.as_deref(), Some("Unknown"));
+    assert_eq!(f.transform.to_hubspot(&["eng"]), vec!["Engineer"]);
+}
+
+#[test]
+fn filter_groups_are_read_per_direction() {
+    let text = with_object(
+        r#"
+[[objects.contacts.filter_groups]]
+direction = "to_hubspot"
+filters = [ { field = "company", op = "is_any_of", value = ["Acme", "Initech"] }, { field = "email", op = "ends_with", value = ".com" } ]
+
+[[objects.contacts.filter_groups]]
+direction = "to_hubspot"
+filters = [ { field = "job_title", op = "equals", value = "CTO" } ]
+"#,
+    );
+    let cfg = parse(&text).unwrap();
+    let rules = &cfg.object(ObjectKind::Contacts).unwrap().rules;
+    assert_eq!(rules.filters_to_hubspot.groups().len(), 2);
+    assert!(rules.filters_to_app.is_empty());
+}
+
+#[test]
+fn a_filter_on_an_unmapped_field_is_refused_at_its_group() {
+    let text = with_object(
+        r#"
+[[objects.contacts.filter_groups]]
+direction = "to_hubspot"
+filters = [ { field = "country", op = "equals", value = "DE" } ]
+"#,
+    );
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "filter_groups"), "{e}");
+    assert!(e.message.contains("country"), "{e}");
+}
+
+#[test]
+fn a_filter_with_an_unknown_operator_is_refused_naming_the_known_ones() {
+    let text = with_object(
+        r#"
+[[objects.contacts.filter_groups]]
+direction = "to_hubspot"
+filters = [ { field = "email", op = "like", value = "%x" } ]
+"#,
+    );
+    let e = parse(&text).unwrap_err();
+    assert!(e.message.contains("is_none_of"), "{e}");
 }
 
 /// A config pointing at a simulator and an app database in `dir`.
@@ -165,13 +320,13 @@ async fn check_names_a_mapping_to_a_property_hubspot_lacks_and_one_it_will_not_w
     assert!(
         problems
             .iter()
-            .any(|p| p.contains("shoe_size → shoe_size: HubSpot has no such")),
+            .any(|p| p.contains("shoe_size: HubSpot has no contacts property shoe_size")),
         "{problems:?}"
     );
     assert!(
         problems
             .iter()
-            .any(|p| p.contains("hs_object_id: the property is read-only")),
+            .any(|p| p.contains("hs_object_id is read-only in HubSpot")),
         "{problems:?}"
     );
     assert!(

@@ -235,7 +235,7 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_answered_409_links_the_existing_contact_and_writes_the_app_values() {
-    use hubsync::sync::execute::Executor;
+    use hubsync::sync::execute::{Executor, Records};
     use hubsync::sync::mapping::ObjectMapping;
     use hubsync::sync::plan::Decision;
 
@@ -281,19 +281,24 @@ async fn a_create_answered_409_links_the_existing_contact_and_writes_the_app_val
         app: w.engine.app(),
         mapping: &mapping,
         job_id: 1,
-        direction: hubsync::model::Direction::ToHubSpot,
     };
-    let properties = mapping
+    let properties: std::collections::BTreeMap<String, String> = mapping
         .to_hubspot(&rec)
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
         .collect();
-    let records = HashMap::from([(rec.id.clone(), rec.clone())]);
+    let app_records = HashMap::from([(rec.id.clone(), rec.clone())]);
+    let hubspot_records = HashMap::new();
+    let records = Records {
+        app: &app_records,
+        hubspot: &hubspot_records,
+    };
     let tally = exec
         .run(
             &records,
-            vec![Decision::Create {
+            vec![Decision::CreateInHubSpot {
                 app_id: rec.id.clone(),
+                memory: properties.clone(),
                 properties,
             }],
         )

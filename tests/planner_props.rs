@@ -1,14 +1,16 @@
-//! Properties of the pure planner over random worlds: after the plan is
-//! applied, planning again writes nothing; and no plan ever creates a record
-//! whose key HubSpot already holds.
+//! Properties of the pure planner over random worlds of both sides:
+//! applying a pass and planning again writes nothing; two-way sync
+//! converges, whatever each side edited; no plan creates a record whose key
+//! the other side already holds.
 
 use hubsync::appdb::AppRecord;
 use hubsync::hubspot::wire::SimplePublicObject;
-use hubsync::model::email_key;
-use hubsync::sync::mapping::ObjectMapping;
-use hubsync::sync::plan::{Decision, PlanInput, plan};
+use hubsync::model::{Side, email_key};
+use hubsync::sync::mapping::{ObjectMapping, same_values};
+use hubsync::sync::plan::{Decision, Link, PlanInput, plan};
+use hubsync::sync::rules::SyncRules;
 use proptest::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 const EMAILS: [&str; 6] = [
     "ada@example.com",
@@ -18,50 +20,106 @@ const EMAILS: [&str; 6] = [
     "tim@example.com",
     "lin@example.com",
 ];
-const NAMES: [&str; 3] = ["Ada", "Grace", ""];
+const NAMES: [&str; 4] = ["Ada", "Grace", "", "Lin"];
 
-/// A small in-memory HubSpot plus the link table.
+fn mapping() -> ObjectMapping {
+    let mut m = ObjectMapping::demo_contacts();
+    m.fields.truncate(3);
+    m
+}
+
+/// Both systems and the link table, in memory.
 #[derive(Debug, Clone, Default)]
 struct World {
+    app: BTreeMap<String, AppRecord>,
     hubspot: BTreeMap<String, SimplePublicObject>,
-    links: HashMap<String, String>,
+    links: BTreeMap<String, Link>,
     next_id: u64,
 }
 
+fn app_rec(id: &str, email: Option<&str>, first: &str, last: &str) -> AppRecord {
+    let mut fields = BTreeMap::new();
+    fields.insert("email".to_string(), email.map(str::to_string));
+    fields.insert("first_name".to_string(), Some(first.to_string()));
+    fields.insert("last_name".to_string(), Some(last.to_string()));
+    AppRecord {
+        id: id.into(),
+        fields,
+        hubspot_id: None,
+        updated_at: String::new(),
+    }
+}
+
+fn hs_rec(id: &str, props: &BTreeMap<String, String>) -> SimplePublicObject {
+    SimplePublicObject {
+        id: id.into(),
+        properties: props
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone())))
+            .collect(),
+        created_at: None,
+        updated_at: None,
+        archived: false,
+    }
+}
+
 impl World {
-    fn input<'a>(
-        &self,
-        m: &'a ObjectMapping,
-        records: &'a [AppRecord],
-        scratch: &'a mut Scratch,
-    ) -> PlanInput<'a> {
-        scratch.links = records
+    /// Plans one pass over every record of both sides.
+    fn plan(&self, m: &ObjectMapping, rules: &SyncRules) -> Vec<Decision> {
+        let app: HashMap<String, AppRecord> = self.app.clone().into_iter().collect();
+        let hubspot: HashMap<String, SimplePublicObject> =
+            self.hubspot.clone().into_iter().collect();
+        let pairs: Vec<Link> = self.links.values().cloned().collect();
+        let app_links: HashMap<String, String> = pairs
             .iter()
-            .filter_map(|r| self.links.get(&r.id).map(|h| (r.id.clone(), h.clone())))
+            .map(|l| (l.app_id.clone(), l.hubspot_id.clone()))
             .collect();
-        scratch.by_id = scratch
-            .links
-            .values()
-            .filter_map(|h| self.hubspot.get(h).map(|o| (h.clone(), o.clone())))
+        let hubspot_links: HashMap<String, String> = pairs
+            .iter()
+            .map(|l| (l.hubspot_id.clone(), l.app_id.clone()))
             .collect();
-        scratch.by_key = self
+        let unlinked_app: Vec<String> = self
+            .app
+            .keys()
+            .filter(|a| !app_links.contains_key(*a))
+            .cloned()
+            .collect();
+        let unlinked_hubspot: Vec<String> = self
             .hubspot
-            .values()
-            .filter_map(|o| o.prop("email").map(|e| (email_key(e), o.clone())))
+            .keys()
+            .filter(|h| !hubspot_links.contains_key(*h))
+            .cloned()
             .collect();
-        scratch.linked_hubspot = self
-            .links
-            .iter()
-            .map(|(a, h)| (h.clone(), a.clone()))
-            .collect();
-        PlanInput {
+        plan(&PlanInput {
             mapping: m,
-            records,
-            links: &scratch.links,
-            by_id: &scratch.by_id,
-            by_key: &scratch.by_key,
-            linked_hubspot: &scratch.linked_hubspot,
-            may_create: true,
+            rules,
+            pairs: &pairs,
+            unlinked_app: &unlinked_app,
+            unlinked_hubspot: &unlinked_hubspot,
+            app: &app,
+            hubspot: &hubspot,
+            app_links: &app_links,
+            hubspot_links: &hubspot_links,
+            tombstones: &HashSet::new(),
+            merged: &HashMap::new(),
+        })
+    }
+
+    fn write_app(&mut self, id: &str, values: &BTreeMap<String, String>) {
+        let r = self.app.get_mut(id).expect("writes go to existing rows");
+        for (k, v) in values {
+            r.fields
+                .insert(k.clone(), (!v.is_empty()).then(|| v.clone()));
+        }
+    }
+
+    fn write_hubspot(&mut self, id: &str, values: &BTreeMap<String, String>) {
+        let o = self
+            .hubspot
+            .get_mut(id)
+            .expect("writes go to existing records");
+        for (k, v) in values {
+            o.properties.insert(k.clone(), Some(v.clone()));
         }
     }
 
@@ -74,137 +132,225 @@ impl World {
                 Decision::Link {
                     app_id,
                     hubspot_id,
-                    diff,
-                } => {
-                    self.links.insert(app_id.clone(), hubspot_id.clone());
-                    self.write(hubspot_id, diff);
+                    writes,
                 }
-                Decision::Update {
-                    hubspot_id, diff, ..
-                } => self.write(hubspot_id, diff),
-                Decision::Create { app_id, properties } => {
+                | Decision::Relink {
+                    app_id,
+                    hubspot_id,
+                    writes,
+                    ..
+                }
+                | Decision::Update {
+                    app_id,
+                    hubspot_id,
+                    writes,
+                } => {
+                    self.write_app(app_id, &writes.to_app);
+                    self.write_hubspot(hubspot_id, &writes.to_hubspot);
+                    self.links.insert(
+                        app_id.clone(),
+                        Link {
+                            app_id: app_id.clone(),
+                            hubspot_id: hubspot_id.clone(),
+                            memory: writes.memory_after(),
+                        },
+                    );
+                }
+                Decision::CreateInHubSpot {
+                    app_id,
+                    properties,
+                    memory,
+                } => {
                     self.next_id += 1;
                     let id = format!("9{}", self.next_id);
-                    self.hubspot.insert(
-                        id.clone(),
-                        obj(
-                            &id,
-                            properties.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                        ),
+                    self.hubspot.insert(id.clone(), hs_rec(&id, properties));
+                    self.links.insert(
+                        app_id.clone(),
+                        Link {
+                            app_id: app_id.clone(),
+                            hubspot_id: id,
+                            memory: memory.clone(),
+                        },
                     );
-                    self.links.insert(app_id.clone(), id);
+                }
+                Decision::CreateInApp {
+                    hubspot_id,
+                    values,
+                    memory,
+                } => {
+                    self.next_id += 1;
+                    let id = format!("a{}", self.next_id);
+                    let mut r = app_rec(&id, None, "", "");
+                    for (k, v) in values {
+                        r.fields
+                            .insert(k.clone(), (!v.is_empty()).then(|| v.clone()));
+                    }
+                    self.app.insert(id.clone(), r);
+                    self.links.insert(
+                        id.clone(),
+                        Link {
+                            app_id: id,
+                            hubspot_id: hubspot_id.clone(),
+                            memory: memory.clone(),
+                        },
+                    );
                 }
                 Decision::Skip { .. } | Decision::InStep { .. } => {}
             }
         }
     }
-
-    fn write(&mut self, id: &str, diff: &BTreeMap<String, String>) {
-        let o = self
-            .hubspot
-            .get_mut(id)
-            .expect("writes go to existing records");
-        for (k, v) in diff {
-            o.properties.insert(k.clone(), Some(v.clone()));
-        }
-    }
 }
 
-#[derive(Default)]
-struct Scratch {
-    links: HashMap<String, String>,
-    by_id: HashMap<String, SimplePublicObject>,
-    by_key: HashMap<String, SimplePublicObject>,
-    linked_hubspot: HashMap<String, String>,
+fn writes_anything(d: &[Decision]) -> bool {
+    d.iter().any(|d| !matches!(d, Decision::Skip { .. }))
 }
 
-fn obj<'a>(id: &str, props: impl Iterator<Item = (&'a str, &'a str)>) -> SimplePublicObject {
-    SimplePublicObject {
-        id: id.into(),
-        properties: props
-            .map(|(k, v)| (k.to_string(), Some(v.to_string())))
-            .collect(),
-        created_at: None,
-        updated_at: None,
-        archived: false,
-    }
-}
-
-fn email_variant() -> impl Strategy<Value = Option<String>> {
-    prop_oneof![
-        1 => Just(None),
-        6 => (0..EMAILS.len(), 0..3usize).prop_map(|(i, v)| Some(match v {
-            0 => EMAILS[i].to_string(),
-            1 => EMAILS[i].to_uppercase(),
-            _ => format!("  {} ", EMAILS[i]),
-        })),
-    ]
-}
-
-fn records() -> impl Strategy<Value = Vec<AppRecord>> {
-    prop::collection::vec((email_variant(), 0..NAMES.len()), 0..12).prop_map(|rows| {
-        rows.into_iter()
-            .enumerate()
-            .map(|(i, (email, name))| AppRecord {
-                id: (i + 1).to_string(),
-                fields: BTreeMap::from([
-                    ("email".to_string(), email),
-                    ("first_name".to_string(), Some(NAMES[name].to_string())),
-                ]),
-                hubspot_id: None,
-                updated_at: String::new(),
-            })
-            .collect()
-    })
-}
-
+/// A random world: app rows, HubSpot records, some emails shared.
 fn world() -> impl Strategy<Value = World> {
-    prop::collection::btree_map(0..EMAILS.len(), 0..NAMES.len(), 0..EMAILS.len()).prop_map(|m| {
-        let hubspot = m
-            .into_iter()
-            .map(|(e, n)| {
-                let id = format!("{}", 100 + e);
-                (
-                    id.clone(),
-                    obj(
-                        &id,
-                        [("email", EMAILS[e]), ("firstname", NAMES[n])].into_iter(),
-                    ),
-                )
-            })
-            .collect();
-        World {
-            hubspot,
-            links: HashMap::new(),
-            next_id: 0,
+    let app = prop::collection::vec(
+        (
+            prop::option::of(0..EMAILS.len()),
+            0..NAMES.len(),
+            0..NAMES.len(),
+        ),
+        0..8,
+    );
+    let hubspot = prop::collection::vec((0..EMAILS.len(), 0..NAMES.len(), 0..NAMES.len()), 0..8);
+    (app, hubspot).prop_map(|(app, hubspot)| {
+        let mut w = World::default();
+        for (i, (e, f, l)) in app.into_iter().enumerate() {
+            let id = (i + 1).to_string();
+            w.app.insert(
+                id.clone(),
+                app_rec(&id, e.map(|e| EMAILS[e]), NAMES[f], NAMES[l]),
+            );
         }
+        let mut seen = HashSet::new();
+        for (i, (e, f, l)) in hubspot.into_iter().enumerate() {
+            // HubSpot holds an email once.
+            if !seen.insert(e) {
+                continue;
+            }
+            let id = format!("5{i}");
+            let props = BTreeMap::from([
+                ("email".to_string(), EMAILS[e].to_string()),
+                ("firstname".to_string(), NAMES[f].to_string()),
+                ("lastname".to_string(), NAMES[l].to_string()),
+            ]);
+            w.hubspot.insert(id.clone(), hs_rec(&id, &props));
+        }
+        w
     })
+}
+
+fn rules(both: bool, hubspot_wins: bool) -> SyncRules {
+    let mut r = if both {
+        SyncRules::both()
+    } else {
+        SyncRules::to_hubspot()
+    };
+    if hubspot_wins {
+        r.system_of_record = Side::HubSpot;
+    }
+    r
+}
+
+/// Edits after the first sync: (side is app?, which record, field, name).
+type Edit = (bool, usize, usize, usize);
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    prop::collection::vec(
+        (any::<bool>(), 0..16usize, 0..2usize, 0..NAMES.len()),
+        0..10,
+    )
+}
+
+fn apply_edits(w: &mut World, edits: &[Edit]) {
+    let links: Vec<Link> = w.links.values().cloned().collect();
+    if links.is_empty() {
+        return;
+    }
+    for &(on_app, which, field, name) in edits {
+        let l = &links[which % links.len()];
+        let v = NAMES[name].to_string();
+        if on_app {
+            let col = ["first_name", "last_name"][field];
+            w.write_app(&l.app_id, &BTreeMap::from([(col.to_string(), v)]));
+        } else {
+            let prop = ["firstname", "lastname"][field];
+            w.write_hubspot(&l.hubspot_id, &BTreeMap::from([(prop.to_string(), v)]));
+        }
+    }
 }
 
 proptest! {
     #[test]
-    fn a_second_pass_after_an_applied_pass_plans_no_write(records in records(), mut world in world()) {
-        let m = ObjectMapping::demo_contacts();
-        let mut scratch = Scratch::default();
-        let first = plan(&world.input(&m, &records, &mut scratch));
-        world.apply(&first);
-        let second = plan(&world.input(&m, &records, &mut scratch));
-        let writes: Vec<_> = second.iter().filter(|d| !matches!(d, Decision::Skip { .. })).collect();
-        prop_assert!(writes.is_empty(), "first {first:?}\nsecond {second:?}");
+    fn a_second_pass_after_an_applied_pass_plans_nothing(
+        mut w in world(), both in any::<bool>(), hubspot_wins in any::<bool>()
+    ) {
+        let m = mapping();
+        let r = rules(both, hubspot_wins);
+        let first = w.plan(&m, &r);
+        w.apply(&first);
+        let second = w.plan(&m, &r);
+        prop_assert!(!writes_anything(&second), "second pass planned {second:?}");
     }
 
     #[test]
-    fn no_plan_creates_a_record_whose_key_hubspot_already_holds(records in records(), world in world()) {
-        let m = ObjectMapping::demo_contacts();
-        let mut scratch = Scratch::default();
-        let decisions = plan(&world.input(&m, &records, &mut scratch));
-        let mut created = Vec::new();
-        for d in &decisions {
-            if let Decision::Create { properties, .. } = d {
-                let key = email_key(&properties["email"]);
-                prop_assert!(!scratch.by_key.contains_key(&key), "created {key}, which HubSpot has");
-                prop_assert!(!created.contains(&key), "created {key} twice");
-                created.push(key);
+    fn two_way_sync_converges_whatever_each_side_edited(
+        mut w in world(), e in edits(), hubspot_wins in any::<bool>()
+    ) {
+        let m = mapping();
+        let r = rules(true, hubspot_wins);
+        let first = w.plan(&m, &r);
+        w.apply(&first);
+        apply_edits(&mut w, &e);
+        let again = w.plan(&m, &r);
+        w.apply(&again);
+        for l in w.links.values() {
+            let app = &w.app[&l.app_id];
+            let hs = &w.hubspot[&l.hubspot_id];
+            for f in &m.fields {
+                prop_assert!(
+                    same_values(&f.hubspot_from_app(app), &f.hubspot_values(hs)),
+                    "{} differs after sync: {:?} vs {:?}", f.label(), app, hs
+                );
+            }
+        }
+        let third = w.plan(&m, &r);
+        prop_assert!(!writes_anything(&third), "converged world planned {third:?}");
+    }
+
+    #[test]
+    fn no_plan_creates_a_record_whose_key_the_other_side_holds(
+        w in world(), both in any::<bool>()
+    ) {
+        let m = mapping();
+        let d = w.plan(&m, &rules(both, false));
+        let in_hubspot: HashSet<String> = w
+            .hubspot
+            .values()
+            .filter_map(|o| o.prop("email").map(email_key))
+            .collect();
+        let in_app: HashSet<String> = w
+            .app
+            .values()
+            .filter_map(|r| r.field("email").map(email_key))
+            .collect();
+        let mut created = HashSet::new();
+        for d in &d {
+            match d {
+                Decision::CreateInHubSpot { properties, .. } => {
+                    let k = email_key(&properties["email"]);
+                    prop_assert!(!in_hubspot.contains(&k), "created {k} that HubSpot holds");
+                    prop_assert!(created.insert(k.clone()), "created {k} twice");
+                }
+                Decision::CreateInApp { values, .. } => {
+                    let k = email_key(&values["email"]);
+                    prop_assert!(!in_app.contains(&k), "created {k} that the app holds");
+                    prop_assert!(created.insert(k.clone()), "created {k} twice");
+                }
+                _ => {}
             }
         }
     }

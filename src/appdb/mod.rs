@@ -219,11 +219,144 @@ impl AppDb {
 
     pub fn get(&self, m: &ObjectMapping, id: &str) -> anyhow::Result<Option<AppRecord>> {
         let sql = format!("{} WHERE {} = ?1", self.select(m), q(&m.id_column));
-        let key = id
-            .parse::<i64>()
+        Ok(self
+            .read_rows(m, &sql, vec![Self::id_value(id)])?
+            .into_iter()
+            .next())
+    }
+
+    fn id_value(id: &str) -> Value {
+        id.parse::<i64>()
             .map(Value::Integer)
-            .unwrap_or(Value::Text(id.into()));
-        Ok(self.read_rows(m, &sql, vec![key])?.into_iter().next())
+            .unwrap_or(Value::Text(id.into()))
+    }
+
+    /// Reads rows where `expr` is one of `values`, in chunks SQLite takes.
+    fn read_where_in(
+        &self,
+        m: &ObjectMapping,
+        expr: &str,
+        values: Vec<Value>,
+    ) -> anyhow::Result<Vec<AppRecord>> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!("{} WHERE {expr} IN ({marks})", self.select(m));
+            out.extend(self.read_rows(m, &sql, chunk.to_vec())?);
+        }
+        Ok(out)
+    }
+
+    /// The rows with these ids; ids with no row are left out (deleted).
+    pub fn get_many(&self, m: &ObjectMapping, ids: &[String]) -> anyhow::Result<Vec<AppRecord>> {
+        let values = ids.iter().map(|id| Self::id_value(id)).collect();
+        self.read_where_in(m, &q(&m.id_column), values)
+    }
+
+    /// The rows whose `column` holds one of these keys, compared trimmed and
+    /// case-insensitively (`keys` are already normalised).
+    pub fn find_by_keys(
+        &self,
+        m: &ObjectMapping,
+        column: &str,
+        keys: &[String],
+    ) -> anyhow::Result<Vec<AppRecord>> {
+        let values = keys.iter().map(|k| Value::Text(k.clone())).collect();
+        self.read_where_in(m, &format!("lower(trim({}))", q(column)), values)
+    }
+
+    /// The rows that carry one of these HubSpot ids in the write-back column.
+    pub fn find_by_hubspot_ids(
+        &self,
+        m: &ObjectMapping,
+        ids: &[String],
+    ) -> anyhow::Result<Vec<AppRecord>> {
+        let values = ids.iter().map(|k| Value::Text(k.clone())).collect();
+        self.read_where_in(m, &q(&m.hubspot_id_column), values)
+    }
+
+    /// Inserts a row created from a HubSpot record, with its HubSpot id in
+    /// the same statement: if the link is lost to a crash, the id on the row
+    /// finds it again, so the record is never created twice. Returns the new
+    /// row's id.
+    pub fn insert(
+        &self,
+        m: &ObjectMapping,
+        values: &BTreeMap<String, String>,
+        hubspot_id: &str,
+    ) -> anyhow::Result<String> {
+        let mut cols = vec![q(&m.hubspot_id_column), q(&m.updated_at_column)];
+        let mut marks = vec![
+            "?1".to_string(),
+            format!("strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"),
+        ];
+        let mut args: Vec<Value> = vec![Value::Text(hubspot_id.into())];
+        for (c, v) in values {
+            cols.push(q(c));
+            args.push(if v.is_empty() {
+                Value::Null
+            } else {
+                Value::Text(v.clone())
+            });
+            marks.push(format!("?{}", args.len()));
+        }
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({}) RETURNING {}",
+            q(&m.table),
+            cols.join(", "),
+            marks.join(", "),
+            q(&m.id_column)
+        );
+        let conn = self.conn();
+        let id: Value = conn
+            .query_row(&sql, params_from_iter(args), |r| r.get(0))
+            .with_context(|| {
+                format!(
+                    "creating an app {} row for HubSpot {} {hubspot_id}",
+                    m.table, m.object
+                )
+            })?;
+        Ok(text(id).unwrap_or_default())
+    }
+
+    /// Writes values from HubSpot to an app row and stamps its `updated_at`,
+    /// as the app's own code would: other readers of the table see the change.
+    pub fn update(
+        &self,
+        m: &ObjectMapping,
+        id: &str,
+        values: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let mut sets = vec![format!(
+            "{} = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            q(&m.updated_at_column)
+        )];
+        let mut args: Vec<Value> = vec![Self::id_value(id)];
+        for (c, v) in values {
+            args.push(if v.is_empty() {
+                Value::Null
+            } else {
+                Value::Text(v.clone())
+            });
+            sets.push(format!("{} = ?{}", q(c), args.len()));
+        }
+        let sql = format!(
+            "UPDATE {} SET {} WHERE {} = ?1",
+            q(&m.table),
+            sets.join(", "),
+            q(&m.id_column)
+        );
+        let n = self
+            .conn()
+            .execute(&sql, params_from_iter(args))
+            .with_context(|| format!("writing {} to app {} {id}", column_list(values), m.table))?;
+        if n == 0 {
+            anyhow::bail!("app {} {id} no longer exists", m.table);
+        }
+        Ok(())
     }
 
     /// Writes the HubSpot id back to the app row. The row's `updated_at` is
@@ -270,6 +403,10 @@ impl AppDb {
     }
 }
 
+fn column_list(values: &BTreeMap<String, String>) -> String {
+    values.keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,7 +426,7 @@ mod tests {
     fn a_misspelt_column_is_an_error_not_a_literal_value() {
         let (_d, db) = demo_db();
         let mut m = ObjectMapping::demo_contacts();
-        m.fields[1].app_column = "frist_name".into();
+        m.fields[1].app_columns = vec!["frist_name".into()];
         assert!(db.changed_since(&m, None, 10).is_err());
         let e = db.verify(&m).unwrap_err().to_string();
         assert!(

@@ -9,12 +9,10 @@
 mod raw;
 
 use crate::hubspot::{ClientSettings, Credentials, OAuthCredentials};
-use crate::model::{Direction, ObjectKind};
-use crate::sync::mapping::{FieldMap, ObjectMapping, Transform};
+use crate::model::ObjectKind;
 use secrecy::SecretString;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// A refused configuration: where, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,14 +59,8 @@ pub struct HubSpotConfig {
     pub ten_second_limit: u32,
 }
 
-/// One synced object.
-#[derive(Debug, Clone)]
-pub struct ObjectConfig {
-    pub mapping: ObjectMapping,
-    pub direction: Direction,
-    pub poll_interval: Duration,
-    pub batch_size: usize,
-}
+/// One synced object, as configured.
+pub type ObjectConfig = crate::sync::rules::ObjectSync;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -142,13 +134,5 @@ impl Config {
 
     pub fn object(&self, kind: ObjectKind) -> Option<&ObjectConfig> {
         self.objects.iter().find(|o| o.mapping.object == kind)
-    }
-}
-
-pub(crate) fn field(app: &str, hubspot: &str, transform: Transform) -> FieldMap {
-    FieldMap {
-        app_column: app.into(),
-        hubspot_property: hubspot.into(),
-        transform,
     }
 }

@@ -1,9 +1,12 @@
 //! The config file as written, and its checks. Every value that can be
 //! wrong is read with its position so the error can point at it.
 
-use super::{Config, ConfigError, HubSpotAuth, HubSpotConfig, ObjectConfig, field};
-use crate::model::{Direction, ObjectKind};
-use crate::sync::mapping::{ObjectMapping, Transform};
+use super::{Config, ConfigError, HubSpotAuth, HubSpotConfig, ObjectConfig};
+use crate::model::{Direction, ObjectKind, Side};
+use crate::sync::filter::{Filter, FilterGroup, Filters};
+use crate::sync::mapping::{FieldMap, KeyMap, ObjectMapping};
+use crate::sync::rules::SyncRules;
+use crate::sync::transform::{Transform, ValueMap};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -62,15 +65,22 @@ struct RawObject {
     updated_at_column: String,
     #[serde(default = "hubspot_id")]
     hubspot_id_column: String,
-    key_column: Spanned<String>,
+    /// One matching key column (contacts: email)…
+    key_column: Option<Spanned<String>>,
+    /// …or several, tried in order (companies: domain, then name).
+    key_columns: Option<Spanned<Vec<String>>>,
     label_column: Option<String>,
-    #[serde(default = "to_hubspot")]
-    direction: Spanned<String>,
+    direction: Option<Spanned<String>>,
+    /// Which side may create records in the other: both, hubspot, app, none.
+    create: Option<Spanned<String>>,
+    system_of_record: Option<Spanned<String>>,
     #[serde(default = "thirty")]
     poll_interval_secs: Spanned<u64>,
     #[serde(default = "hundred")]
     batch_size: Spanned<u32>,
     fields: Spanned<Vec<Spanned<RawField>>>,
+    #[serde(default)]
+    filter_groups: Vec<Spanned<RawFilterGroup>>,
 }
 
 fn id() -> String {
@@ -82,9 +92,6 @@ fn updated_at() -> String {
 fn hubspot_id() -> String {
     "hubspot_id".into()
 }
-fn to_hubspot() -> Spanned<String> {
-    Spanned::new(0..0, "to_hubspot".into())
-}
 fn thirty() -> Spanned<u64> {
     Spanned::new(0..0, 30)
 }
@@ -92,12 +99,75 @@ fn hundred() -> Spanned<u32> {
     Spanned::new(0..0, 100)
 }
 
+/// A column or property name, or several (a name split or join).
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn names(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawField {
-    app: String,
-    hubspot: String,
+    app: OneOrMany,
+    hubspot: OneOrMany,
     transform: Option<Spanned<String>>,
+    direction: Option<Spanned<String>>,
+    default: Option<String>,
+    #[serde(default)]
+    only_if_empty: bool,
+    /// A value map: app value → HubSpot option value.
+    values: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFilterGroup {
+    direction: Spanned<String>,
+    filters: Vec<Spanned<RawFilter>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFilter {
+    field: String,
+    op: String,
+    value: Option<toml::Value>,
+}
+
+/// A filter value as text: strings as written, numbers and booleans in
+/// their usual form, arrays element by element.
+fn filter_values(v: Option<&toml::Value>) -> Result<Vec<String>, String> {
+    fn one(v: &toml::Value) -> Result<String, String> {
+        Ok(match v {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Datetime(d) => d.to_string(),
+            other => {
+                return Err(format!(
+                    "a filter value must be text, a number or a date, not {}",
+                    other.type_str()
+                ));
+            }
+        })
+    }
+    match v {
+        None => Ok(vec![]),
+        Some(toml::Value::Array(a)) => a.iter().map(one).collect(),
+        Some(v) => Ok(vec![one(v)?]),
+    }
 }
 
 /// Turns a byte offset into a 1-based line and column.
@@ -157,42 +227,78 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let objects_span = raw.objects.span().start;
     let mut objects = Vec::new();
     for (name, obj) in raw.objects.into_inner() {
-        let kind = match name.get_ref().as_str() {
-            "contacts" => ObjectKind::Contacts,
-            "companies" | "deals" => {
+        let Some(kind) = ObjectKind::parse(name.get_ref()) else {
+            return Err(err(
+                name.span().start,
+                format!(
+                    "[objects.{}]: unknown object; expected contacts, companies or deals",
+                    name.get_ref()
+                ),
+            ));
+        };
+        let obj_span = obj.span().start;
+        let o = obj.into_inner();
+        let at_or = |s: &Option<Spanned<String>>| s.as_ref().map_or(obj_span, |s| s.span().start);
+        let default_direction = if kind == ObjectKind::Deals {
+            "to_app"
+        } else {
+            "to_hubspot"
+        };
+        let direction_name = o
+            .direction
+            .as_ref()
+            .map_or(default_direction, |d| d.get_ref().as_str());
+        let Some(direction) = Direction::parse(direction_name) else {
+            return Err(err(
+                at_or(&o.direction),
+                format!("direction {direction_name:?}: expected to_hubspot, to_app or both"),
+            ));
+        };
+        if kind == ObjectKind::Deals && direction != Direction::ToApp {
+            return Err(err(
+                at_or(&o.direction),
+                format!(
+                    "[objects.deals] direction {direction_name:?}: deals are read-only, HubSpot → app (direction = \"to_app\")"
+                ),
+            ));
+        }
+        let flows = |way: Direction| direction == Direction::Both || direction == way;
+        let (create_in_hubspot, create_in_app) = match o
+            .create
+            .as_ref()
+            .map(|c| c.get_ref().as_str())
+        {
+            None | Some("both") => (flows(Direction::ToHubSpot), flows(Direction::ToApp)),
+            Some("hubspot") => (true, false),
+            Some("app") => (false, true),
+            Some("none") => (false, false),
+            Some(other) => {
                 return Err(err(
-                    name.span().start,
+                    at_or(&o.create),
                     format!(
-                        "[objects.{}]: only contacts sync in this version",
-                        name.get_ref()
-                    ),
-                ));
-            }
-            other => {
-                return Err(err(
-                    name.span().start,
-                    format!(
-                        "[objects.{other}]: unknown object; expected contacts, companies or deals"
+                        "create {other:?}: expected both, hubspot (create in HubSpot), app (create in the app) or none"
                     ),
                 ));
             }
         };
-        let o = obj.into_inner();
-        let direction = match o.direction.get_ref().as_str() {
-            "to_hubspot" => Direction::ToHubSpot,
-            "to_app" | "both" => {
+        if (create_in_hubspot && !flows(Direction::ToHubSpot))
+            || (create_in_app && !flows(Direction::ToApp))
+        {
+            return Err(err(
+                at_or(&o.create),
+                format!(
+                    "create = {:?} does not fit direction {direction_name:?}: records can only be created on the side data flows to",
+                    o.create.as_ref().map_or("both", |c| c.get_ref().as_str())
+                ),
+            ));
+        }
+        let system_of_record = match o.system_of_record.as_ref().map(|c| c.get_ref().as_str()) {
+            None | Some("app") => Side::App,
+            Some("hubspot") => Side::HubSpot,
+            Some(other) => {
                 return Err(err(
-                    o.direction.span().start,
-                    format!(
-                        "direction {:?}: only to_hubspot is supported in this version",
-                        o.direction.get_ref()
-                    ),
-                ));
-            }
-            other => {
-                return Err(err(
-                    o.direction.span().start,
-                    format!("direction {other:?}: expected to_hubspot, to_app or both"),
+                    at_or(&o.system_of_record),
+                    format!("system_of_record {other:?}: expected app or hubspot"),
                 ));
             }
         };
@@ -211,37 +317,86 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             ));
         }
         let fields_span = o.fields.span().start;
-        let mut fields = Vec::new();
+        let mut fields: Vec<FieldMap> = Vec::new();
         for f in o.fields.into_inner() {
             let at = f.span().start;
             let f = f.into_inner();
-            let transform = match f.transform.as_ref().map(|t| t.get_ref().as_str()) {
-                None | Some("none") => Transform::None,
-                Some("lowercase_trim") => Transform::LowercaseTrim,
-                Some(other) => {
-                    let t = f.transform.as_ref().map_or(at, |t| t.span().start);
+            let (app, hubspot) = (f.app.names(), f.hubspot.names());
+            let transform = match (
+                &f.values,
+                f.transform.as_ref().map(|t| t.get_ref().as_str()),
+            ) {
+                (Some(map), None | Some("value_map")) => Transform::ValueMap(ValueMap {
+                    to_hubspot: map.clone(),
+                }),
+                (Some(_), Some(other)) => {
                     return Err(err(
-                        t,
-                        format!("transform {other:?}: expected none or lowercase_trim"),
+                        at,
+                        format!(
+                            "a field with values (a value map) cannot also have transform {other:?}"
+                        ),
                     ));
                 }
+                (None, None) => Transform::None,
+                (None, Some(name)) => Transform::parse(name).ok_or_else(|| {
+                    let t = f.transform.as_ref().map_or(at, |t| t.span().start);
+                    err(
+                        t,
+                        format!(
+                            "transform {name:?}: expected one of {}, or a values table (value map)",
+                            Transform::NAMES.join(", ")
+                        ),
+                    )
+                })?,
             };
-            if f.app.trim().is_empty() || f.hubspot.trim().is_empty() {
+            if app.iter().chain(&hubspot).any(|n| n.trim().is_empty()) {
                 return Err(err(
                     at,
                     "a field needs both app (a column) and hubspot (a property)".into(),
                 ));
             }
-            if fields
-                .iter()
-                .any(|x: &crate::sync::mapping::FieldMap| x.hubspot_property == f.hubspot)
-            {
+            let (na, nh) = transform.arity();
+            if (app.len(), hubspot.len()) != (na, nh) {
                 return Err(err(
                     at,
-                    format!("HubSpot property {} is mapped twice", f.hubspot),
+                    format!(
+                        "transform {} maps {na} app column(s) to {nh} HubSpot propert{}; this field has {} and {}",
+                        transform.name(),
+                        if nh == 1 { "y" } else { "ies" },
+                        app.len(),
+                        hubspot.len()
+                    ),
                 ));
             }
-            fields.push(field(&f.app, &f.hubspot, transform));
+            let field_direction = match f.direction.as_ref().map(|d| d.get_ref().as_str()) {
+                None => direction,
+                Some(d) => Direction::parse(d).ok_or_else(|| {
+                    err(
+                        at_or(&f.direction),
+                        format!("field direction {d:?}: expected to_hubspot, to_app or both"),
+                    )
+                })?,
+            };
+            if kind == ObjectKind::Deals && field_direction != Direction::ToApp {
+                return Err(err(
+                    at_or(&f.direction),
+                    "deals are read-only: their fields flow to the app only".into(),
+                ));
+            }
+            if let Some(dup) = hubspot
+                .iter()
+                .find(|h| fields.iter().any(|x| x.hubspot_properties.contains(h)))
+            {
+                return Err(err(at, format!("HubSpot property {dup} is mapped twice")));
+            }
+            fields.push(FieldMap {
+                app_columns: app,
+                hubspot_properties: hubspot,
+                direction: field_direction,
+                transform,
+                default: f.default,
+                only_if_empty: f.only_if_empty,
+            });
         }
         if fields.is_empty() {
             return Err(err(
@@ -249,16 +404,103 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 format!("[objects.{}] maps no fields", name.get_ref()),
             ));
         }
-        let key_column = o.key_column.get_ref().clone();
-        let Some(key_field) = fields.iter().find(|f| f.app_column == key_column) else {
-            return Err(err(
-                o.key_column.span().start,
-                format!(
-                    "key_column {key_column:?} is not mapped: add a field with app = {key_column:?}"
-                ),
-            ));
+        let (key_columns, key_at) = match (o.key_column, o.key_columns) {
+            (Some(k), None) => (vec![k.get_ref().clone()], k.span().start),
+            (None, Some(ks)) => (ks.get_ref().clone(), ks.span().start),
+            (None, None) if kind == ObjectKind::Deals => (vec![], obj_span),
+            (None, None) => {
+                return Err(err(
+                    obj_span,
+                    format!(
+                        "[objects.{}] needs key_column (contacts: the email column) or key_columns (companies: domain, then name) to match records",
+                        name.get_ref()
+                    ),
+                ));
+            }
+            (Some(k), Some(_)) => {
+                return Err(err(
+                    k.span().start,
+                    "give key_column or key_columns, not both".into(),
+                ));
+            }
         };
-        let key_property = key_field.hubspot_property.clone();
+        let mut keys = Vec::new();
+        for key_column in &key_columns {
+            let Some(key_field) = fields.iter().find(|f| {
+                f.app_columns.len() == 1
+                    && f.hubspot_properties.len() == 1
+                    && &f.app_columns[0] == key_column
+            }) else {
+                return Err(err(
+                    key_at,
+                    format!(
+                        "key_column {key_column:?} is not mapped: add a field with app = {key_column:?}"
+                    ),
+                ));
+            };
+            keys.push(KeyMap {
+                app_column: key_column.clone(),
+                hubspot_property: key_field.hubspot_properties[0].clone(),
+            });
+        }
+        let mut to_hubspot_groups = Vec::new();
+        let mut to_app_groups = Vec::new();
+        for g in o.filter_groups {
+            let at = g.span().start;
+            let g = g.into_inner();
+            let way = match g.direction.get_ref().as_str() {
+                "to_hubspot" => Direction::ToHubSpot,
+                "to_app" => Direction::ToApp,
+                other => {
+                    return Err(err(
+                        g.direction.span().start,
+                        format!(
+                            "filter group direction {other:?}: expected to_hubspot (filters on app columns) or to_app (filters on HubSpot properties)"
+                        ),
+                    ));
+                }
+            };
+            let mut filters = Vec::new();
+            for f in g.filters {
+                let fat = f.span().start;
+                let f = f.into_inner();
+                let values = filter_values(f.value.as_ref())
+                    .map_err(|e| err(fat, format!("filter on {}: {e}", f.field)))?;
+                filters.push(Filter::new(f.field, &f.op, values).map_err(|e| err(fat, e))?);
+            }
+            let group = FilterGroup::new(filters);
+            let single = Filters::new(vec![group.clone()]).map_err(|e| err(at, e))?;
+            let mapped: Vec<&str> = match way {
+                Direction::ToHubSpot => fields
+                    .iter()
+                    .flat_map(|f| f.app_columns.iter().map(String::as_str))
+                    .collect(),
+                _ => fields
+                    .iter()
+                    .flat_map(|f| f.hubspot_properties.iter().map(String::as_str))
+                    .collect(),
+            };
+            single.validate_fields(&mapped).map_err(|e| err(at, e))?;
+            if !flows(way) {
+                return Err(err(
+                    at,
+                    format!(
+                        "a {} filter group on an object whose direction is {direction_name}: no record flows that way",
+                        way.as_str()
+                    ),
+                ));
+            }
+            match way {
+                Direction::ToHubSpot => to_hubspot_groups.push(group),
+                _ => to_app_groups.push(group),
+            }
+        }
+        let filters_to_hubspot = Filters::new(to_hubspot_groups).map_err(|e| err(obj_span, e))?;
+        let filters_to_app = Filters::new(to_app_groups).map_err(|e| err(obj_span, e))?;
+        let label_column = o
+            .label_column
+            .or_else(|| key_columns.first().cloned())
+            .unwrap_or_else(|| fields[0].app_columns[0].clone());
         objects.push(ObjectConfig {
             mapping: ObjectMapping {
                 object: kind,
@@ -266,12 +508,18 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 id_column: o.id_column,
                 updated_at_column: o.updated_at_column,
                 hubspot_id_column: o.hubspot_id_column,
-                label_column: o.label_column.unwrap_or_else(|| key_column.clone()),
-                key_column,
-                key_property,
+                label_column,
+                keys,
                 fields,
             },
-            direction,
+            rules: SyncRules {
+                direction,
+                create_in_hubspot,
+                create_in_app,
+                system_of_record,
+                filters_to_hubspot,
+                filters_to_app,
+            },
             poll_interval: Duration::from_secs(poll),
             batch_size: batch as usize,
         });

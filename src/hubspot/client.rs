@@ -79,6 +79,13 @@ pub struct HubSpotClient {
     requests: AtomicU64,
 }
 
+/// The cursor filters alone, as one group: `modified_since` without pushdown.
+pub fn cursor_only(filters: &[Filter]) -> Vec<FilterGroup> {
+    vec![FilterGroup {
+        filters: filters.to_vec(),
+    }]
+}
+
 /// HubSpot refuses to page a search past this many results.
 pub const SEARCH_CAP: u32 = 10_000;
 
@@ -281,12 +288,17 @@ impl HubSpotClient {
     /// starts again from the last record seen. Nothing is skipped and
     /// nothing is read twice. To overlap an earlier read (search indexing
     /// lags), start from an older cursor.
+    ///
+    /// `shape` turns each query's cursor filters into its filter groups, so
+    /// a caller can AND its own filters into every group (pushdown); the
+    /// cursor filters must stay in every group.
     pub async fn modified_since(
         &self,
         object: ObjectKind,
         from: ModifiedCursor,
         properties: &[&str],
         page: u32,
+        shape: &(dyn Fn(&[Filter]) -> Vec<FilterGroup> + Sync),
         mut on_page: impl FnMut(Vec<SimplePublicObject>),
     ) -> Result<ModifiedCursor, HubSpotError> {
         let lm = match object {
@@ -329,9 +341,7 @@ impl HubSpotClient {
             let mut offset = 0u32;
             let restart = loop {
                 let req = SearchRequest {
-                    filter_groups: vec![FilterGroup {
-                        filters: filters.clone(),
-                    }],
+                    filter_groups: shape(&filters),
                     sorts: vec![Sort {
                         property_name: sort.into(),
                         direction: "ASCENDING".into(),

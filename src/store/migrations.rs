@@ -69,6 +69,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_open_failed ON audit (object, open, id) WHERE open = 1;
     CREATE INDEX audit_by_record ON audit (object, app_id, id);
     "#,
+    // 2: two-way sync. Each link remembers what both sides last held, per
+    // HubSpot property (loop prevention and field-level merge); tombstones
+    // keep HubSpot records whose app record was deleted from being created
+    // in the app again; audit entries are found by HubSpot id too.
+    r#"
+    ALTER TABLE links ADD COLUMN memory TEXT NOT NULL DEFAULT '{}';
+    CREATE TABLE tombstones (
+        object      TEXT NOT NULL,
+        hubspot_id  TEXT NOT NULL,
+        app_id      TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        PRIMARY KEY (object, hubspot_id)
+    );
+    CREATE INDEX audit_by_hubspot ON audit (object, hubspot_id, id);
+    "#,
 ];
 
 /// The schema version this build writes.

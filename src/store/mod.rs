@@ -10,12 +10,13 @@ mod migrations;
 
 pub use migrations::SCHEMA_VERSION;
 
-use crate::model::{Direction, ObjectKind};
+use crate::model::{Direction, ObjectKind, RecordRef};
 use crate::status::{AuditAction, AuditStatus, AuditView, JobKind, JobState, JobView};
+use crate::sync::plan::Link;
 use anyhow::{Context, anyhow};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -120,10 +121,17 @@ impl Store {
 
     // ---- links ----
 
-    /// Links an app record to a HubSpot record. Linking a HubSpot record that
-    /// is already linked to another app record is refused: that would make
-    /// two app records write into one HubSpot record.
-    pub fn link(&self, object: ObjectKind, app_id: &str, hubspot_id: &str) -> anyhow::Result<()> {
+    /// Links an app record to a HubSpot record, remembering what both
+    /// sides hold. Linking a HubSpot record that is already linked to
+    /// another app record is refused: that would make two app records write
+    /// into one HubSpot record.
+    pub fn link(
+        &self,
+        object: ObjectKind,
+        app_id: &str,
+        hubspot_id: &str,
+        memory: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
         let conn = self.conn();
         let owner: Option<String> = conn
             .query_row(
@@ -140,14 +148,35 @@ impl Store {
             ));
         }
         conn.execute(
-            "INSERT INTO links (object, app_id, hubspot_id, linked_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (object, app_id) DO UPDATE SET hubspot_id = excluded.hubspot_id, linked_at = excluded.linked_at",
-            params![object.api_name(), app_id, hubspot_id, ts(Utc::now())],
+            "INSERT INTO links (object, app_id, hubspot_id, linked_at, memory) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (object, app_id) DO UPDATE SET hubspot_id = excluded.hubspot_id,
+                 linked_at = excluded.linked_at, memory = excluded.memory",
+            params![
+                object.api_name(),
+                app_id,
+                hubspot_id,
+                ts(Utc::now()),
+                serde_json::to_string(memory)?
+            ],
         )?;
         Ok(())
     }
 
-    /// Removes a link (its HubSpot record is gone); the app record stays.
+    /// Replaces a link's memory after a write landed.
+    pub fn set_memory(
+        &self,
+        object: ObjectKind,
+        app_id: &str,
+        memory: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        self.conn().execute(
+            "UPDATE links SET memory = ?3 WHERE object = ?1 AND app_id = ?2",
+            params![object.api_name(), app_id, serde_json::to_string(memory)?],
+        )?;
+        Ok(())
+    }
+
+    /// Removes a link; both records stay.
     pub fn unlink(&self, object: ObjectKind, app_id: &str) -> anyhow::Result<()> {
         self.conn().execute(
             "DELETE FROM links WHERE object = ?1 AND app_id = ?2",
@@ -156,25 +185,127 @@ impl Store {
         Ok(())
     }
 
+    /// Removes the link of a deleted app record and remembers its HubSpot
+    /// record, so that record is not created in the app again.
+    pub fn bury(&self, object: ObjectKind, app_id: &str, hubspot_id: &str) -> anyhow::Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM links WHERE object = ?1 AND app_id = ?2",
+            params![object.api_name(), app_id],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO tombstones (object, hubspot_id, app_id, at) VALUES (?1, ?2, ?3, ?4)",
+            params![object.api_name(), hubspot_id, app_id, ts(Utc::now())],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Which of these HubSpot records lost their app record to a deletion.
+    pub fn tombstones_among(
+        &self,
+        object: ObjectKind,
+        hubspot_ids: &[String],
+    ) -> anyhow::Result<HashSet<String>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT 1 FROM tombstones WHERE object = ?1 AND hubspot_id = ?2")?;
+        let mut out = HashSet::new();
+        for id in hubspot_ids {
+            if stmt.exists(params![object.api_name(), id])? {
+                out.insert(id.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    fn link_row(r: &Row<'_>) -> rusqlite::Result<Link> {
+        let memory: String = r.get(2)?;
+        Ok(Link {
+            app_id: r.get(0)?,
+            hubspot_id: r.get(1)?,
+            // A memory that cannot be read is treated as none: the pair is
+            // then merged as if newly linked, which never loses a value.
+            memory: serde_json::from_str(&memory).unwrap_or_default(),
+        })
+    }
+
+    /// The links of these app records.
+    pub fn links_of_app(
+        &self,
+        object: ObjectKind,
+        app_ids: &[String],
+    ) -> anyhow::Result<Vec<Link>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT app_id, hubspot_id, memory FROM links WHERE object = ?1 AND app_id = ?2",
+        )?;
+        let mut out = Vec::new();
+        for id in app_ids {
+            if let Some(l) = stmt
+                .query_row(params![object.api_name(), id], Self::link_row)
+                .optional()?
+            {
+                out.push(l);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The links of these HubSpot records.
+    pub fn links_of_hubspot(
+        &self,
+        object: ObjectKind,
+        hubspot_ids: &[String],
+    ) -> anyhow::Result<Vec<Link>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT app_id, hubspot_id, memory FROM links WHERE object = ?1 AND hubspot_id = ?2",
+        )?;
+        let mut out = Vec::new();
+        for id in hubspot_ids {
+            if let Some(l) = stmt
+                .query_row(params![object.api_name(), id], Self::link_row)
+                .optional()?
+            {
+                out.push(l);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A page of links in app-id order after `after`: the deletion scan
+    /// walks every link this way.
+    pub fn links_after(
+        &self,
+        object: ObjectKind,
+        after: &str,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Link>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT app_id, hubspot_id, memory FROM links WHERE object = ?1 AND app_id > ?2
+             ORDER BY app_id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![object.api_name(), after, limit as i64],
+            Self::link_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The HubSpot ids linked to these app records (absent ones are unlinked).
     pub fn links_for(
         &self,
         object: ObjectKind,
         app_ids: &[String],
     ) -> anyhow::Result<HashMap<String, String>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT hubspot_id FROM links WHERE object = ?1 AND app_id = ?2")?;
-        let mut out = HashMap::new();
-        for id in app_ids {
-            if let Some(h) = stmt
-                .query_row(params![object.api_name(), id], |r| r.get::<_, String>(0))
-                .optional()?
-            {
-                out.insert(id.clone(), h);
-            }
-        }
-        Ok(out)
+        Ok(self
+            .links_of_app(object, app_ids)?
+            .into_iter()
+            .map(|l| (l.app_id, l.hubspot_id))
+            .collect())
     }
 
     /// The app records these HubSpot ids are linked to, if any.
@@ -183,19 +314,11 @@ impl Store {
         object: ObjectKind,
         hubspot_ids: &[String],
     ) -> anyhow::Result<HashMap<String, String>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT app_id FROM links WHERE object = ?1 AND hubspot_id = ?2")?;
-        let mut out = HashMap::new();
-        for id in hubspot_ids {
-            if let Some(a) = stmt
-                .query_row(params![object.api_name(), id], |r| r.get::<_, String>(0))
-                .optional()?
-            {
-                out.insert(id.clone(), a);
-            }
-        }
-        Ok(out)
+        Ok(self
+            .links_of_hubspot(object, hubspot_ids)?
+            .into_iter()
+            .map(|l| (l.hubspot_id, l.app_id))
+            .collect())
     }
 
     pub fn link_count(&self, object: ObjectKind) -> anyhow::Result<u64> {
@@ -263,6 +386,27 @@ impl Store {
         Ok(conn.last_insert_rowid())
     }
 
+    /// Whether a job of this kind and object is waiting or running.
+    pub fn has_pending(&self, object: ObjectKind, kind: JobKind) -> anyhow::Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE object = ?1 AND kind = ?2
+                 AND state IN ('queued','retrying','running'))",
+            params![object.api_name(), kind.as_str()],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Whether a single-record job for this record is waiting (not yet
+    /// running: a record changed again while its job runs needs another).
+    pub fn has_pending_record(&self, object: ObjectKind, record: &str) -> anyhow::Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE object = ?1 AND app_id = ?2
+                 AND state IN ('queued','retrying'))",
+            params![object.api_name(), record],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Whether a poll or backfill of this object is already waiting, so the
     /// scheduler never stacks passes behind a slow one.
     pub fn has_pending_pass(&self, object: ObjectKind) -> anyhow::Result<bool> {
@@ -292,7 +436,7 @@ impl Store {
             .query_row(
                 "SELECT id, kind, object, direction, app_id, attempts FROM jobs
                  WHERE state IN ('queued','retrying') AND run_after <= ?1
-                 ORDER BY (kind = 'retry') DESC, run_after, id LIMIT 1",
+                 ORDER BY (kind IN ('retry', 'webhook')) DESC, run_after, id LIMIT 1",
                 params![ts(now)],
                 |r| {
                     Ok(JobRow {
@@ -447,18 +591,24 @@ impl Store {
     /// failure; any outcome closes the record's earlier open failure, so the
     /// FAILED list shows each record once, at its latest attempt.
     pub fn record(&self, e: &NewAudit) -> anyhow::Result<i64> {
+        // A HubSpot record with no app record yet is audited under
+        // `hs:<id>`; once it has one, its entries close that key's failure.
+        let hubspot_key = e
+            .hubspot_id
+            .as_deref()
+            .map_or_else(|| e.app_id.clone(), RecordRef::hubspot_key);
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let prev_attempt: Option<i64> = tx
             .query_row(
-                "SELECT attempt FROM audit WHERE object = ?1 AND app_id = ?2 AND open = 1 ORDER BY id DESC LIMIT 1",
-                params![e.object.api_name(), e.app_id],
+                "SELECT attempt FROM audit WHERE object = ?1 AND app_id IN (?2, ?3) AND open = 1 ORDER BY id DESC LIMIT 1",
+                params![e.object.api_name(), e.app_id, hubspot_key],
                 |r| r.get(0),
             )
             .optional()?;
         tx.execute(
-            "UPDATE audit SET open = 0 WHERE object = ?1 AND app_id = ?2 AND open = 1",
-            params![e.object.api_name(), e.app_id],
+            "UPDATE audit SET open = 0 WHERE object = ?1 AND app_id IN (?2, ?3) AND open = 1",
+            params![e.object.api_name(), e.app_id, hubspot_key],
         )?;
         let attempt = prev_attempt.unwrap_or(0) + 1;
         tx.execute(
@@ -703,8 +853,12 @@ mod tests {
     #[test]
     fn a_hubspot_record_cannot_be_linked_to_two_app_records() {
         let (_d, s) = store();
-        s.link(ObjectKind::Contacts, "1", "501").unwrap();
-        assert!(s.link(ObjectKind::Contacts, "2", "501").is_err());
+        s.link(ObjectKind::Contacts, "1", "501", &BTreeMap::new())
+            .unwrap();
+        assert!(
+            s.link(ObjectKind::Contacts, "2", "501", &BTreeMap::new())
+                .is_err()
+        );
         assert_eq!(s.link_count(ObjectKind::Contacts).unwrap(), 1);
     }
 

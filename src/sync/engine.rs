@@ -9,12 +9,12 @@
 //! Cancelling the token stops all three; a job cut short stays `running` in
 //! the store and is requeued on the next start.
 
-use super::mapping::ObjectMapping;
 use super::pass::{Pass, Progress, Scope};
+use super::rules::ObjectSync;
 use crate::appdb::AppDb;
 use crate::hubspot::HubSpotClient;
 use crate::hubspot::error::message_summary;
-use crate::model::Direction;
+use crate::model::{Direction, ObjectKind, RecordRef};
 use crate::status::{
     AuditStatus, Command, ConnState, ConnectionStatus, JobKind, JobState, ObjectCounts, Snapshot,
 };
@@ -44,6 +44,9 @@ pub struct EngineSettings {
     /// wait while less than this is left (HubSpot reports the budget to
     /// private-app tokens only).
     pub daily_reserve: f64,
+    /// Time between walks over every link that find deleted and merged
+    /// records (the change feeds do not report deletions).
+    pub scan_interval: Duration,
 }
 
 impl Default for EngineSettings {
@@ -56,6 +59,7 @@ impl Default for EngineSettings {
             audit_max_rows: 2_000_000,
             audit_max_age: Duration::from_secs(90 * 24 * 3600),
             daily_reserve: 0.1,
+            scan_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -63,8 +67,8 @@ impl Default for EngineSettings {
 /// Counts that cost a query or an HTTP call, refreshed after each pass.
 #[derive(Debug, Default, Clone)]
 struct Cached {
-    hubspot: Option<u64>,
-    app: Option<u64>,
+    hubspot: HashMap<ObjectKind, u64>,
+    app: HashMap<ObjectKind, u64>,
     app_status: Option<ConnectionStatus>,
 }
 
@@ -72,7 +76,7 @@ pub struct Engine {
     client: Arc<HubSpotClient>,
     store: Store,
     app: AppDb,
-    mapping: ObjectMapping,
+    objects: Vec<ObjectSync>,
     settings: EngineSettings,
     cached: Mutex<Cached>,
     /// The outcome line of the last operator command.
@@ -92,20 +96,25 @@ pub const FAILED_PAGE: usize = 200;
 /// elsewhere, and without credentials.
 pub fn stored_snapshot(
     store: &Store,
-    object: crate::model::ObjectKind,
-    app_count: Option<u64>,
+    objects: &[(ObjectKind, Option<u64>)],
     failed_before: Option<i64>,
 ) -> anyhow::Result<Snapshot> {
+    let counts = objects
+        .iter()
+        .map(|&(object, app)| {
+            Ok(ObjectCounts {
+                object,
+                hubspot: None,
+                app,
+                linked: store.link_count(object)?,
+                failed: store.open_failure_count(Some(object))?,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
     Ok(Snapshot {
         taken_at: Some(Utc::now()),
         connections: vec![],
-        counts: vec![ObjectCounts {
-            object,
-            hubspot: None,
-            app: app_count,
-            linked: store.link_count(object)?,
-            failed: store.open_failure_count(Some(object))?,
-        }],
+        counts,
         running: store.running_job()?,
         queued: store.queued_jobs(10)?,
         recent: store.recent_jobs(10)?,
@@ -143,14 +152,14 @@ impl Engine {
         client: Arc<HubSpotClient>,
         store: Store,
         app: AppDb,
-        mapping: ObjectMapping,
+        objects: Vec<ObjectSync>,
         settings: EngineSettings,
     ) -> Arc<Engine> {
         Arc::new(Engine {
             client,
             store,
             app,
-            mapping,
+            objects,
             settings,
             cached: Mutex::new(Cached::default()),
             notice: Mutex::new(None),
@@ -172,6 +181,17 @@ impl Engine {
         &self.client
     }
 
+    /// The configuration of a synced object.
+    pub fn object(&self, kind: ObjectKind) -> Option<&ObjectSync> {
+        self.objects.iter().find(|o| o.mapping.object == kind)
+    }
+
+    fn first_object(&self) -> ObjectKind {
+        self.objects
+            .first()
+            .map_or(ObjectKind::Contacts, |o| o.mapping.object)
+    }
+
     /// Readies the queue after a start: requeues jobs a crash cut short and
     /// makes sure a pass is scheduled.
     pub fn bootstrap(&self) -> anyhow::Result<()> {
@@ -179,25 +199,64 @@ impl Engine {
         if n > 0 {
             tracing::warn!(jobs = n, "requeued jobs interrupted by the last shutdown");
         }
-        self.schedule_pass(Duration::ZERO)?;
+        for o in &self.objects {
+            self.schedule_pass(o, Duration::ZERO)?;
+            self.schedule_scan(o.mapping.object, self.settings.scan_interval)?;
+        }
+        Ok(())
+    }
+
+    /// Queues the next deletion scan of the object unless one is waiting.
+    fn schedule_scan(&self, object: ObjectKind, delay: Duration) -> anyhow::Result<()> {
+        if self.store.has_pending(object, JobKind::Scan)? {
+            return Ok(());
+        }
+        let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+        self.store
+            .enqueue(JobKind::Scan, object, Direction::Both, None, at)?;
+        Ok(())
+    }
+
+    /// Queues a sync of one HubSpot record a webhook reported, unless one
+    /// is already waiting for it.
+    pub fn enqueue_webhook(&self, object: ObjectKind, hubspot_id: &str) -> anyhow::Result<()> {
+        if self.object(object).is_none() {
+            return Ok(());
+        }
+        let key = RecordRef::HubSpot(hubspot_id.to_string()).key();
+        if !self.store.has_pending_record(object, &key)? {
+            self.store.enqueue(
+                JobKind::Webhook,
+                object,
+                Direction::ToApp,
+                Some(&key),
+                Utc::now(),
+            )?;
+            self.wake.notify_one();
+        }
         Ok(())
     }
 
     /// Queues the next pass of the object unless one is already waiting:
     /// a backfill the first time, then polls.
-    fn schedule_pass(&self, delay: Duration) -> anyhow::Result<()> {
-        let object = self.mapping.object;
+    fn schedule_pass(&self, o: &ObjectSync, delay: Duration) -> anyhow::Result<()> {
+        let object = o.mapping.object;
+        let direction = o.rules.direction;
         if self.store.has_pending_pass(object)? {
             return Ok(());
         }
-        let kind = if self.store.cursor(object, Direction::ToHubSpot)?.is_some() {
+        let first_way = if o.rules.flows(Direction::ToHubSpot) {
+            Direction::ToHubSpot
+        } else {
+            Direction::ToApp
+        };
+        let kind = if self.store.cursor(object, first_way)?.is_some() {
             JobKind::Poll
         } else {
             JobKind::Backfill
         };
         let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-        self.store
-            .enqueue(kind, object, Direction::ToHubSpot, None, at)?;
+        self.store.enqueue(kind, object, direction, None, at)?;
         Ok(())
     }
 
@@ -250,16 +309,16 @@ impl Engine {
                 }
             }
             Command::SyncNow { object } => {
-                if object != self.mapping.object {
-                    self.set_notice(format!("{object} are not synced yet"));
+                let Some(o) = self.object(object) else {
+                    self.set_notice(format!("{object} are not in the configuration"));
                     return Ok(());
-                }
+                };
                 // A waiting poll is brought forward rather than doubled.
                 if !self.store.hurry_pass(object)? && !self.store.has_pending_pass(object)? {
                     self.store.enqueue(
                         JobKind::SyncNow,
                         object,
-                        Direction::ToHubSpot,
+                        o.rules.direction,
                         None,
                         Utc::now(),
                     )?;
@@ -285,7 +344,7 @@ impl Engine {
         below()?;
         if let Err(e) = self
             .client
-            .list_page(self.mapping.object, &[], None, 1)
+            .list_page(self.first_object(), &[], None, 1)
             .await
         {
             tracing::warn!(error = %e, "refreshing the daily API budget");
@@ -317,17 +376,27 @@ impl Engine {
             self.set_notice(why);
             return Ok(true);
         }
+        let Some(object) = self.object(job.object).cloned() else {
+            let why = format!("{} are no longer in the configuration", job.object);
+            self.store
+                .finish_job(job.id, JobState::Failed, Some(&why))?;
+            return Ok(true);
+        };
         self.store.start_job(job.id)?;
         let scope = match (&job.kind, &job.app_id) {
-            (JobKind::RetryRecord, Some(id)) => Scope::Record(id.clone()),
+            (JobKind::RetryRecord | JobKind::Webhook, Some(id)) => {
+                Scope::Record(RecordRef::parse(id))
+            }
+            (JobKind::Scan, _) => Scope::Scan,
             _ => Scope::Changes,
         };
         let pass = Pass {
             client: &self.client,
             store: &self.store,
             app: &self.app,
-            mapping: &self.mapping,
-            batch_size: self.settings.batch_size,
+            mapping: &object.mapping,
+            rules: &object.rules,
+            batch_size: object.batch_size.min(self.settings.batch_size),
             job_id: job.id,
         };
         let store = &self.store;
@@ -369,7 +438,7 @@ impl Engine {
         if let Some(label) = lock(&self.watched).remove(&job.id) {
             let outcome = match self
                 .store
-                .record_history(self.mapping.object, job.app_id.as_deref().unwrap_or(""))?
+                .record_history(job.object, job.app_id.as_deref().unwrap_or(""))?
                 .last()
             {
                 Some(a) if a.job_id == job.id => match (a.status, &a.message) {
@@ -388,17 +457,20 @@ impl Engine {
         // as well as passes; but a burst of retries (a whole category)
         // refreshes once, when it is done, not once per record: counting
         // is a search, and search is limited to a few calls a second.
-        if job.kind != JobKind::RetryRecord || self.store.next_due_job(Utc::now())?.is_none() {
+        let single = matches!(job.kind, JobKind::RetryRecord | JobKind::Webhook);
+        if !single || self.store.next_due_job(Utc::now())?.is_none() {
             self.refresh_counts().await;
         }
-        if job.kind != JobKind::RetryRecord {
+        if job.kind == JobKind::Scan {
+            self.schedule_scan(job.object, self.settings.scan_interval)?;
+        } else if !single {
             let age = chrono::Duration::from_std(self.settings.audit_max_age)
                 .unwrap_or(chrono::Duration::MAX);
             let pruned = self.store.prune_audit(self.settings.audit_max_rows, age)?;
             if pruned > 0 {
                 tracing::info!(pruned, "audit entries past retention removed");
             }
-            self.schedule_pass(self.settings.poll_interval)?;
+            self.schedule_pass(&object, object.poll_interval)?;
         }
         Ok(true)
     }
@@ -421,47 +493,53 @@ impl Engine {
 
     /// Re-reads the counts that cost a call: records in HubSpot and in the app.
     pub async fn refresh_counts(&self) {
-        let hubspot = match self.client.count(self.mapping.object).await {
-            Ok(n) => Some(n),
-            Err(e) => {
-                tracing::warn!(error = %e, "counting HubSpot records");
-                None
+        let mut hubspot = HashMap::new();
+        let mut app = HashMap::new();
+        let mut app_error = None;
+        let mut app_time = Duration::ZERO;
+        for o in &self.objects {
+            let kind = o.mapping.object;
+            match self.client.count(kind).await {
+                Ok(n) => {
+                    hubspot.insert(kind, n);
+                }
+                Err(e) => tracing::warn!(object = %kind, error = %e, "counting HubSpot records"),
             }
-        };
-        let started = Instant::now();
-        let app = self.app.count(&self.mapping);
-        let latency = started.elapsed();
-        let mut c = lock(&self.cached);
-        if hubspot.is_some() {
-            c.hubspot = hubspot;
+            let t = Instant::now();
+            match self.app.count(&o.mapping) {
+                Ok(n) => {
+                    app.insert(kind, n);
+                }
+                Err(e) => app_error = Some(format!("{e:#}")),
+            }
+            app_time += t.elapsed();
         }
+        let mut c = lock(&self.cached);
+        c.hubspot.extend(hubspot);
+        c.app.extend(app);
         let target = self.app.path().display().to_string();
-        c.app_status = Some(match &app {
-            Ok(_) => ConnectionStatus {
+        c.app_status = Some(match app_error {
+            None => ConnectionStatus {
                 name: "App DB".into(),
                 target,
                 state: ConnState::Connected,
-                latency_ms: Some(latency.as_millis() as u64),
+                latency_ms: Some(app_time.as_millis() as u64),
                 budget: None,
                 last_error: None,
             },
-            Err(e) => ConnectionStatus {
+            Some(e) => ConnectionStatus {
                 name: "App DB".into(),
                 target,
                 state: ConnState::Down,
                 latency_ms: None,
                 budget: None,
-                last_error: Some(format!("{e:#}")),
+                last_error: Some(e),
             },
         });
-        if let Ok(n) = app {
-            c.app = Some(n);
-        }
     }
 
     /// What the console shows, read from the store now.
     pub fn snapshot(&self) -> anyhow::Result<Snapshot> {
-        let object = self.mapping.object;
         let cached = lock(&self.cached).clone();
         let app_status = cached.app_status.unwrap_or_else(|| ConnectionStatus {
             name: "App DB".into(),
@@ -472,9 +550,16 @@ impl Engine {
             last_error: None,
         });
         let before = *lock(&self.failed_before);
-        let mut s = stored_snapshot(&self.store, object, cached.app, before)?;
+        let objects: Vec<(ObjectKind, Option<u64>)> = self
+            .objects
+            .iter()
+            .map(|o| (o.mapping.object, cached.app.get(&o.mapping.object).copied()))
+            .collect();
+        let mut s = stored_snapshot(&self.store, &objects, before)?;
         s.connections = vec![self.client.connection_status(), app_status];
-        s.counts[0].hubspot = cached.hubspot;
+        for c in &mut s.counts {
+            c.hubspot = cached.hubspot.get(&c.object).copied();
+        }
         s.notice = lock(&self.notice).clone();
         Ok(s)
     }

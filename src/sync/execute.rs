@@ -10,12 +10,12 @@
 //! and auth failures stop the job instead: the records were not judged, so
 //! they must not be marked FAILED.
 
-use super::mapping::ObjectMapping;
-use super::plan::Decision;
+use super::mapping::{ObjectMapping, key_norm};
+use super::plan::{Decision, Gone, Writes};
 use crate::appdb::{AppDb, AppRecord};
-use crate::hubspot::wire::{CreateInput, StandardError, UpdateInput};
+use crate::hubspot::wire::{CreateInput, SimplePublicObject, StandardError, UpdateInput};
 use crate::hubspot::{HubSpotClient, HubSpotError, MAX_BATCH};
-use crate::model::{Direction, email_key};
+use crate::model::{Direction, RecordRef};
 use crate::status::{AuditAction, AuditStatus};
 use crate::store::{NewAudit, Store};
 use std::collections::{BTreeMap, HashMap};
@@ -62,53 +62,69 @@ pub struct Executor<'a> {
     pub app: &'a AppDb,
     pub mapping: &'a ObjectMapping,
     pub job_id: i64,
-    pub direction: Direction,
 }
 
-/// A write in flight: which record, and what it says in the audit log.
+/// The records a plan is about, for the labels of audit entries.
+pub struct Records<'a> {
+    pub app: &'a HashMap<String, AppRecord>,
+    pub hubspot: &'a HashMap<String, SimplePublicObject>,
+}
+
+/// A write to HubSpot in flight: which record, what it says in the audit
+/// log, and what the link remembers once it lands.
 #[derive(Debug, Clone)]
 struct Pending {
     app_id: String,
     hubspot_id: Option<String>,
     action: AuditAction,
     properties: BTreeMap<String, String>,
+    memory: BTreeMap<String, String>,
 }
 
-impl Pending {
-    /// An outcome that writes nothing.
-    fn note(app_id: String, hubspot_id: Option<String>, action: AuditAction) -> Self {
-        Pending {
-            app_id,
-            hubspot_id,
-            action,
-            properties: BTreeMap::new(),
-        }
-    }
+/// One audit entry's facts, before the label is looked up.
+struct Entry<'p> {
+    record: RecordRef,
+    hubspot_id: Option<&'p str>,
+    direction: Direction,
+    action: AuditAction,
+    diff: Option<&'p BTreeMap<String, String>>,
 }
 
 impl Executor<'_> {
     fn audit(
         &self,
-        records: &HashMap<String, AppRecord>,
-        p: &Pending,
+        records: &Records<'_>,
+        e: Entry<'_>,
         status: AuditStatus,
         category: Option<String>,
         message: Option<String>,
     ) -> anyhow::Result<()> {
-        let label = records
-            .get(&p.app_id)
-            .map(|r| self.mapping.label_of(r))
-            .unwrap_or_else(|| format!("#{}", p.app_id));
-        let diff = (!p.properties.is_empty())
-            .then(|| serde_json::to_string(&p.properties))
+        let m = self.mapping;
+        let label = match &e.record {
+            RecordRef::App(id) => records.app.get(id).map(|r| m.label_of(r)),
+            RecordRef::HubSpot(_) => None,
+        }
+        .or_else(|| {
+            e.hubspot_id
+                .and_then(|h| records.hubspot.get(h))
+                .map(|o| m.hubspot_label(o))
+        })
+        .unwrap_or_else(|| match &e.record {
+            RecordRef::App(id) => format!("#{id}"),
+            RecordRef::HubSpot(id) => format!("HubSpot {} {id}", m.object),
+        });
+        let diff = e
+            .diff
+            .filter(|d| !d.is_empty())
+            .map(serde_json::to_string)
             .transpose()?;
         self.store.record(&NewAudit {
             job_id: self.job_id,
-            object: self.mapping.object,
-            direction: self.direction,
-            app_id: p.app_id.clone(),
-            hubspot_id: p.hubspot_id.clone(),
-            action: p.action,
+            object: m.object,
+            direction: e.direction,
+            app_id: e.record.key(),
+            hubspot_id: e.hubspot_id.map(str::to_string),
+            action: e.action,
             status,
             category,
             message,
@@ -118,80 +134,296 @@ impl Executor<'_> {
         Ok(())
     }
 
-    fn link(&self, app_id: &str, hubspot_id: &str) -> anyhow::Result<()> {
-        self.store.link(self.mapping.object, app_id, hubspot_id)?;
+    fn audit_pending(
+        &self,
+        records: &Records<'_>,
+        p: &Pending,
+        status: AuditStatus,
+        category: Option<String>,
+        message: Option<String>,
+    ) -> anyhow::Result<()> {
+        let e = Entry {
+            record: RecordRef::App(p.app_id.clone()),
+            hubspot_id: p.hubspot_id.as_deref(),
+            direction: Direction::ToHubSpot,
+            action: p.action,
+            diff: Some(&p.properties),
+        };
+        self.audit(records, e, status, category, message)
+    }
+
+    fn link(
+        &self,
+        app_id: &str,
+        hubspot_id: &str,
+        memory: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        self.store
+            .link(self.mapping.object, app_id, hubspot_id, memory)?;
         self.app
             .set_hubspot_id(self.mapping, app_id, Some(hubspot_id))
+    }
+
+    /// Writes a pair's app half now (a local write), and returns its
+    /// HubSpot half to be batched, carrying the memory to keep once it lands.
+    fn apply_pair(
+        &self,
+        records: &Records<'_>,
+        app_id: String,
+        hubspot_id: String,
+        writes: Writes,
+        action: AuditAction,
+        tally: &mut Tally,
+    ) -> anyhow::Result<Option<Pending>> {
+        let mut memory = writes.memory.clone();
+        if !writes.to_app.is_empty() {
+            let e = Entry {
+                record: RecordRef::App(app_id.clone()),
+                hubspot_id: Some(&hubspot_id),
+                direction: Direction::ToApp,
+                action,
+                diff: Some(&writes.to_app),
+            };
+            match self.app.update(self.mapping, &app_id, &writes.to_app) {
+                Ok(()) => {
+                    memory.extend(writes.to_app_memory.clone());
+                    self.audit(records, e, AuditStatus::Success, None, None)?;
+                    tally.succeeded += 1;
+                }
+                Err(err) => {
+                    let msg = format!("{err:#}");
+                    self.audit(
+                        records,
+                        e,
+                        AuditStatus::Failed,
+                        Some("APP_DB".into()),
+                        Some(msg),
+                    )?;
+                    tally.failed += 1;
+                }
+            }
+        }
+        self.store
+            .set_memory(self.mapping.object, &app_id, &memory)?;
+        if writes.to_hubspot.is_empty() {
+            if action == AuditAction::Link && writes.to_app.is_empty() {
+                let e = Entry {
+                    record: RecordRef::App(app_id.clone()),
+                    hubspot_id: Some(&hubspot_id),
+                    direction: Direction::Both,
+                    action,
+                    diff: None,
+                };
+                self.audit(records, e, AuditStatus::Success, None, None)?;
+                tally.succeeded += 1;
+            }
+            return Ok(None);
+        }
+        memory.extend(writes.to_hubspot.clone());
+        Ok(Some(Pending {
+            app_id,
+            hubspot_id: Some(hubspot_id),
+            action,
+            properties: writes.to_hubspot,
+            memory,
+        }))
     }
 
     /// Applies `decisions` about `records`.
     pub async fn run(
         &self,
-        records: &HashMap<String, AppRecord>,
+        records: &Records<'_>,
         decisions: Vec<Decision>,
     ) -> Result<Tally, ExecError> {
+        let m = self.mapping;
         let mut tally = Tally::default();
         let mut creates = Vec::new();
         let mut updates = Vec::new();
         for d in decisions {
             match d {
-                Decision::Unlink { app_id, hubspot_id } => {
-                    self.store.unlink(self.mapping.object, &app_id)?;
-                    self.app.set_hubspot_id(self.mapping, &app_id, None)?;
-                    let p = Pending::note(app_id, Some(hubspot_id), AuditAction::Unlink);
-                    let why = "the HubSpot record no longer exists; app record kept";
-                    self.audit(records, &p, AuditStatus::Success, None, Some(why.into()))?;
+                Decision::Unlink {
+                    app_id,
+                    hubspot_id,
+                    gone,
+                } => {
+                    let why = match gone {
+                        Gone::HubSpot => {
+                            self.store.unlink(m.object, &app_id)?;
+                            self.app.set_hubspot_id(m, &app_id, None)?;
+                            "the HubSpot record no longer exists; app record kept"
+                        }
+                        Gone::App => {
+                            self.store.bury(m.object, &app_id, &hubspot_id)?;
+                            "the app record was deleted; HubSpot record kept and not created in the app again"
+                        }
+                    };
+                    let e = Entry {
+                        record: RecordRef::App(app_id),
+                        hubspot_id: Some(&hubspot_id),
+                        direction: Direction::Both,
+                        action: AuditAction::Unlink,
+                        diff: None,
+                    };
+                    self.audit(records, e, AuditStatus::Success, None, Some(why.into()))?;
                     tally.succeeded += 1;
                 }
                 Decision::InStep { app_id, hubspot_id } => {
-                    let p = Pending::note(app_id, Some(hubspot_id), AuditAction::Update);
-                    let why = "already in step with HubSpot; nothing to write";
-                    self.audit(records, &p, AuditStatus::Success, None, Some(why.into()))?;
+                    let e = Entry {
+                        record: RecordRef::App(app_id),
+                        hubspot_id: Some(&hubspot_id),
+                        direction: Direction::Both,
+                        action: AuditAction::Update,
+                        diff: None,
+                    };
+                    let why = "already in step on both sides; nothing to write";
+                    self.audit(records, e, AuditStatus::Success, None, Some(why.into()))?;
                     tally.succeeded += 1;
                 }
-                Decision::Skip { app_id, reason } => {
-                    let p = Pending::note(app_id, None, AuditAction::Skip);
-                    self.audit(records, &p, AuditStatus::Skipped, None, Some(reason))?;
+                Decision::Skip {
+                    app_id,
+                    hubspot_id,
+                    reason,
+                } => {
+                    let (record, direction) = match (app_id, &hubspot_id) {
+                        (Some(a), _) => (RecordRef::App(a), Direction::ToHubSpot),
+                        (None, Some(h)) => (RecordRef::HubSpot(h.clone()), Direction::ToApp),
+                        (None, None) => continue,
+                    };
+                    let e = Entry {
+                        record,
+                        hubspot_id: hubspot_id.as_deref(),
+                        direction,
+                        action: AuditAction::Skip,
+                        diff: None,
+                    };
+                    self.audit(records, e, AuditStatus::Skipped, None, Some(reason))?;
                     tally.skipped += 1;
                 }
                 Decision::Link {
                     app_id,
                     hubspot_id,
-                    diff,
+                    writes,
                 } => {
-                    self.link(&app_id, &hubspot_id)?;
-                    let p = Pending {
-                        app_id,
-                        hubspot_id: Some(hubspot_id),
-                        action: AuditAction::Link,
-                        properties: diff,
-                    };
-                    if p.properties.is_empty() {
-                        self.audit(records, &p, AuditStatus::Success, None, None)?;
-                        tally.succeeded += 1;
-                    } else {
-                        updates.push(p);
+                    if let Err(err) = self.link(&app_id, &hubspot_id, &writes.memory) {
+                        let e = Entry {
+                            record: RecordRef::App(app_id),
+                            hubspot_id: Some(&hubspot_id),
+                            direction: Direction::Both,
+                            action: AuditAction::Link,
+                            diff: None,
+                        };
+                        let msg = format!("{err:#}");
+                        self.audit(
+                            records,
+                            e,
+                            AuditStatus::Failed,
+                            Some("LINK".into()),
+                            Some(msg),
+                        )?;
+                        tally.failed += 1;
+                        continue;
                     }
+                    let p = self.apply_pair(
+                        records,
+                        app_id,
+                        hubspot_id,
+                        writes,
+                        AuditAction::Link,
+                        &mut tally,
+                    )?;
+                    updates.extend(p);
+                }
+                Decision::Relink {
+                    app_id,
+                    from,
+                    hubspot_id,
+                    writes,
+                } => {
+                    // The link row is keyed by the app record: relinking
+                    // replaces its HubSpot id in place.
+                    self.link(&app_id, &hubspot_id, &writes.memory)?;
+                    let e = Entry {
+                        record: RecordRef::App(app_id.clone()),
+                        hubspot_id: Some(&hubspot_id),
+                        direction: Direction::Both,
+                        action: AuditAction::Link,
+                        diff: None,
+                    };
+                    let why = format!(
+                        "HubSpot {} {from} was merged into {hubspot_id}; the link follows the surviving record",
+                        m.object
+                    );
+                    self.audit(records, e, AuditStatus::Success, None, Some(why))?;
+                    tally.succeeded += 1;
+                    let p = self.apply_pair(
+                        records,
+                        app_id,
+                        hubspot_id,
+                        writes,
+                        AuditAction::Update,
+                        &mut tally,
+                    )?;
+                    updates.extend(p);
                 }
                 Decision::Update {
                     app_id,
                     hubspot_id,
-                    diff,
+                    writes,
                 } => {
-                    updates.push(Pending {
+                    let p = self.apply_pair(
+                        records,
                         app_id,
-                        hubspot_id: Some(hubspot_id),
-                        action: AuditAction::Update,
-                        properties: diff,
-                    });
+                        hubspot_id,
+                        writes,
+                        AuditAction::Update,
+                        &mut tally,
+                    )?;
+                    updates.extend(p);
                 }
-                Decision::Create { app_id, properties } => {
+                Decision::CreateInHubSpot {
+                    app_id,
+                    properties,
+                    memory,
+                } => {
                     creates.push(Pending {
                         app_id,
                         hubspot_id: None,
                         action: AuditAction::Create,
+                        memory,
                         properties,
                     });
+                }
+                Decision::CreateInApp {
+                    hubspot_id,
+                    values,
+                    memory,
+                } => {
+                    let created = self.app.insert(m, &values, &hubspot_id).and_then(|id| {
+                        self.store.link(m.object, &id, &hubspot_id, &memory)?;
+                        Ok(id)
+                    });
+                    let (record, status, category, message) = match created {
+                        Ok(id) => (RecordRef::App(id), AuditStatus::Success, None, None),
+                        Err(err) => (
+                            RecordRef::HubSpot(hubspot_id.clone()),
+                            AuditStatus::Failed,
+                            Some("APP_DB".to_string()),
+                            Some(format!("{err:#}")),
+                        ),
+                    };
+                    if status == AuditStatus::Success {
+                        tally.succeeded += 1;
+                    } else {
+                        tally.failed += 1;
+                    }
+                    let e = Entry {
+                        record,
+                        hubspot_id: Some(&hubspot_id),
+                        direction: Direction::ToApp,
+                        action: AuditAction::Create,
+                        diff: Some(&values),
+                    };
+                    self.audit(records, e, status, category, message)?;
                 }
             }
         }
@@ -215,7 +447,7 @@ impl Executor<'_> {
     /// links, whose values are still to be written by an update.
     async fn write_batches(
         &self,
-        records: &HashMap<String, AppRecord>,
+        records: &Records<'_>,
         batch: Vec<Pending>,
         kind: Write,
         tally: &mut Tally,
@@ -267,7 +499,7 @@ impl Executor<'_> {
                         work.push(left);
                     } else {
                         for p in &batch {
-                            self.audit(
+                            self.audit_pending(
                                 records,
                                 p,
                                 AuditStatus::Failed,
@@ -283,13 +515,28 @@ impl Executor<'_> {
         Ok(linked)
     }
 
+    /// The normalised keys a set of HubSpot properties carries.
+    fn keys_in(&self, properties: &BTreeMap<String, String>) -> Vec<(usize, String)> {
+        self.mapping
+            .keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| {
+                properties
+                    .get(&k.hubspot_property)
+                    .map(|v| (i, key_norm(v)))
+            })
+            .filter(|(_, v)| !v.is_empty())
+            .collect()
+    }
+
     /// Records the outcome of a 200/201/207 answer for each input.
     fn settle(
         &self,
-        records: &HashMap<String, AppRecord>,
+        records: &Records<'_>,
         batch: Vec<Pending>,
         kind: Write,
-        results: Vec<crate::hubspot::wire::SimplePublicObject>,
+        results: Vec<SimplePublicObject>,
         errors: &[StandardError],
         tally: &mut Tally,
     ) -> anyhow::Result<()> {
@@ -305,17 +552,16 @@ impl Executor<'_> {
             }
         }
         // HubSpot does not promise results in input order: match created
-        // records to inputs by their key (email), which the plan made unique.
-        let created_by_key: HashMap<String, String> = results
-            .iter()
-            .filter_map(|o| {
-                o.prop(&self.mapping.key_property)
-                    .map(|k| (email_key(k), o.id.clone()))
-            })
-            .collect();
+        // records to inputs by their keys, which the plan made unique.
+        let mut created_by_key: HashMap<(usize, String), String> = HashMap::new();
+        for o in &results {
+            for k in self.mapping.hubspot_keys(o) {
+                created_by_key.insert(k, o.id.clone());
+            }
+        }
         for mut p in batch {
             if let Some(err) = failed.get(&p.app_id) {
-                self.audit(
+                self.audit_pending(
                     records,
                     &p,
                     AuditStatus::Failed,
@@ -326,20 +572,20 @@ impl Executor<'_> {
                 continue;
             }
             if kind == Write::Create {
-                let key = p
-                    .properties
-                    .get(&self.mapping.key_property)
-                    .map(|k| email_key(k));
-                match key.and_then(|k| created_by_key.get(&k)) {
+                let id = self
+                    .keys_in(&p.properties)
+                    .iter()
+                    .find_map(|k| created_by_key.get(k).cloned());
+                match id {
                     Some(id) => {
-                        self.link(&p.app_id, id)?;
-                        p.hubspot_id = Some(id.clone());
+                        self.link(&p.app_id, &id, &p.memory)?;
+                        p.hubspot_id = Some(id);
                     }
                     None => {
                         let msg =
                             "HubSpot answered the create without this record or an error for it"
                                 .to_string();
-                        self.audit(
+                        self.audit_pending(
                             records,
                             &p,
                             AuditStatus::Failed,
@@ -350,21 +596,29 @@ impl Executor<'_> {
                         continue;
                     }
                 }
+            } else {
+                self.store
+                    .set_memory(self.mapping.object, &p.app_id, &p.memory)?;
             }
-            self.audit(records, &p, AuditStatus::Success, None, None)?;
+            self.audit_pending(records, &p, AuditStatus::Success, None, None)?;
             tally.succeeded += 1;
         }
         Ok(())
     }
 
-    /// A 409 names the existing contact that holds one input's email: link
+    /// A 409 names the existing record that holds one input's key: link
     /// that input to it, and hand back (linked, rest of the batch).
     async fn resolve_conflict(
         &self,
         batch: Vec<Pending>,
         existing_id: &str,
     ) -> Result<(Vec<Pending>, Vec<Pending>), ExecError> {
-        let props = [self.mapping.key_property.as_str()];
+        let props: Vec<&str> = self
+            .mapping
+            .keys
+            .iter()
+            .map(|k| k.hubspot_property.as_str())
+            .collect();
         let read = self
             .client
             .batch_read(
@@ -374,28 +628,28 @@ impl Executor<'_> {
                 &props,
             )
             .await?;
-        let existing_key = read
+        let existing_keys = read
             .results
             .first()
-            .and_then(|o| o.prop(&self.mapping.key_property))
-            .map(email_key);
-        let key_of = |p: &Pending| {
-            p.properties
-                .get(&self.mapping.key_property)
-                .map(|k| email_key(k))
-        };
-        let (mut hit, rest): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .partition(|p| existing_key.is_some() && key_of(p) == existing_key);
+            .map(|o| self.mapping.hubspot_keys(o))
+            .unwrap_or_default();
+        let (mut hit, rest): (Vec<_>, Vec<_>) = batch.into_iter().partition(|p| {
+            self.keys_in(&p.properties)
+                .iter()
+                .any(|k| existing_keys.contains(k))
+        });
         if hit.is_empty() {
             // We cannot tell which input collided, and guessing would link
             // the wrong record: stop the job and say so.
             return Err(ExecError::Local(anyhow::anyhow!(
-                "HubSpot reported a conflict with contact {existing_id}, which matches no input of the batch"
+                "HubSpot reported a conflict with {} {existing_id}, which matches no input of the batch",
+                self.mapping.object
             )));
         }
         for p in &mut hit {
-            self.link(&p.app_id, existing_id)?;
+            // The existing record's values are unknown to the link: the
+            // update that follows writes the app's, and remembers them.
+            self.link(&p.app_id, existing_id, &BTreeMap::new())?;
             p.hubspot_id = Some(existing_id.to_string());
             p.action = AuditAction::Link;
         }

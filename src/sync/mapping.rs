@@ -1,41 +1,104 @@
-//! Which app column feeds which HubSpot property, and how a value is shaped
-//! on the way.
+//! Which app columns line up with which HubSpot properties, which way each
+//! field may flow, and how records of the two sides are matched.
 //!
-//! The walking skeleton syncs contacts with a fixed mapping
-//! ([`ObjectMapping::demo_contacts`]); configurable mappings replace it later
-//! without changing the planner, which only ever sees an `ObjectMapping`.
+//! Values are compared in HubSpot's shape (see [`super::transform`]): a
+//! field's app columns become its HubSpot values before any comparison.
 
+use super::transform::{Transform, same_value};
 use crate::appdb::AppRecord;
-use crate::model::{ObjectKind, email_key};
+use crate::hubspot::wire::SimplePublicObject;
+use crate::model::{Direction, ObjectKind, email_key};
 use std::collections::BTreeMap;
 
-/// How a value is shaped before it is written and compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transform {
-    None,
-    /// Trimmed and lowercased, as HubSpot stores emails; comparing the raw
-    /// app value would see a change on every pass and write forever.
-    LowercaseTrim,
+/// One mapped field: usually one column and one property; a name split or
+/// join maps one to two.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldMap {
+    pub app_columns: Vec<String>,
+    pub hubspot_properties: Vec<String>,
+    /// Which way this field may flow (the object's direction narrows it).
+    pub direction: Direction,
+    pub transform: Transform,
+    /// Written to HubSpot when the app has no value (required properties).
+    pub default: Option<String>,
+    /// Write only when the target is empty: never overwrite a value there.
+    pub only_if_empty: bool,
 }
 
-impl Transform {
-    pub fn apply(self, v: &str) -> String {
-        match self {
-            Transform::None => v.to_string(),
-            Transform::LowercaseTrim => email_key(v),
+impl FieldMap {
+    /// A one-to-one field that flows both ways.
+    pub fn simple(app: &str, hubspot: &str, transform: Transform) -> FieldMap {
+        FieldMap {
+            app_columns: vec![app.into()],
+            hubspot_properties: vec![hubspot.into()],
+            direction: Direction::Both,
+            transform,
+            default: None,
+            only_if_empty: false,
         }
+    }
+
+    /// "first_name ↔ firstname", for messages and the console.
+    pub fn label(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.app_columns.join("+"),
+            self.direction.arrow(),
+            self.hubspot_properties.join("+")
+        )
+    }
+
+    /// Whether the field may flow this way (`ToHubSpot` or `ToApp`).
+    pub fn flows(&self, way: Direction) -> bool {
+        self.direction == Direction::Both || self.direction == way
+    }
+
+    /// What HubSpot should hold for this field, from the app record.
+    pub fn hubspot_from_app(&self, r: &AppRecord) -> Vec<String> {
+        let app: Vec<&str> = self
+            .app_columns
+            .iter()
+            .map(|c| r.field(c).unwrap_or(""))
+            .collect();
+        let mut out = self.transform.to_hubspot(&app);
+        if let Some(d) = &self.default
+            && out.iter().all(|v| v.is_empty())
+        {
+            out = vec![d.clone(); out.len()];
+        }
+        out
+    }
+
+    /// What HubSpot holds for this field.
+    pub fn hubspot_values(&self, o: &SimplePublicObject) -> Vec<String> {
+        self.hubspot_properties
+            .iter()
+            .map(|p| o.prop(p).unwrap_or("").to_string())
+            .collect()
+    }
+
+    /// What the app should hold for this field, from HubSpot's values.
+    pub fn app_from_hubspot(&self, hubspot: &[String]) -> Vec<String> {
+        let v: Vec<&str> = hubspot.iter().map(String::as_str).collect();
+        self.transform.to_app(&v)
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct FieldMap {
+/// Two value lists hold the same values (see [`same_value`]).
+pub fn same_values(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(x, y))
+}
+
+/// A matching key: an app column and the HubSpot property holding the same
+/// identity, compared trimmed and case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyMap {
     pub app_column: String,
     pub hubspot_property: String,
-    pub transform: Transform,
 }
 
 /// How one object's app table lines up with HubSpot.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ObjectMapping {
     pub object: ObjectKind,
     pub table: String,
@@ -43,31 +106,33 @@ pub struct ObjectMapping {
     pub updated_at_column: String,
     /// Where the HubSpot id is written back.
     pub hubspot_id_column: String,
-    /// The app column holding the matching key (contacts: email).
-    pub key_column: String,
-    /// The HubSpot property holding the matching key.
-    pub key_property: String,
+    /// Keys tried in order to match unlinked records (companies: domain,
+    /// then name). Empty for deals, which only link by HubSpot id.
+    pub keys: Vec<KeyMap>,
     pub fields: Vec<FieldMap>,
     /// The app column shown as the record's label in the console.
     pub label_column: String,
 }
 
+/// A normalised matching key.
+pub fn key_norm(v: &str) -> String {
+    email_key(v)
+}
+
 impl ObjectMapping {
     /// The contact mapping of the demo's app database.
     pub fn demo_contacts() -> Self {
-        let f = |app: &str, hs: &str, transform| FieldMap {
-            app_column: app.into(),
-            hubspot_property: hs.into(),
-            transform,
-        };
+        let f = FieldMap::simple;
         ObjectMapping {
             object: ObjectKind::Contacts,
             table: "contacts".into(),
             id_column: "id".into(),
             updated_at_column: "updated_at".into(),
             hubspot_id_column: "hubspot_id".into(),
-            key_column: "email".into(),
-            key_property: "email".into(),
+            keys: vec![KeyMap {
+                app_column: "email".into(),
+                hubspot_property: "email".into(),
+            }],
             fields: vec![
                 f("email", "email", Transform::LowercaseTrim),
                 f("first_name", "firstname", Transform::None),
@@ -82,8 +147,14 @@ impl ObjectMapping {
 
     /// The app columns this mapping reads.
     pub fn app_columns(&self) -> Vec<&str> {
-        let mut cols: Vec<&str> = self.fields.iter().map(|f| f.app_column.as_str()).collect();
-        for c in [&self.key_column, &self.label_column] {
+        let mut cols: Vec<&str> = Vec::new();
+        let all = self
+            .fields
+            .iter()
+            .flat_map(|f| f.app_columns.iter())
+            .chain(self.keys.iter().map(|k| &k.app_column))
+            .chain([&self.label_column]);
+        for c in all {
             if !cols.contains(&c.as_str()) {
                 cols.push(c);
             }
@@ -91,35 +162,72 @@ impl ObjectMapping {
         cols
     }
 
-    /// The HubSpot properties to read for comparison.
+    /// The HubSpot properties to read for comparison and matching.
     pub fn hubspot_properties(&self) -> Vec<&str> {
-        self.fields
+        let mut props: Vec<&str> = Vec::new();
+        let all = self
+            .fields
             .iter()
-            .map(|f| f.hubspot_property.as_str())
+            .flat_map(|f| f.hubspot_properties.iter())
+            .chain(self.keys.iter().map(|k| &k.hubspot_property));
+        for p in all {
+            if !props.contains(&p.as_str()) {
+                props.push(p);
+            }
+        }
+        props
+    }
+
+    /// The app record's matching keys, normalised, by key index; empty keys
+    /// are left out.
+    pub fn app_keys(&self, r: &AppRecord) -> Vec<(usize, String)> {
+        self.keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| r.field(&k.app_column).map(|v| (i, key_norm(v))))
+            .filter(|(_, v)| !v.is_empty())
             .collect()
     }
 
-    /// The values this app record should have in HubSpot. An empty app value
-    /// maps to `""`, which clears the property in HubSpot.
+    /// The HubSpot record's matching keys, normalised, by key index.
+    pub fn hubspot_keys(&self, o: &SimplePublicObject) -> Vec<(usize, String)> {
+        self.keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| o.prop(&k.hubspot_property).map(|v| (i, key_norm(v))))
+            .filter(|(_, v)| !v.is_empty())
+            .collect()
+    }
+
+    /// The record's first matching key, for messages.
+    pub fn key_of(&self, r: &AppRecord) -> Option<String> {
+        self.app_keys(r).into_iter().next().map(|(_, k)| k)
+    }
+
+    /// The values this app record should have in HubSpot, for every field
+    /// that flows to HubSpot. An empty app value maps to `""`, which clears
+    /// the property in HubSpot.
     pub fn to_hubspot(&self, record: &AppRecord) -> BTreeMap<String, String> {
-        self.fields
-            .iter()
-            .map(|f| {
-                let v = record
-                    .field(&f.app_column)
-                    .map(|v| f.transform.apply(v))
-                    .unwrap_or_default();
-                (f.hubspot_property.clone(), v)
-            })
-            .collect()
+        let mut out = BTreeMap::new();
+        for f in self.fields.iter().filter(|f| f.flows(Direction::ToHubSpot)) {
+            for (p, v) in f.hubspot_properties.iter().zip(f.hubspot_from_app(record)) {
+                out.insert(p.clone(), v);
+            }
+        }
+        out
     }
 
-    /// The record's matching key, normalised; `None` when it has none.
-    pub fn key_of(&self, record: &AppRecord) -> Option<String> {
-        record
-            .field(&self.key_column)
-            .map(email_key)
-            .filter(|k| !k.is_empty())
+    /// The app values a new app record gets from this HubSpot record, for
+    /// every field that flows to the app.
+    pub fn to_app(&self, o: &SimplePublicObject) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for f in self.fields.iter().filter(|f| f.flows(Direction::ToApp)) {
+            let hs = f.hubspot_values(o);
+            for (c, v) in f.app_columns.iter().zip(f.app_from_hubspot(&hs)) {
+                out.insert(c.clone(), v);
+            }
+        }
+        out
     }
 
     pub fn label_of(&self, record: &AppRecord) -> String {
@@ -127,5 +235,16 @@ impl ObjectMapping {
             .field(&self.label_column)
             .map(str::to_string)
             .unwrap_or_else(|| format!("#{}", record.id))
+    }
+
+    /// A HubSpot record's label: its first key, else its id.
+    pub fn hubspot_label(&self, o: &SimplePublicObject) -> String {
+        self.keys
+            .iter()
+            .find_map(|k| o.prop(&k.hubspot_property).filter(|v| !v.is_empty()))
+            .map_or_else(
+                || format!("HubSpot {} {}", self.object, o.id),
+                str::to_string,
+            )
     }
 }

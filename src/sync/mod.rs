@@ -7,3 +7,5 @@ pub mod filter;
 pub mod mapping;
 pub mod pass;
 pub mod plan;
+pub mod rules;
+pub mod transform;

@@ -1,29 +1,37 @@
-//! One sync pass app → HubSpot over one object: read what changed since the
-//! cursor a page at a time, look up what HubSpot holds for that page (by id
-//! for linked records, by email for the rest, both in batches), plan, apply,
-//! and only then move the cursor past the page.
+//! One sync pass over one object: read what changed on each side since its
+//! cursor, a batch at a time; read what the other side holds for that batch
+//! (linked partners by id, the rest by key, all in batches); plan; apply;
+//! and only then move the cursor.
 //!
-//! Moving the cursor after the page is applied is what makes a crash safe
-//! here: a page interrupted half-way is read again, and since every
-//! unlinked record is first matched by email, nothing is created twice.
+//! Moving a cursor after its batch is applied is what makes a crash safe: a
+//! batch interrupted half-way is read again, and since every unlinked record
+//! is first matched (by key, or by the HubSpot id the app row carries), and
+//! every link remembers what both sides held, nothing is created twice and
+//! nothing is written back as a change.
 
-use super::execute::{ExecError, Executor, Tally};
-use super::mapping::ObjectMapping;
-use super::plan::{Decision, PlanInput, plan};
+use super::execute::{ExecError, Executor, Records, Tally};
+use super::mapping::{ObjectMapping, key_norm};
+use super::plan::{Decision, Link, PlanInput, plan};
+use super::rules::SyncRules;
 use crate::appdb::{AppCursor, AppDb, AppRecord};
-use crate::hubspot::wire::SimplePublicObject;
+use crate::hubspot::client::ModifiedCursor;
+use crate::hubspot::wire::{Filter, FilterGroup, SearchRequest, SimplePublicObject};
 use crate::hubspot::{HubSpotClient, MAX_BATCH};
-use crate::model::{Direction, email_key};
+use crate::model::{Direction, ObjectKind, RecordRef};
 use crate::store::Store;
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use std::collections::{HashMap, HashSet};
 
 /// What a pass covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
-    /// Every record changed since the cursor.
+    /// Every record changed since the cursors.
     Changes,
-    /// One record, whatever the cursor says (an operator's retry).
-    Record(String),
+    /// One record, whatever the cursors say (an operator's retry, a webhook).
+    Record(RecordRef),
+    /// Every link, to find records deleted or merged on either side.
+    Scan,
 }
 
 /// How far a pass has got, for the job's progress gauge.
@@ -34,31 +42,70 @@ pub struct Progress {
     pub tally: Tally,
 }
 
+/// Search indexing lags writes by seconds, so each HubSpot read starts this
+/// far before the last cursor. Records read twice cost a read, never a
+/// write: the links' memory makes them no-ops.
+const LOOKBACK_MS: i64 = 5 * 60 * 1000;
+
+/// A stored cursor, tagged with the configuration it was read under: when
+/// mappings or filters change, records that were not eligible may be now,
+/// so the pass starts over from the beginning.
+#[derive(Debug, Serialize, Deserialize)]
+struct Stored<T> {
+    config: String,
+    at: T,
+}
+
 pub struct Pass<'a> {
     pub client: &'a HubSpotClient,
     pub store: &'a Store,
     pub app: &'a AppDb,
     pub mapping: &'a ObjectMapping,
+    pub rules: &'a SyncRules,
     pub batch_size: usize,
     pub job_id: i64,
 }
 
-const DIRECTION: Direction = Direction::ToHubSpot;
+/// A short fingerprint of what decides eligibility and values.
+pub fn config_fingerprint(m: &ObjectMapping, rules: &SyncRules) -> String {
+    let digest = sha2::Sha256::digest(format!("{m:?}|{rules:?}").as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
 
 impl Pass<'_> {
-    fn cursor(&self) -> anyhow::Result<Option<AppCursor>> {
-        match self.store.cursor(self.mapping.object, DIRECTION)? {
-            None => Ok(None),
-            Some(s) => Ok(Some(serde_json::from_str(&s).map_err(|e| {
-                anyhow::anyhow!(
-                    "the stored {} cursor {s:?} is unreadable: {e}",
-                    self.mapping.object
-                )
-            })?)),
+    fn size(&self) -> usize {
+        self.batch_size.clamp(1, MAX_BATCH)
+    }
+
+    fn object(&self) -> ObjectKind {
+        self.mapping.object
+    }
+
+    fn cursor<T: for<'de> Deserialize<'de>>(&self, way: Direction) -> anyhow::Result<Option<T>> {
+        let Some(s) = self.store.cursor(self.object(), way)? else {
+            return Ok(None);
+        };
+        match serde_json::from_str::<Stored<T>>(&s) {
+            Ok(c) if c.config == config_fingerprint(self.mapping, self.rules) => Ok(Some(c.at)),
+            Ok(_) => {
+                tracing::info!(object = %self.object(), direction = %way,
+                    "mapping or filters changed since the last pass: reading every record again");
+                Ok(None)
+            }
+            // A cursor of an older hubsync: start over, which is safe.
+            Err(_) => Ok(None),
         }
     }
 
-    /// Runs the pass, calling `on_progress` after each page.
+    fn set_cursor<T: Serialize>(&self, way: Direction, at: T) -> anyhow::Result<()> {
+        let s = serde_json::to_string(&Stored {
+            config: config_fingerprint(self.mapping, self.rules),
+            at,
+        })?;
+        self.store.set_cursor(self.object(), way, &s)
+    }
+
+    /// Runs the pass, calling `on_progress` after each batch.
     pub async fn run(
         &self,
         scope: Scope,
@@ -66,49 +113,34 @@ impl Pass<'_> {
     ) -> Result<Progress, ExecError> {
         let mut progress = Progress::default();
         match scope {
-            Scope::Record(id) => {
-                let rec = self.app.get(self.mapping, &id)?.ok_or_else(|| {
-                    anyhow::anyhow!("app {} record {id} no longer exists", self.mapping.table)
-                })?;
+            Scope::Record(r) => {
                 progress.total = 1;
                 on_progress(progress);
-                let t = self.page(vec![rec], true).await?;
+                let t = self.one(r).await?;
                 progress.done = 1;
                 add(&mut progress.tally, t);
                 on_progress(progress);
             }
             Scope::Changes => {
-                let mut cursor = self.cursor()?;
-                progress.total = self
-                    .app
-                    .count_changed_since(self.mapping, cursor.as_ref())?;
+                if self.rules.flows(Direction::ToHubSpot) {
+                    self.app_changes(&mut progress, &mut on_progress).await?;
+                }
+                if self.rules.flows(Direction::ToApp) {
+                    self.hubspot_changes(&mut progress, &mut on_progress)
+                        .await?;
+                }
+            }
+            Scope::Scan => {
+                let mut after = String::new();
+                progress.total = self.store.link_count(self.object())?;
                 on_progress(progress);
-                let size = self.batch_size.clamp(1, MAX_BATCH);
                 loop {
-                    let page = self
-                        .app
-                        .changed_since(self.mapping, cursor.as_ref(), size)?;
-                    let Some(last) = page.last() else { break };
-                    let next = AppCursor {
-                        updated_at: last.updated_at.clone(),
-                        id: last.id.parse().map_err(|_| {
-                            anyhow::anyhow!(
-                                "app {} id {:?} is not an integer",
-                                self.mapping.table,
-                                last.id
-                            )
-                        })?,
-                    };
-                    let n = page.len() as u64;
-                    let t = self.page(page, false).await?;
-                    self.store.set_cursor(
-                        self.mapping.object,
-                        DIRECTION,
-                        &serde_json::to_string(&next).map_err(anyhow::Error::from)?,
-                    )?;
-                    cursor = Some(next);
+                    let links = self.store.links_after(self.object(), &after, self.size())?;
+                    let Some(last) = links.last() else { break };
+                    after = last.app_id.clone();
+                    let n = links.len() as u64;
+                    let t = self.batch(vec![], vec![], links, None).await?;
                     progress.done += n;
-                    // Rows changed during the pass make it longer than counted.
                     progress.total = progress.total.max(progress.done);
                     add(&mut progress.tally, t);
                     on_progress(progress);
@@ -118,73 +150,365 @@ impl Pass<'_> {
         Ok(progress)
     }
 
-    /// Plans and applies one page of at most 100 records. With
-    /// `report_in_step`, a record that needs no write still gets an audit
-    /// entry, so an operator's retry always has an outcome (and closes the
-    /// record's open failure).
-    async fn page(
+    /// One record, by either side's id. A record with nothing to write
+    /// still gets an audit entry, so an operator's retry always has an
+    /// outcome (and closes the record's open failure).
+    async fn one(&self, r: RecordRef) -> Result<Tally, ExecError> {
+        match r {
+            RecordRef::App(id) => {
+                let rec = self.app.get(self.mapping, &id)?;
+                let links = match rec {
+                    Some(_) => vec![],
+                    // Deleted since: its link (if any) is what is left to settle.
+                    None => self
+                        .store
+                        .links_of_app(self.object(), std::slice::from_ref(&id))?,
+                };
+                if rec.is_none() && links.is_empty() {
+                    return Err(anyhow::anyhow!(
+                        "app {} record {id} no longer exists",
+                        self.mapping.table
+                    )
+                    .into());
+                }
+                self.batch(
+                    rec.into_iter().collect(),
+                    vec![],
+                    links,
+                    Some(RecordRef::App(id)),
+                )
+                .await
+            }
+            RecordRef::HubSpot(id) => {
+                let (found, _) = self.read_by_id(std::slice::from_ref(&id)).await?;
+                let found: Vec<SimplePublicObject> =
+                    found.into_iter().filter(|o| o.id == id).collect();
+                let links = self
+                    .store
+                    .links_of_hubspot(self.object(), std::slice::from_ref(&id))?;
+                if found.is_empty() && links.is_empty() {
+                    return Err(anyhow::anyhow!(
+                        "HubSpot {} {id} no longer exists and is not linked",
+                        self.object()
+                    )
+                    .into());
+                }
+                self.batch(vec![], found, links, Some(RecordRef::HubSpot(id)))
+                    .await
+            }
+        }
+    }
+
+    /// App rows changed since the app cursor, oldest first.
+    async fn app_changes(
         &self,
-        records: Vec<AppRecord>,
-        report_in_step: bool,
+        progress: &mut Progress,
+        on_progress: &mut impl FnMut(Progress),
+    ) -> Result<(), ExecError> {
+        let m = self.mapping;
+        let mut cursor: Option<AppCursor> = self.cursor(Direction::ToHubSpot)?;
+        progress.total += self.app.count_changed_since(m, cursor.as_ref())?;
+        on_progress(*progress);
+        loop {
+            let page = self.app.changed_since(m, cursor.as_ref(), self.size())?;
+            let Some(last) = page.last() else { break };
+            let next = AppCursor {
+                updated_at: last.updated_at.clone(),
+                id: last.id.parse().map_err(|_| {
+                    anyhow::anyhow!("app {} id {:?} is not an integer", m.table, last.id)
+                })?,
+            };
+            let n = page.len() as u64;
+            let t = self.batch(page, vec![], vec![], None).await?;
+            self.set_cursor(Direction::ToHubSpot, &next)?;
+            cursor = Some(next);
+            progress.done += n;
+            // Rows changed during the pass make it longer than counted.
+            progress.total = progress.total.max(progress.done);
+            add(&mut progress.tally, t);
+            on_progress(*progress);
+        }
+        Ok(())
+    }
+
+    /// The HubSpot properties a pass reads: the mapped ones, the ones the
+    /// to-app filters test, and the merge trail.
+    fn properties(&self) -> Vec<&str> {
+        let mut props = self.mapping.hubspot_properties();
+        for p in self.rules.filters_to_app.fields() {
+            if !props.contains(&p) {
+                props.push(p);
+            }
+        }
+        if self.object() != ObjectKind::Deals {
+            props.push("hs_merged_object_ids");
+        }
+        props
+    }
+
+    /// HubSpot records modified since the HubSpot cursor, with the to-app
+    /// filters pushed down into the search where HubSpot can apply them.
+    async fn hubspot_changes(
+        &self,
+        progress: &mut Progress,
+        on_progress: &mut impl FnMut(Progress),
+    ) -> Result<(), ExecError> {
+        let saved: Option<ModifiedCursor> = self.cursor(Direction::ToApp)?;
+        let from = saved.map_or(ModifiedCursor::default(), |c| ModifiedCursor {
+            modified_ms: (c.modified_ms - LOOKBACK_MS).max(0),
+            id: 0,
+        });
+        let filters = &self.rules.filters_to_app;
+        let shape = |cursor: &[Filter]| -> Vec<FilterGroup> {
+            filters.pushdown_with(cursor).unwrap_or_else(|| {
+                vec![FilterGroup {
+                    filters: cursor.to_vec(),
+                }]
+            })
+        };
+        // Read the whole change set first: the search pages by offset, and
+        // writing while paging would shift what the next page holds.
+        let mut changed: Vec<SimplePublicObject> = Vec::new();
+        let props = self.properties();
+        let next = self
+            .client
+            .modified_since(self.object(), from, &props, 200, &shape, |page| {
+                changed.extend(page)
+            })
+            .await?;
+        progress.total += changed.len() as u64;
+        on_progress(*progress);
+        for chunk in changed.chunks(self.size()) {
+            let t = self.batch(vec![], chunk.to_vec(), vec![], None).await?;
+            progress.done += chunk.len() as u64;
+            add(&mut progress.tally, t);
+            on_progress(*progress);
+        }
+        let keep = saved.map_or(next, |s| {
+            if next.modified_ms >= s.modified_ms {
+                next
+            } else {
+                s
+            }
+        });
+        self.set_cursor(Direction::ToApp, keep)?;
+        Ok(())
+    }
+
+    /// Reads HubSpot records by id, at most 100 per call. A merged-away id
+    /// answers with its survivor: those come back as (old id → survivor).
+    async fn read_by_id(
+        &self,
+        ids: &[String],
+    ) -> Result<(Vec<SimplePublicObject>, HashMap<String, String>), ExecError> {
+        let props = self.properties();
+        let mut found = Vec::new();
+        let mut merged = HashMap::new();
+        for chunk in ids.chunks(MAX_BATCH) {
+            let r = self
+                .client
+                .batch_read(self.object(), None, chunk, &props)
+                .await?;
+            let returned: HashSet<&str> = r.results.iter().map(|o| o.id.as_str()).collect();
+            for id in chunk.iter().filter(|id| !returned.contains(id.as_str())) {
+                if let Some(o) = r.results.iter().find(|o| {
+                    o.prop("hs_merged_object_ids")
+                        .is_some_and(|m| m.split(';').any(|x| x.trim() == id))
+                }) {
+                    merged.insert(id.clone(), o.id.clone());
+                }
+            }
+            found.extend(r.results);
+        }
+        Ok((found, merged))
+    }
+
+    /// HubSpot records whose key `index` is one of `keys`: by batch read on
+    /// a unique property (contacts' email), else by search.
+    async fn hubspot_by_key(
+        &self,
+        index: usize,
+        keys: &[String],
+    ) -> Result<Vec<SimplePublicObject>, ExecError> {
+        let prop = &self.mapping.keys[index].hubspot_property;
+        let props = self.properties();
+        let mut out = Vec::new();
+        for chunk in keys.chunks(MAX_BATCH) {
+            if self.object() == ObjectKind::Contacts && prop == "email" {
+                let r = self
+                    .client
+                    .batch_read(self.object(), Some(prop), chunk, &props)
+                    .await?;
+                out.extend(r.results);
+                continue;
+            }
+            let mut after = 0u32;
+            loop {
+                let req = SearchRequest {
+                    filter_groups: vec![FilterGroup {
+                        filters: vec![Filter {
+                            property_name: prop.clone(),
+                            operator: "IN".into(),
+                            value: None,
+                            high_value: None,
+                            values: Some(chunk.to_vec()),
+                        }],
+                    }],
+                    properties: props.iter().map(|p| p.to_string()).collect(),
+                    limit: 200,
+                    after: after.to_string(),
+                    ..Default::default()
+                };
+                let page = self.client.search(self.object(), &req).await?;
+                let n = page.results.len() as u32;
+                out.extend(page.results);
+                if n == 0 || page.paging.and_then(|p| p.next).is_none() {
+                    break;
+                }
+                after += n;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Plans and applies one batch: `app` and `hubspot` are records from
+    /// the change feeds, `links` pairs to settle whatever the feeds say.
+    /// With `report`, that record gets an outcome even when in step.
+    async fn batch(
+        &self,
+        app: Vec<AppRecord>,
+        hubspot: Vec<SimplePublicObject>,
+        mut links: Vec<Link>,
+        report: Option<RecordRef>,
     ) -> Result<Tally, ExecError> {
         let m = self.mapping;
-        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-        let links = self.store.links_for(m.object, &ids)?;
-        let props = m.hubspot_properties();
+        let o = self.object();
+        let app_feed: Vec<String> = app.iter().map(|r| r.id.clone()).collect();
+        let hubspot_feed: Vec<String> = hubspot.iter().map(|r| r.id.clone()).collect();
+        let mut app: HashMap<String, AppRecord> =
+            app.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let mut hubspot: HashMap<String, SimplePublicObject> =
+            hubspot.into_iter().map(|r| (r.id.clone(), r)).collect();
 
-        let mut by_id: HashMap<String, SimplePublicObject> = HashMap::new();
-        let linked_ids: Vec<String> = links.values().cloned().collect();
-        if !linked_ids.is_empty() {
-            let r = self
-                .client
-                .batch_read(m.object, None, &linked_ids, &props)
-                .await?;
-            by_id.extend(r.results.into_iter().map(|o| (o.id.clone(), o)));
+        links.extend(self.store.links_of_app(o, &app_feed)?);
+        links.extend(self.store.links_of_hubspot(o, &hubspot_feed)?);
+        let mut seen = HashSet::new();
+        links.retain(|l| seen.insert(l.app_id.clone()));
+
+        // Both sides of every link, read in batches.
+        let want_app: Vec<String> = links
+            .iter()
+            .filter(|l| !app.contains_key(&l.app_id))
+            .map(|l| l.app_id.clone())
+            .collect();
+        for r in self.app.get_many(m, &want_app)? {
+            app.insert(r.id.clone(), r);
+        }
+        let want_hubspot: Vec<String> = links
+            .iter()
+            .filter(|l| !hubspot.contains_key(&l.hubspot_id))
+            .map(|l| l.hubspot_id.clone())
+            .collect();
+        let (partners, merged) = self.read_by_id(&want_hubspot).await?;
+        for r in partners {
+            hubspot.entry(r.id.clone()).or_insert(r);
         }
 
-        // Unlinked records, and linked ones whose HubSpot record is gone, are
-        // matched by key.
-        let mut keys: Vec<String> = records
+        let linked_app: HashSet<&str> = links.iter().map(|l| l.app_id.as_str()).collect();
+        let linked_hubspot: HashSet<&str> = links.iter().map(|l| l.hubspot_id.as_str()).collect();
+        let unlinked_app: Vec<String> = app_feed
             .iter()
-            .filter(|r| links.get(&r.id).is_none_or(|h| !by_id.contains_key(h)))
-            .filter_map(|r| m.key_of(r))
+            .filter(|a| !linked_app.contains(a.as_str()))
+            .cloned()
             .collect();
-        keys.sort();
-        keys.dedup();
-        let mut by_key: HashMap<String, SimplePublicObject> = HashMap::new();
-        if !keys.is_empty() {
-            let r = self
-                .client
-                .batch_read(m.object, Some(&m.key_property), &keys, &props)
-                .await?;
-            for o in r.results {
-                if let Some(k) = o.prop(&m.key_property).map(email_key) {
-                    by_key.insert(k, o);
+        let unlinked_hubspot: Vec<String> = hubspot_feed
+            .iter()
+            .filter(|h| !linked_hubspot.contains(h.as_str()))
+            .cloned()
+            .collect();
+        // A link whose HubSpot record is gone leaves its app record to be
+        // matched again, so its keys are looked up too.
+        let rematch: Vec<&AppRecord> = unlinked_app
+            .iter()
+            .chain(
+                links
+                    .iter()
+                    .filter(|l| !hubspot.contains_key(&l.hubspot_id))
+                    .map(|l| &l.app_id),
+            )
+            .filter_map(|a| app.get(a))
+            .collect();
+
+        // Candidates on the other side, by key.
+        if self.rules.flows(Direction::ToHubSpot) {
+            for i in 0..m.keys.len() {
+                let mut keys: Vec<String> = rematch
+                    .iter()
+                    .flat_map(|r| m.app_keys(r))
+                    .filter(|(k, _)| *k == i)
+                    .map(|(_, v)| v)
+                    .collect();
+                keys.sort();
+                keys.dedup();
+                if keys.is_empty() {
+                    continue;
+                }
+                for r in self.hubspot_by_key(i, &keys).await? {
+                    hubspot.entry(r.id.clone()).or_insert(r);
                 }
             }
         }
-        let found: Vec<String> = by_key.values().map(|o| o.id.clone()).collect();
-        let linked_hubspot = self.store.app_ids_for(m.object, &found)?;
+        if self.rules.flows(Direction::ToApp) && !unlinked_hubspot.is_empty() {
+            for r in self.app.find_by_hubspot_ids(m, &unlinked_hubspot)? {
+                app.entry(r.id.clone()).or_insert(r);
+            }
+            for (i, k) in m.keys.iter().enumerate() {
+                let mut keys: Vec<String> = unlinked_hubspot
+                    .iter()
+                    .filter_map(|h| hubspot.get(h))
+                    .flat_map(|o| m.hubspot_keys(o))
+                    .filter(|(x, _)| *x == i)
+                    .map(|(_, v)| key_norm(&v))
+                    .collect();
+                keys.sort();
+                keys.dedup();
+                for r in self.app.find_by_keys(m, &k.app_column, &keys)? {
+                    app.entry(r.id.clone()).or_insert(r);
+                }
+            }
+        }
+
+        let all_app: Vec<String> = app.keys().cloned().collect();
+        let all_hubspot: Vec<String> = hubspot.keys().cloned().collect();
+        let app_links = self.store.links_for(o, &all_app)?;
+        let hubspot_links = self.store.app_ids_for(o, &all_hubspot)?;
+        let tombstones = self.store.tombstones_among(o, &unlinked_hubspot)?;
 
         let mut decisions = plan(&PlanInput {
             mapping: m,
-            records: &records,
-            links: &links,
-            by_id: &by_id,
-            by_key: &by_key,
-            linked_hubspot: &linked_hubspot,
-            may_create: true,
+            rules: self.rules,
+            pairs: &links,
+            unlinked_app: &unlinked_app,
+            unlinked_hubspot: &unlinked_hubspot,
+            app: &app,
+            hubspot: &hubspot,
+            app_links: &app_links,
+            hubspot_links: &hubspot_links,
+            tombstones: &tombstones,
+            merged: &merged,
         });
-        if report_in_step {
-            for r in &records {
-                if !decisions.iter().any(|d| d.app_id() == r.id)
-                    && let Some(h) = links.get(&r.id)
-                {
-                    decisions.push(Decision::InStep {
-                        app_id: r.id.clone(),
-                        hubspot_id: h.clone(),
-                    });
-                }
+        if let Some(r) = report {
+            let mentioned = |d: &Decision| match &r {
+                RecordRef::App(id) => d.app_id() == Some(id),
+                RecordRef::HubSpot(id) => d.hubspot_id() == Some(id),
+            };
+            if !decisions.iter().any(mentioned)
+                && let Some(l) = links.first()
+            {
+                decisions.push(Decision::InStep {
+                    app_id: l.app_id.clone(),
+                    hubspot_id: l.hubspot_id.clone(),
+                });
             }
         }
         let exec = Executor {
@@ -193,11 +517,15 @@ impl Pass<'_> {
             app: self.app,
             mapping: m,
             job_id: self.job_id,
-            direction: DIRECTION,
         };
-        let by_app_id: HashMap<String, AppRecord> =
-            records.into_iter().map(|r| (r.id.clone(), r)).collect();
-        exec.run(&by_app_id, decisions).await
+        exec.run(
+            &Records {
+                app: &app,
+                hubspot: &hubspot,
+            },
+            decisions,
+        )
+        .await
     }
 }
 

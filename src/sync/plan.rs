@@ -1,41 +1,126 @@
-//! The planner: given app records, their links, what HubSpot holds and the
-//! mapping, decide what to do with each record. Pure: no I/O, no clock, so
-//! every rule of SPEC §2 it implements is tested here, record by record.
+//! The planner: given records of both sides, their links and the object's
+//! mapping and rules, decide what to do with each record. Pure: no I/O, no
+//! clock, so every rule of SPEC §2 it implements is tested here, record by
+//! record.
 //!
-//! The order follows SPEC §2's pass: unlink links whose HubSpot record is
-//! gone, then match-or-create the unlinked, then update the linked with the
-//! exact field diff.
+//! The order follows SPEC §2's pass: unlink links whose other side is gone,
+//! then match-or-create the unlinked (app records first, then HubSpot's),
+//! then update linked pairs field by field.
+//!
+//! Each link remembers, per HubSpot property, the value both sides last held
+//! (its *memory*). A side whose value differs from the memory changed; one
+//! whose value equals it did not. That is what makes field-level merge
+//! possible, and what stops an echo: a value the engine wrote comes back
+//! equal to the memory, so it is not a change and is not written back.
 
-use super::mapping::ObjectMapping;
+use super::mapping::{FieldMap, ObjectMapping, same_values};
+use super::rules::SyncRules;
+use super::transform::same_value;
 use crate::appdb::AppRecord;
 use crate::hubspot::wire::SimplePublicObject;
-use std::collections::{BTreeMap, HashMap};
+use crate::model::{Direction, Side};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// What to do with one app record.
+/// A link as the state store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Link {
+    pub app_id: String,
+    pub hubspot_id: String,
+    /// HubSpot property → the value both sides held after the last sync.
+    pub memory: BTreeMap<String, String>,
+}
+
+/// What a linked pair needs written, each side's half separately, so that
+/// one side failing does not undo what the other side took.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Writes {
+    /// HubSpot property → value.
+    pub to_hubspot: BTreeMap<String, String>,
+    /// App column → value.
+    pub to_app: BTreeMap<String, String>,
+    /// The link's memory with what is already equal on both sides.
+    pub memory: BTreeMap<String, String>,
+    /// The HubSpot-shaped values behind `to_app`, remembered once the app
+    /// write lands.
+    pub to_app_memory: BTreeMap<String, String>,
+}
+
+impl Writes {
+    pub fn is_empty(&self) -> bool {
+        self.to_hubspot.is_empty() && self.to_app.is_empty()
+    }
+
+    /// The memory once every write landed.
+    pub fn memory_after(&self) -> BTreeMap<String, String> {
+        let mut m = self.memory.clone();
+        m.extend(self.to_hubspot.clone());
+        m.extend(self.to_app_memory.clone());
+        m
+    }
+}
+
+/// Why a link is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// The HubSpot record no longer exists (deleted, archived, merged away
+    /// into a record another app record holds).
+    HubSpot,
+    /// The app record was deleted.
+    App,
+}
+
+/// What to do with one record or pair.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
-    /// The linked HubSpot record no longer exists: drop the link, keep the app record.
-    Unlink { app_id: String, hubspot_id: String },
-    /// An existing HubSpot record has this record's key: link it instead of
-    /// creating a duplicate, then write `diff` (may be empty).
+    /// One side of a link is gone: drop the link, keep the other record.
+    Unlink {
+        app_id: String,
+        hubspot_id: String,
+        gone: Gone,
+    },
+    /// The linked HubSpot record was merged into another one that no app
+    /// record holds: follow the survivor instead of unlinking (SPEC §2).
+    Relink {
+        app_id: String,
+        from: String,
+        hubspot_id: String,
+        writes: Writes,
+    },
+    /// Two unlinked records share a key: link them instead of creating a
+    /// duplicate, then write `writes` (may be empty).
     Link {
         app_id: String,
         hubspot_id: String,
-        diff: BTreeMap<String, String>,
+        writes: Writes,
     },
-    /// Nothing in HubSpot matches: create it with these properties.
-    Create {
+    /// Nothing in HubSpot matches the app record: create it.
+    CreateInHubSpot {
         app_id: String,
+        /// The non-empty values to send.
         properties: BTreeMap<String, String>,
+        /// The new link's memory (empty values included).
+        memory: BTreeMap<String, String>,
     },
-    /// Linked and changed: write exactly these properties.
+    /// Nothing in the app matches the HubSpot record: create it there.
+    CreateInApp {
+        hubspot_id: String,
+        /// App column → value.
+        values: BTreeMap<String, String>,
+        /// The new link's memory.
+        memory: BTreeMap<String, String>,
+    },
+    /// Linked and changed (or only the memory is behind): write exactly this.
     Update {
         app_id: String,
         hubspot_id: String,
-        diff: BTreeMap<String, String>,
+        writes: Writes,
     },
     /// Nothing will be written, and why.
-    Skip { app_id: String, reason: String },
+    Skip {
+        app_id: Option<String>,
+        hubspot_id: Option<String>,
+        reason: String,
+    },
     /// Linked and already equal on both sides. The planner never emits this
     /// for a pass (a pass in step plans nothing); a single-record retry adds
     /// it so the operator sees an outcome.
@@ -43,358 +128,458 @@ pub enum Decision {
 }
 
 impl Decision {
-    pub fn app_id(&self) -> &str {
+    /// The app record this decision is about, if it has one yet.
+    pub fn app_id(&self) -> Option<&str> {
         match self {
             Decision::Unlink { app_id, .. }
             | Decision::Link { app_id, .. }
-            | Decision::Create { app_id, .. }
+            | Decision::Relink { app_id, .. }
+            | Decision::CreateInHubSpot { app_id, .. }
             | Decision::Update { app_id, .. }
-            | Decision::Skip { app_id, .. }
-            | Decision::InStep { app_id, .. } => app_id,
+            | Decision::InStep { app_id, .. } => Some(app_id),
+            Decision::Skip { app_id, .. } => app_id.as_deref(),
+            Decision::CreateInApp { .. } => None,
+        }
+    }
+
+    /// The HubSpot record this decision is about, if it has one yet.
+    pub fn hubspot_id(&self) -> Option<&str> {
+        match self {
+            Decision::Unlink { hubspot_id, .. }
+            | Decision::Link { hubspot_id, .. }
+            | Decision::Relink { hubspot_id, .. }
+            | Decision::CreateInApp { hubspot_id, .. }
+            | Decision::Update { hubspot_id, .. }
+            | Decision::InStep { hubspot_id, .. } => Some(hubspot_id),
+            Decision::Skip { hubspot_id, .. } => hubspot_id.as_deref(),
+            Decision::CreateInHubSpot { .. } => None,
         }
     }
 }
 
-/// Everything the planner needs to decide one batch, already read.
+/// Everything the planner needs for one batch, already read.
 pub struct PlanInput<'a> {
     pub mapping: &'a ObjectMapping,
-    pub records: &'a [AppRecord],
-    /// app id → linked HubSpot id, for the records in this batch.
-    pub links: &'a HashMap<String, String>,
-    /// HubSpot records read by id for the linked records; a linked id that is
-    /// missing here no longer exists in HubSpot.
-    pub by_id: &'a HashMap<String, SimplePublicObject>,
-    /// HubSpot records read by key (email), keyed by the normalised key.
-    pub by_key: &'a HashMap<String, SimplePublicObject>,
-    /// HubSpot id → app id, for HubSpot records already linked to some app record.
-    pub linked_hubspot: &'a HashMap<String, String>,
-    /// Whether this direction may create records in HubSpot.
-    pub may_create: bool,
+    pub rules: &'a SyncRules,
+    /// Links to reconcile. Both sides of each were read: a side missing
+    /// from `app` or `hubspot` no longer exists.
+    pub pairs: &'a [Link],
+    /// App records to match or create, in feed order.
+    pub unlinked_app: &'a [String],
+    /// HubSpot records to match or create, in feed order.
+    pub unlinked_hubspot: &'a [String],
+    /// Every app record read, by id: the pairs' and the unlinked records,
+    /// and candidates found by key.
+    pub app: &'a HashMap<String, AppRecord>,
+    /// Every HubSpot record read, by id, likewise.
+    pub hubspot: &'a HashMap<String, SimplePublicObject>,
+    /// The links of every record read (app id → HubSpot id), so a record
+    /// linked elsewhere is never matched again.
+    pub app_links: &'a HashMap<String, String>,
+    /// The same links from HubSpot's side (HubSpot id → app id).
+    pub hubspot_links: &'a HashMap<String, String>,
+    /// HubSpot records whose app record was deleted: not created again.
+    pub tombstones: &'a HashSet<String>,
+    /// HubSpot ids merged away → the surviving id (read by the old id).
+    pub merged: &'a HashMap<String, String>,
 }
 
-/// Properties whose value in HubSpot differs from what the app says it should be.
-pub fn diff(
-    desired: &BTreeMap<String, String>,
-    current: &SimplePublicObject,
-) -> BTreeMap<String, String> {
-    desired
-        .iter()
-        .filter(|(prop, want)| current.prop(prop).unwrap_or("") != want.as_str())
-        .map(|(p, v)| (p.clone(), v.clone()))
-        .collect()
+/// Decides the writes for a linked pair, field by field (SPEC §2 step 3).
+/// `memory` is `None` for a pair linked just now, which has no history.
+pub fn merge(
+    m: &ObjectMapping,
+    rules: &SyncRules,
+    app: &AppRecord,
+    hubspot: &SimplePublicObject,
+    memory: Option<&BTreeMap<String, String>>,
+) -> Writes {
+    let app_eligible = rules.filters_to_hubspot.check(|c| app.field(c)).is_ok();
+    let hubspot_eligible = rules
+        .filters_to_app
+        .check(|p| hubspot.prop(p).filter(|v| !v.is_empty()))
+        .is_ok();
+    let mut w = Writes {
+        memory: memory.cloned().unwrap_or_default(),
+        ..Writes::default()
+    };
+    for f in &m.fields {
+        let a = f.hubspot_from_app(app);
+        let h = f.hubspot_values(hubspot);
+        if same_values(&a, &h) {
+            // Remembered in another shape of the same value: not news.
+            let known = f
+                .hubspot_properties
+                .iter()
+                .zip(&h)
+                .all(|(p, v)| w.memory.get(p).is_some_and(|m| same_value(m, v)));
+            if !known {
+                remember(&mut w.memory, f, &h);
+            }
+            continue;
+        }
+        let to_hubspot =
+            f.flows(Direction::ToHubSpot) && rules.flows(Direction::ToHubSpot) && app_eligible;
+        let to_app = f.flows(Direction::ToApp) && rules.flows(Direction::ToApp) && hubspot_eligible;
+        let winner = match (to_hubspot, to_app) {
+            (false, false) => continue,
+            // A field that flows one way only always takes its source's
+            // value (seed 000: a mapped field of a record that syncs is
+            // always written).
+            (true, false) => Side::App,
+            (false, true) => Side::HubSpot,
+            (true, true) => {
+                let before: Option<Vec<String>> = memory.and_then(|mem| {
+                    f.hubspot_properties
+                        .iter()
+                        .map(|p| mem.get(p).cloned())
+                        .collect()
+                });
+                let app_changed = before.as_ref().is_none_or(|b| !same_values(b, &a));
+                let hubspot_changed = before.as_ref().is_none_or(|b| !same_values(b, &h));
+                match (app_changed, hubspot_changed) {
+                    (true, false) => Side::App,
+                    (false, true) => Side::HubSpot,
+                    // A pair with no history: an empty side takes the
+                    // other's value rather than erasing it.
+                    _ if before.is_none() && blank(&a) => Side::HubSpot,
+                    _ if before.is_none() && blank(&h) => Side::App,
+                    _ => rules.system_of_record,
+                }
+            }
+        };
+        match winner {
+            Side::App => {
+                if f.only_if_empty && !blank(&h) {
+                    continue;
+                }
+                for (p, v) in f.hubspot_properties.iter().zip(a) {
+                    w.to_hubspot.insert(p.clone(), v);
+                }
+            }
+            Side::HubSpot => {
+                let current: Vec<&str> = f
+                    .app_columns
+                    .iter()
+                    .map(|c| app.field(c).unwrap_or(""))
+                    .collect();
+                if f.only_if_empty && current.iter().any(|v| !v.is_empty()) {
+                    continue;
+                }
+                for (c, v) in f.app_columns.iter().zip(f.app_from_hubspot(&h)) {
+                    w.to_app.insert(c.clone(), v);
+                }
+                remember(&mut w.to_app_memory, f, &h);
+            }
+        }
+    }
+    w
 }
+
+fn blank(v: &[String]) -> bool {
+    v.iter().all(|s| s.trim().is_empty())
+}
+
+fn remember(memory: &mut BTreeMap<String, String>, f: &FieldMap, values: &[String]) {
+    for (p, v) in f.hubspot_properties.iter().zip(values) {
+        memory.insert(p.clone(), v.clone());
+    }
+}
+
+/// Records of one side indexed by (key index, normalised key).
+type KeyIndex<'a> = HashMap<(usize, String), Vec<&'a str>>;
 
 pub fn plan(input: &PlanInput<'_>) -> Vec<Decision> {
     let m = input.mapping;
+    let rules = input.rules;
     let mut out = Vec::new();
-    // Keys this batch already claimed, so two app rows with one email
-    // produce one HubSpot contact, not two.
-    let mut claimed: HashMap<String, String> = HashMap::new();
+    // Records this plan already paired or claimed a key for, so two rows
+    // with one key produce one record on the other side, not two.
+    let mut taken_app: HashSet<String> = HashSet::new();
+    let mut taken_hubspot: HashSet<String> = HashSet::new();
+    let mut claimed: HashMap<(usize, String), String> = HashMap::new();
+    let mut unlinked_app: Vec<String> = Vec::new();
+    let mut unlinked_hubspot: Vec<String> = Vec::new();
 
-    for rec in input.records {
-        let desired = m.to_hubspot(rec);
-        if let Some(hs_id) = input.links.get(&rec.id) {
-            match input.by_id.get(hs_id) {
-                Some(current) => {
-                    let d = diff(&desired, current);
-                    if !d.is_empty() {
-                        out.push(Decision::Update {
-                            app_id: rec.id.clone(),
-                            hubspot_id: hs_id.clone(),
-                            diff: d,
-                        });
-                    }
-                    if let Some(k) = m.key_of(rec) {
-                        claimed.insert(k, rec.id.clone());
-                    }
-                    continue;
+    // 1 and 3: links.
+    for link in input.pairs {
+        let app = input.app.get(&link.app_id);
+        let hs = input.hubspot.get(&link.hubspot_id);
+        match (app, hs) {
+            (Some(app), Some(hs)) => {
+                taken_app.insert(link.app_id.clone());
+                taken_hubspot.insert(link.hubspot_id.clone());
+                let writes = merge(m, rules, app, hs, Some(&link.memory));
+                if !writes.is_empty() || writes.memory != link.memory {
+                    out.push(Decision::Update {
+                        app_id: link.app_id.clone(),
+                        hubspot_id: link.hubspot_id.clone(),
+                        writes,
+                    });
                 }
-                None => out.push(Decision::Unlink {
-                    app_id: rec.id.clone(),
-                    hubspot_id: hs_id.clone(),
-                }),
+            }
+            (Some(app), None)
+                if let Some(survivor) = input
+                    .merged
+                    .get(&link.hubspot_id)
+                    .filter(|s| !taken_hubspot.contains(*s))
+                    .filter(|s| {
+                        input
+                            .hubspot_links
+                            .get(*s)
+                            .is_none_or(|a| *a == link.app_id)
+                    })
+                    .and_then(|s| input.hubspot.get(s)) =>
+            {
+                taken_app.insert(link.app_id.clone());
+                taken_hubspot.insert(survivor.id.clone());
+                out.push(Decision::Relink {
+                    app_id: link.app_id.clone(),
+                    from: link.hubspot_id.clone(),
+                    hubspot_id: survivor.id.clone(),
+                    writes: merge(m, rules, app, survivor, Some(&link.memory)),
+                });
+            }
+            (Some(_), None) => {
+                out.push(Decision::Unlink {
+                    app_id: link.app_id.clone(),
+                    hubspot_id: link.hubspot_id.clone(),
+                    gone: Gone::HubSpot,
+                });
+                unlinked_app.push(link.app_id.clone());
+            }
+            (None, _) => {
+                // The app record was deleted. Its HubSpot record stays (the
+                // app is not the place that deletes CRM data), and is
+                // remembered so it is not created in the app again.
+                taken_hubspot.insert(link.hubspot_id.clone());
+                out.push(Decision::Unlink {
+                    app_id: link.app_id.clone(),
+                    hubspot_id: link.hubspot_id.clone(),
+                    gone: Gone::App,
+                });
             }
         }
+    }
+    unlinked_app.extend(input.unlinked_app.iter().cloned());
+    unlinked_hubspot.extend(input.unlinked_hubspot.iter().cloned());
 
-        let Some(key) = m.key_of(rec) else {
-            out.push(Decision::Skip {
-                app_id: rec.id.clone(),
-                reason: format!(
-                    "no {}: {} are matched by {}",
-                    m.key_column, m.object, m.key_property
-                ),
-            });
+    let linked_app = |id: &str| input.app_links.contains_key(id);
+    let linked_hubspot = |id: &str| input.hubspot_links.contains_key(id);
+    let mut hubspot_by_key: KeyIndex = HashMap::new();
+    for o in input.hubspot.values() {
+        for k in m.hubspot_keys(o) {
+            hubspot_by_key.entry(k).or_default().push(&o.id);
+        }
+    }
+    let mut app_by_key: KeyIndex = HashMap::new();
+    let mut app_by_hubspot_id: HashMap<&str, &str> = HashMap::new();
+    for r in input.app.values() {
+        for k in m.app_keys(r) {
+            app_by_key.entry(k).or_default().push(&r.id);
+        }
+        if let Some(h) = r.hubspot_id.as_deref().filter(|h| !h.is_empty()) {
+            app_by_hubspot_id.insert(h, &r.id);
+        }
+    }
+    for v in hubspot_by_key.values_mut().chain(app_by_key.values_mut()) {
+        v.sort_unstable();
+    }
+
+    // 2a: unlinked app records.
+    let mut seen: HashSet<&str> = HashSet::new();
+    for app_id in &unlinked_app {
+        if !rules.flows(Direction::ToHubSpot) || !seen.insert(app_id) {
+            continue;
+        }
+        if taken_app.contains(app_id) {
+            continue;
+        }
+        let Some(rec) = input.app.get(app_id) else {
             continue;
         };
-        if let Some(other) = claimed.get(&key) {
-            out.push(Decision::Skip {
-                app_id: rec.id.clone(),
-                reason: format!(
-                    "{} {key} is also app record {other}'s; one HubSpot record cannot hold both",
-                    m.key_property
-                ),
-            });
+        let skip = |reason: String| Decision::Skip {
+            app_id: Some(app_id.clone()),
+            hubspot_id: None,
+            reason,
+        };
+        if let Err(e) = rules.filters_to_hubspot.check(|c| rec.field(c)) {
+            out.push(skip(e.to_string()));
             continue;
         }
-        claimed.insert(key.clone(), rec.id.clone());
-
-        match input.by_key.get(&key) {
-            Some(existing) => {
-                if let Some(owner) = input
-                    .linked_hubspot
-                    .get(&existing.id)
-                    .filter(|a| **a != rec.id)
-                {
-                    out.push(Decision::Skip {
-                        app_id: rec.id.clone(),
-                        reason: format!(
-                            "HubSpot {} {} with {} {key} is already linked to app record {owner}",
-                            m.object, existing.id, m.key_property
-                        ),
-                    });
+        let keys = m.app_keys(rec);
+        if keys.is_empty() {
+            out.push(skip(match m.keys.first() {
+                Some(k) => format!(
+                    "no {}: {} are matched by {}",
+                    k.app_column, m.object, k.hubspot_property
+                ),
+                None => format!("{} are not created in HubSpot", m.object),
+            }));
+            continue;
+        }
+        if let Some((k, other)) = keys
+            .iter()
+            .find_map(|k| claimed.get(k).map(|o| (k, o)))
+            .filter(|(_, o)| *o != app_id)
+        {
+            out.push(skip(format!(
+                "{} {} is also app record {other}'s; one HubSpot record cannot hold both",
+                m.keys[k.0].hubspot_property, k.1
+            )));
+            continue;
+        }
+        for k in &keys {
+            claimed.insert(k.clone(), app_id.clone());
+        }
+        // The first key that finds anything decides (companies: a domain
+        // match beats a name match).
+        let hit = keys.iter().find_map(|k| {
+            hubspot_by_key
+                .get(k)
+                .map(|ids| (k, ids.iter().find(|h| !taken_hubspot.contains(**h))))
+        });
+        match hit {
+            Some((k, None)) => out.push(skip(format!(
+                "HubSpot {} with {} {} is already paired in this batch",
+                m.object, m.keys[k.0].hubspot_property, k.1
+            ))),
+            Some((k, Some(&hs_id))) => {
+                if let Some(owner) = input.hubspot_links.get(hs_id).filter(|a| *a != app_id) {
+                    out.push(skip(format!(
+                        "HubSpot {} {hs_id} with {} {} is already linked to app record {owner}",
+                        m.object, m.keys[k.0].hubspot_property, k.1
+                    )));
                     continue;
                 }
+                taken_hubspot.insert(hs_id.to_string());
+                taken_app.insert(app_id.clone());
                 out.push(Decision::Link {
-                    app_id: rec.id.clone(),
-                    hubspot_id: existing.id.clone(),
-                    diff: diff(&desired, existing),
+                    app_id: app_id.clone(),
+                    hubspot_id: hs_id.to_string(),
+                    writes: merge(m, rules, rec, &input.hubspot[hs_id], None),
                 });
             }
-            None if input.may_create => {
-                let properties = desired.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-                out.push(Decision::Create {
-                    app_id: rec.id.clone(),
+            None if rules.create_in_hubspot => {
+                taken_app.insert(app_id.clone());
+                let memory = m.to_hubspot(rec);
+                let properties = memory
+                    .iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                out.push(Decision::CreateInHubSpot {
+                    app_id: app_id.clone(),
                     properties,
+                    memory,
                 });
             }
-            None => out.push(Decision::Skip {
-                app_id: rec.id.clone(),
-                reason: format!(
-                    "no HubSpot {} has {} {key}, and this direction may not create",
-                    m.object, m.key_property
-                ),
-            }),
+            None => out.push(skip(format!(
+                "no HubSpot {} has {} {}, and this object may not create records in HubSpot",
+                m.object, m.keys[keys[0].0].hubspot_property, keys[0].1
+            ))),
+        }
+    }
+
+    // 2b: unlinked HubSpot records.
+    let mut claimed_app: HashMap<(usize, String), String> = HashMap::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for hs_id in &unlinked_hubspot {
+        if !rules.flows(Direction::ToApp) || !seen.insert(hs_id) {
+            continue;
+        }
+        if taken_hubspot.contains(hs_id) || linked_hubspot(hs_id) {
+            continue;
+        }
+        let Some(o) = input.hubspot.get(hs_id) else {
+            continue;
+        };
+        let skip = |reason: String| Decision::Skip {
+            app_id: None,
+            hubspot_id: Some(hs_id.clone()),
+            reason,
+        };
+        if input.tombstones.contains(hs_id) {
+            out.push(skip(format!(
+                "its app record was deleted; HubSpot {} {hs_id} is not created in the app again",
+                m.object
+            )));
+            continue;
+        }
+        if let Err(e) = rules
+            .filters_to_app
+            .check(|p| o.prop(p).filter(|v| !v.is_empty()))
+        {
+            out.push(skip(e.to_string()));
+            continue;
+        }
+        let keys = m.hubspot_keys(o);
+        if let Some((k, other)) = keys.iter().find_map(|k| claimed_app.get(k).map(|x| (k, x))) {
+            out.push(skip(format!(
+                "{} {} is also HubSpot {} {other}'s; one app record cannot hold both",
+                m.keys[k.0].app_column, k.1, m.object
+            )));
+            continue;
+        }
+        for k in &keys {
+            claimed_app.insert(k.clone(), hs_id.clone());
+        }
+        // An app row that already carries this HubSpot id (written back by
+        // an earlier create whose link a crash lost) is the match.
+        let by_id = app_by_hubspot_id
+            .get(hs_id.as_str())
+            .map(|a| (None, Some(*a)));
+        let hit = by_id.or_else(|| {
+            keys.iter().find_map(|k| {
+                app_by_key.get(k).map(|ids| {
+                    (
+                        Some(k),
+                        ids.iter()
+                            .find(|a| !taken_app.contains(**a) && !linked_app(a))
+                            .copied(),
+                    )
+                })
+            })
+        });
+        match hit {
+            Some((_, Some(app_id))) if !taken_app.contains(app_id) && !linked_app(app_id) => {
+                taken_app.insert(app_id.to_string());
+                taken_hubspot.insert(hs_id.clone());
+                out.push(Decision::Link {
+                    app_id: app_id.to_string(),
+                    hubspot_id: hs_id.clone(),
+                    writes: merge(m, rules, &input.app[app_id], o, None),
+                });
+            }
+            Some((k, _)) => {
+                let what = k.map_or_else(
+                    || format!("with HubSpot id {hs_id}"),
+                    |k| format!("with {} {}", m.keys[k.0].app_column, k.1),
+                );
+                out.push(skip(format!(
+                    "the app {} record {what} is already linked to another HubSpot record",
+                    m.table
+                )));
+            }
+            None if rules.create_in_app => {
+                taken_hubspot.insert(hs_id.clone());
+                let mut memory = BTreeMap::new();
+                for f in m.fields.iter().filter(|f| f.flows(Direction::ToApp)) {
+                    remember(&mut memory, f, &f.hubspot_values(o));
+                }
+                out.push(Decision::CreateInApp {
+                    hubspot_id: hs_id.clone(),
+                    values: m.to_app(o),
+                    memory,
+                });
+            }
+            None => out.push(skip(format!(
+                "no app record matches HubSpot {} {hs_id}, and this object may not create records in the app",
+                m.object
+            ))),
         }
     }
     out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(id: &str, email: Option<&str>, first: &str) -> AppRecord {
-        let mut fields = BTreeMap::new();
-        fields.insert("email".to_string(), email.map(str::to_string));
-        fields.insert("first_name".to_string(), Some(first.to_string()));
-        AppRecord {
-            id: id.into(),
-            fields,
-            hubspot_id: None,
-            updated_at: "2026-01-01T00:00:00.000Z".into(),
-        }
-    }
-
-    fn hs(id: &str, email: &str, first: &str) -> SimplePublicObject {
-        let mut properties = BTreeMap::new();
-        for (k, v) in [
-            ("email", email),
-            ("firstname", first),
-            ("lastname", ""),
-            ("phone", ""),
-            ("company", ""),
-            ("jobtitle", ""),
-        ] {
-            properties.insert(k.to_string(), Some(v.to_string()));
-        }
-        SimplePublicObject {
-            id: id.into(),
-            properties,
-            created_at: None,
-            updated_at: None,
-            archived: false,
-        }
-    }
-
-    fn one(mut d: Vec<Decision>) -> Decision {
-        assert_eq!(d.len(), 1, "expected one decision, got {d:?}");
-        d.remove(0)
-    }
-
-    struct World {
-        mapping: ObjectMapping,
-        records: Vec<AppRecord>,
-        links: HashMap<String, String>,
-        by_id: HashMap<String, SimplePublicObject>,
-        by_key: HashMap<String, SimplePublicObject>,
-        linked_hubspot: HashMap<String, String>,
-    }
-
-    impl World {
-        fn new(records: Vec<AppRecord>) -> Self {
-            World {
-                mapping: ObjectMapping::demo_contacts(),
-                records,
-                links: HashMap::new(),
-                by_id: HashMap::new(),
-                by_key: HashMap::new(),
-                linked_hubspot: HashMap::new(),
-            }
-        }
-        fn in_hubspot(mut self, o: SimplePublicObject) -> Self {
-            self.by_key
-                .insert(o.prop("email").unwrap().to_string(), o.clone());
-            self.by_id.insert(o.id.clone(), o);
-            self
-        }
-        fn linked(mut self, app: &str, hub: &str) -> Self {
-            self.links.insert(app.into(), hub.into());
-            self.linked_hubspot.insert(hub.into(), app.into());
-            self
-        }
-        fn plan(&self) -> Vec<Decision> {
-            plan(&PlanInput {
-                mapping: &self.mapping,
-                records: &self.records,
-                links: &self.links,
-                by_id: &self.by_id,
-                by_key: &self.by_key,
-                linked_hubspot: &self.linked_hubspot,
-                may_create: true,
-            })
-        }
-    }
-
-    #[test]
-    fn an_unlinked_record_whose_email_exists_in_hubspot_is_linked_not_duplicated() {
-        let w = World::new(vec![rec("1", Some(" Ada@Example.com "), "Ada")]).in_hubspot(hs(
-            "501",
-            "ada@example.com",
-            "Ada",
-        ));
-        assert_eq!(
-            w.plan(),
-            vec![Decision::Link {
-                app_id: "1".into(),
-                hubspot_id: "501".into(),
-                diff: BTreeMap::new()
-            }]
-        );
-    }
-
-    #[test]
-    fn linking_writes_the_fields_that_differ() {
-        let w = World::new(vec![rec("1", Some("ada@example.com"), "Ada")]).in_hubspot(hs(
-            "501",
-            "ada@example.com",
-            "A.",
-        ));
-        let Decision::Link { diff, .. } = one(w.plan()) else {
-            panic!("expected one link")
-        };
-        assert_eq!(
-            diff,
-            BTreeMap::from([("firstname".to_string(), "Ada".to_string())])
-        );
-    }
-
-    #[test]
-    fn an_unmatched_record_is_created_without_empty_properties() {
-        let w = World::new(vec![rec("1", Some("new@example.com"), "New")]);
-        let Decision::Create { properties, .. } = one(w.plan()) else {
-            panic!("expected one create")
-        };
-        assert_eq!(
-            properties.get("email").map(String::as_str),
-            Some("new@example.com")
-        );
-        assert!(!properties.contains_key("phone"));
-    }
-
-    #[test]
-    fn a_linked_record_in_step_with_hubspot_plans_nothing() {
-        let w = World::new(vec![rec("1", Some("ada@example.com"), "Ada")])
-            .in_hubspot(hs("501", "ada@example.com", "Ada"))
-            .linked("1", "501");
-        assert_eq!(w.plan(), vec![]);
-    }
-
-    #[test]
-    fn a_linked_record_that_changed_is_updated_with_the_exact_diff() {
-        let w = World::new(vec![rec("1", Some("ada@example.com"), "Augusta")])
-            .in_hubspot(hs("501", "ada@example.com", "Ada"))
-            .linked("1", "501");
-        assert_eq!(
-            w.plan(),
-            vec![Decision::Update {
-                app_id: "1".into(),
-                hubspot_id: "501".into(),
-                diff: BTreeMap::from([("firstname".to_string(), "Augusta".to_string())]),
-            }]
-        );
-    }
-
-    #[test]
-    fn a_link_whose_hubspot_record_is_gone_is_unlinked_and_the_record_matched_again() {
-        let w = World::new(vec![rec("1", Some("ada@example.com"), "Ada")]).linked("1", "501");
-        let d = w.plan();
-        assert_eq!(
-            d[0],
-            Decision::Unlink {
-                app_id: "1".into(),
-                hubspot_id: "501".into()
-            }
-        );
-        assert!(matches!(d[1], Decision::Create { .. }));
-    }
-
-    #[test]
-    fn a_record_without_an_email_is_skipped_with_the_reason() {
-        let w = World::new(vec![rec("1", None, "Nobody")]);
-        let Decision::Skip { reason, .. } = one(w.plan()) else {
-            panic!("expected a skip")
-        };
-        assert!(reason.contains("no email"), "{reason}");
-    }
-
-    #[test]
-    fn two_app_records_with_one_email_create_one_hubspot_record() {
-        let w = World::new(vec![
-            rec("1", Some("ada@example.com"), "Ada"),
-            rec("2", Some("ADA@example.com"), "Ada"),
-        ]);
-        let d = w.plan();
-        assert!(matches!(d[0], Decision::Create { .. }));
-        assert!(matches!(&d[1], Decision::Skip { reason, .. } if reason.contains("app record 1")));
-    }
-
-    #[test]
-    fn a_hubspot_record_linked_to_another_app_record_is_not_linked_again() {
-        let mut w = World::new(vec![rec("2", Some("ada@example.com"), "Ada")]).in_hubspot(hs(
-            "501",
-            "ada@example.com",
-            "Ada",
-        ));
-        w.linked_hubspot.insert("501".into(), "1".into());
-        assert!(
-            matches!(&w.plan()[..], [Decision::Skip { reason, .. }] if reason.contains("already linked to app record 1"))
-        );
-    }
-
-    #[test]
-    fn without_create_permission_an_unmatched_record_is_skipped() {
-        let w = World::new(vec![rec("1", Some("new@example.com"), "New")]);
-        let d = plan(&PlanInput {
-            mapping: &w.mapping,
-            records: &w.records,
-            links: &w.links,
-            by_id: &w.by_id,
-            by_key: &w.by_key,
-            linked_hubspot: &w.linked_hubspot,
-            may_create: false,
-        });
-        assert!(
-            matches!(&d[..], [Decision::Skip { reason, .. }] if reason.contains("may not create"))
-        );
-    }
-}
+mod tests;
