@@ -1,7 +1,9 @@
 //! `POST /crm/v3/objects/{type}/search`: filter groups (filters ANDed within
 //! a group, groups ORed), one sort, paging by integer offset, at most 200 per
 //! page and 10,000 results per query, as HubSpot documents. Its own
-//! per-second limit is applied by the rate-limit layer.
+//! per-second limit is applied by the rate-limit layer. A filter or sort
+//! naming a property the object does not have is a 400 VALIDATION_ERROR,
+//! not an empty result, so a misspelt property cannot pass for "no match".
 
 use super::errors::ApiError;
 use super::{Portal, object_kind, parse_json, properties};
