@@ -1,8 +1,11 @@
 //! hubsync's HubSpot client against the simulator over loopback: it stays
 //! under the rate limit by its headers, and carries HubSpot's category and
-//! message in its errors.
+//! message in its errors. Tests end by checking every exchange they caused
+//! against HubSpot's specs (`spec_check`).
 
-use hubsync::hubspot::wire::CreateInput;
+mod spec_check;
+
+use hubsync::hubspot::wire::{CreateInput, UpsertInput};
 use hubsync::hubspot::{ClientSettings, HubSpotClient};
 use hubsync::model::ObjectKind;
 use hubsync::sim::{Fault, SeedData, SimServer, SimSettings};
@@ -16,6 +19,7 @@ async fn sim(settings: SimSettings) -> SimServer {
         0,
         SimSettings {
             tokens: vec!["pat-1".into()],
+            record_exchanges: true,
             ..settings
         },
         SeedData::empty(),
@@ -54,6 +58,7 @@ async fn steady_requests_stay_under_the_limit_the_headers_announce() {
         .budget
         .expect("budget learned from headers");
     assert_eq!((b.max, b.interval_ms), (3, 1000));
+    spec_check::assert_conforms(&s.state().exchanges());
 }
 
 #[tokio::test]
@@ -81,6 +86,7 @@ async fn a_validation_error_carries_hubspots_category_and_message_and_is_not_ret
         1,
         "validation errors are not retried"
     );
+    spec_check::assert_conforms(&s.state().exchanges());
 }
 
 #[tokio::test]
@@ -93,6 +99,7 @@ async fn a_refused_token_shows_as_an_auth_error_without_the_token() {
     assert_eq!(status.state, ConnState::AuthError);
     let shown = format!("{status:?} {e}");
     assert!(!shown.contains("pat-wrong-secret"), "{shown}");
+    spec_check::assert_conforms(&s.state().exchanges());
 }
 
 fn patient_client(s: &SimServer, timeout: Duration) -> HubSpotClient {
@@ -115,6 +122,7 @@ async fn server_errors_are_retried_until_hubspot_answers() {
         .unwrap();
     assert_eq!(s.state().request_count(), 3);
     assert_eq!(c.connection_status().state, ConnState::Connected);
+    spec_check::assert_conforms(&s.state().exchanges());
 }
 
 #[tokio::test]
@@ -126,6 +134,7 @@ async fn a_request_that_times_out_is_sent_again() {
         .await
         .unwrap();
     assert_eq!(s.state().request_count(), 2);
+    spec_check::assert_conforms(&s.state().exchanges());
 }
 
 #[tokio::test]
@@ -151,8 +160,10 @@ async fn a_surprise_429_waits_out_the_window_then_succeeds() {
         "{:?}",
         started.elapsed()
     );
+    spec_check::assert_conforms(&s.state().exchanges());
 }
 
+/// Its one exchange is broken on purpose, so it is not checked against the specs.
 #[tokio::test]
 async fn a_malformed_answer_is_an_error_naming_the_request() {
     let s = sim(SimSettings::default()).await;
@@ -181,6 +192,7 @@ async fn when_hubspot_stays_down_the_client_gives_up_with_a_transient_error() {
     assert!(e.is_transient(), "{e}");
     assert_eq!(s.state().request_count(), 4, "max_attempts");
     assert_eq!(c.connection_status().state, ConnState::Down);
+    spec_check::assert_conforms(&s.state().exchanges());
 }
 
 #[tokio::test]
@@ -253,6 +265,7 @@ async fn a_default_association_reads_back_both_ways_with_hubspots_type_ids() {
         of_company.results[0].to[0].association_types[0].type_id,
         280
     );
+    spec_check::assert_conforms(&s.state().exchanges());
 }
 
 #[tokio::test]
@@ -310,6 +323,7 @@ async fn a_primary_company_is_also_reported_unlabeled() {
         types[1],
         serde_json::json!({"category": "HUBSPOT_DEFINED", "typeId": 279})
     );
+    spec_check::assert_conforms(&s.state().exchanges());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -390,4 +404,291 @@ async fn an_incremental_read_gets_every_record_once_past_the_10000_cap_at_one_ti
     .await
     .unwrap();
     assert_eq!(again, 0);
+}
+
+fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn upsert(key: &str, id: &str, pairs: &[(&str, &str)]) -> UpsertInput {
+    UpsertInput {
+        id: id.to_string(),
+        id_property: key.to_string(),
+        properties: props(pairs),
+        object_write_trace_id: None,
+    }
+}
+
+async fn with_contact(c: &HubSpotClient, email: &str) -> String {
+    let input = CreateInput {
+        properties: props(&[("email", email), ("firstname", "First")]),
+        associations: vec![],
+        object_write_trace_id: None,
+    };
+    c.batch_create(ObjectKind::Contacts, vec![input])
+        .await
+        .unwrap()
+        .results[0]
+        .id
+        .clone()
+}
+
+#[tokio::test]
+async fn batch_upsert_by_email_updates_the_existing_creates_the_new_and_says_which() {
+    let s = sim(SimSettings::default()).await;
+    let c = client(&s, "pat-1");
+    let existing = with_contact(&c, "ada@example.com").await;
+    let r = c
+        .batch_upsert(
+            ObjectKind::Contacts,
+            vec![
+                upsert("email", "ADA@example.com", &[("jobtitle", "Countess")]),
+                upsert("email", "grace@example.com", &[("firstname", "Grace")]),
+            ],
+        )
+        .await
+        .unwrap();
+    let got: Vec<(bool, Option<&str>)> = r
+        .results
+        .iter()
+        .map(|u| (u.new, u.object.prop("email")))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (false, Some("ada@example.com")),
+            (true, Some("grace@example.com"))
+        ]
+    );
+    assert_eq!(r.results[0].object.id, existing);
+    assert_eq!(
+        s.state().get(ObjectKind::Contacts, &existing).unwrap()["jobtitle"],
+        "Countess"
+    );
+    spec_check::assert_conforms(&s.state().exchanges());
+}
+
+#[tokio::test]
+async fn companies_are_upserted_by_a_unique_property_but_not_by_domain_which_is_not_unique() {
+    let s = sim(SimSettings::default()).await;
+    let c = client(&s, "pat-1");
+    let e = c
+        .batch_upsert(
+            ObjectKind::Companies,
+            vec![upsert("domain", "acme.example", &[("name", "Acme")])],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.status(), e.category().as_str()),
+        (Some(400), "VALIDATION_ERROR")
+    );
+    assert!(
+        e.message()
+            .contains("inputs[0]: idProperty domain is not a property whose values are unique"),
+        "{}",
+        e.message()
+    );
+    let r = c
+        .batch_upsert(
+            ObjectKind::Companies,
+            vec![upsert(
+                "app_record_id",
+                "acme-1",
+                &[("domain", "acme.example")],
+            )],
+        )
+        .await
+        .unwrap();
+    assert!(r.results[0].new);
+    assert_eq!(r.results[0].object.prop("app_record_id"), Some("acme-1"));
+    spec_check::assert_conforms(&s.state().exchanges());
+}
+
+#[tokio::test]
+async fn a_batch_naming_one_id_twice_is_refused_before_it_is_sent() {
+    let s = sim(SimSettings::default()).await;
+    let c = client(&s, "pat-1");
+    let e = c
+        .batch_upsert(
+            ObjectKind::Contacts,
+            vec![
+                upsert("email", "ada@example.com", &[]),
+                upsert("email", "Ada@Example.com", &[]),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert!(!e.is_transient());
+    assert!(
+        e.to_string()
+            .contains("inputs[1].id \"Ada@Example.com\" repeats inputs[0].id"),
+        "{e}"
+    );
+    let too_many: Vec<String> = (0..101).map(|i| i.to_string()).collect();
+    let e = c
+        .batch_archive(ObjectKind::Contacts, &too_many)
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("101 inputs; HubSpot takes at most 100"),
+        "{e}"
+    );
+    assert_eq!(s.state().request_count(), 0);
+}
+
+#[tokio::test]
+async fn batch_archive_answers_204_and_the_records_leave_reads() {
+    let s = sim(SimSettings::default()).await;
+    let c = client(&s, "pat-1");
+    let id = with_contact(&c, "ada@example.com").await;
+    c.batch_archive(ObjectKind::Contacts, &[id.clone(), "99999999".into()])
+        .await
+        .unwrap();
+    let archive = s
+        .state()
+        .exchanges()
+        .into_iter()
+        .find(|x| x.path.ends_with("/batch/archive"))
+        .unwrap();
+    assert_eq!((archive.status, archive.response_body.as_str()), (204, ""));
+    let read = c
+        .batch_read(ObjectKind::Contacts, None, std::slice::from_ref(&id), &[])
+        .await
+        .unwrap();
+    assert!(read.results.is_empty());
+    assert_eq!(read.errors[0].context["ids"], vec![id]);
+    spec_check::assert_conforms(&s.state().exchanges());
+}
+
+#[tokio::test]
+async fn a_search_filter_on_a_property_the_object_lacks_is_a_validation_error_naming_it_and_where()
+{
+    use hubsync::hubspot::wire::{Filter, FilterGroup, SearchRequest};
+    let s = sim(SimSettings::default()).await;
+    let c = client(&s, "pat-1");
+    let filter = |name: &str| Filter {
+        property_name: name.into(),
+        operator: "EQ".into(),
+        value: Some("1".into()),
+        high_value: None,
+        values: None,
+    };
+    let req = SearchRequest {
+        filter_groups: vec![
+            FilterGroup {
+                filters: vec![filter("email")],
+            },
+            FilterGroup {
+                filters: vec![filter("email"), filter("shoe_size")],
+            },
+        ],
+        ..Default::default()
+    };
+    let e = c.search(ObjectKind::Contacts, &req).await.unwrap_err();
+    assert_eq!(
+        (e.status(), e.category().as_str()),
+        (Some(400), "VALIDATION_ERROR")
+    );
+    assert!(
+        e.message().contains("\"shoe_size\" does not exist"),
+        "{}",
+        e.message()
+    );
+    let hubsync::hubspot::HubSpotError::Api { body, .. } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(
+        body.errors[0].code.as_deref(),
+        Some("PROPERTY_DOESNT_EXIST")
+    );
+    assert_eq!(
+        body.errors[0].in_field.as_deref(),
+        Some("filterGroups[1].filters[1].propertyName")
+    );
+    assert_eq!(
+        s.state().request_count(),
+        1,
+        "validation errors are not retried"
+    );
+    spec_check::assert_conforms(&s.state().exchanges());
+}
+
+#[tokio::test]
+async fn a_requested_property_the_object_lacks_is_left_out_and_one_without_a_value_is_null() {
+    let s = sim(SimSettings::default()).await;
+    let c = client(&s, "pat-1");
+    with_contact(&c, "ada@example.com").await;
+    let page = c
+        .list_page(
+            ObjectKind::Contacts,
+            &["email", "phone", "shoe_size"],
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    let p = &page.results[0].properties;
+    assert_eq!(p.get("phone"), Some(&None));
+    assert!(!p.contains_key("shoe_size"), "{p:?}");
+    spec_check::assert_conforms(&s.state().exchanges());
+}
+
+#[tokio::test]
+async fn property_history_lists_each_value_newest_first_with_who_set_it() {
+    let s = sim(SimSettings::default()).await;
+    let c = client(&s, "pat-1");
+    let id = with_contact(&c, "ada@example.com").await;
+    s.state()
+        .set_property(ObjectKind::Contacts, &id, "firstname", "Augusta");
+    let r = c
+        .batch_read_with_history(
+            ObjectKind::Contacts,
+            None,
+            std::slice::from_ref(&id),
+            &["firstname"],
+            &["firstname", "shoe_size"],
+        )
+        .await
+        .unwrap();
+    let o = &r.results[0];
+    assert_eq!(o.object.prop("firstname"), Some("Augusta"));
+    let history: Vec<(&str, &str)> = o.properties_with_history["firstname"]
+        .iter()
+        .map(|v| (v.value.as_str(), v.source_type.as_str()))
+        .collect();
+    assert_eq!(
+        history,
+        vec![("Augusta", "CRM_UI"), ("First", "INTEGRATION")]
+    );
+    assert!(!o.properties_with_history.contains_key("shoe_size"));
+    spec_check::assert_conforms(&s.state().exchanges());
+}
+
+#[tokio::test]
+async fn a_list_page_with_history_holds_at_most_50_records() {
+    let seed = (0..60)
+        .map(|i| props(&[("email", &format!("c{i}@example.com"))]))
+        .collect();
+    let settings = SimSettings {
+        tokens: vec!["pat-1".into()],
+        record_exchanges: true,
+        ..SimSettings::default()
+    };
+    let s = SimServer::start(0, settings, SeedData::contacts(seed))
+        .await
+        .unwrap();
+    let c = client(&s, "pat-1");
+    let page = c
+        .list_page_with_history(ObjectKind::Contacts, &["email"], &["email"], None, 100)
+        .await
+        .unwrap();
+    assert_eq!(page.results.len(), 50);
+    assert!(page.paging.and_then(|p| p.next).is_some());
+    assert_eq!(page.results[0].properties_with_history["email"].len(), 1);
+    spec_check::assert_conforms(&s.state().exchanges());
 }

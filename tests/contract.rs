@@ -1,13 +1,9 @@
 //! Contract tests: every request body hubsync's client sends and every
 //! response body the simulator returns, in a realistic run, is validated
-//! against the JSON schemas of HubSpot's official OpenAPI specs.
-//!
-//! The specs may not be redistributed, so they are read from
-//! `../shared/hubspot-openapi` (or `$HUBSYNC_OPENAPI_DIR`); this test fails,
-//! rather than skips, when they are missing.
-//!
-//! Where HubSpot's documented behaviour differs from its own spec, the
-//! schema is relaxed here, each case named and explained in `relax`.
+//! against the JSON schemas of HubSpot's official OpenAPI specs (see
+//! `spec_check`, which also lists the few relaxations).
+
+mod spec_check;
 
 use hubsync::demo;
 use hubsync::model::ObjectKind;
@@ -15,209 +11,7 @@ use hubsync::sim::{Exchange, SimSettings};
 use hubsync::status::Command;
 use hubsync::sync::engine::EngineSettings;
 use serde_json::{Value, json};
-use std::path::PathBuf;
-
-fn spec_dir() -> PathBuf {
-    let dir = std::env::var_os("HUBSYNC_OPENAPI_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/hubspot-openapi")
-        });
-    assert!(
-        dir.join("crm-contacts-v3.json").is_file(),
-        "HubSpot's OpenAPI specs are not in {} (set HUBSYNC_OPENAPI_DIR to their folder)",
-        dir.display()
-    );
-    dir
-}
-
-struct Spec {
-    name: String,
-    doc: Value,
-}
-
-fn load_specs() -> Vec<Spec> {
-    let dir = spec_dir();
-    [
-        "crm-contacts-v3.json",
-        "crm-companies-v3.json",
-        "crm-objects-v3.json",
-        "crm-properties-v3.json",
-        "auth-oauth-v1.json",
-        "crm-associations-v4.json",
-    ]
-    .iter()
-    .map(|f| {
-        let text =
-            std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("reading {f}: {e}"));
-        let mut doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
-        relax(&mut doc);
-        Spec {
-            name: f.to_string(),
-            doc,
-        }
-    })
-    .collect()
-}
-
-/// Where HubSpot's documents and its spec disagree, follow the documents.
-fn relax(doc: &mut Value) {
-    let Some(schemas) = doc
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    else {
-        return;
-    };
-    // The search docs send sorts as objects ({"propertyName", "direction"});
-    // the spec types them as strings, which SDK users also send ("-createdate").
-    if let Some(items) = schemas
-        .get_mut("PublicObjectSearchRequest")
-        .and_then(|s| s.pointer_mut("/properties/sorts/items"))
-    {
-        *items = json!({"oneOf": [
-            {"type": "string"},
-            {"type": "object", "required": ["propertyName"], "properties": {
-                "propertyName": {"type": "string"},
-                "direction": {"enum": ["ASCENDING", "DESCENDING"]}}}
-        ]});
-    }
-    for (_, schema) in schemas.iter_mut() {
-        // "A requested property that the record has no value for is
-        // returned as null" (contacts guide); the spec types values as
-        // plain strings.
-        if let Some(ap) = schema.pointer_mut("/properties/properties/additionalProperties")
-            && ap.get("type") == Some(&json!("string"))
-        {
-            ap["type"] = json!(["string", "null"]);
-        }
-    }
-}
-
-/// The spec operation for a request: the path template matching the most
-/// literal segments, across the loaded specs.
-fn operation<'a>(specs: &'a [Spec], method: &str, path: &str) -> Option<(&'a Spec, &'a Value)> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let mut best: Option<(usize, &Spec, &Value)> = None;
-    for spec in specs {
-        for (template, item) in spec.doc["paths"].as_object()? {
-            let t: Vec<&str> = template.trim_matches('/').split('/').collect();
-            if t.len() != segs.len() {
-                continue;
-            }
-            let mut literal = 0;
-            let fits = t.iter().zip(&segs).all(|(a, b)| {
-                if a.starts_with('{') {
-                    true
-                } else {
-                    literal += (a == b) as usize;
-                    a == b
-                }
-            });
-            let Some(op) = item.get(method.to_lowercase()) else {
-                continue;
-            };
-            if fits && best.as_ref().is_none_or(|(l, _, _)| literal > *l) {
-                best = Some((literal, spec, op));
-            }
-        }
-    }
-    best.map(|(_, s, o)| (s, o))
-}
-
-/// Follows a `#/components/...` reference inside one spec.
-fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
-    match v.get("$ref").and_then(Value::as_str) {
-        Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap_or(v),
-        None => v,
-    }
-}
-
-/// Validates `instance` against `schema` (which may `$ref` into the spec's
-/// components); returns one line per violation, with the field's path.
-fn violations(spec: &Spec, schema: &Value, instance: &Value) -> Vec<String> {
-    let mut root = schema.clone();
-    root["components"] = spec.doc["components"].clone();
-    let validator = jsonschema::validator_for(&root)
-        .unwrap_or_else(|e| panic!("{}: schema does not compile: {e}", spec.name));
-    validator
-        .iter_errors(instance)
-        .map(|e| format!("at {:?}: {e}", e.instance_path().to_string()))
-        .collect()
-}
-
-fn check(specs: &[Spec], x: &Exchange, status_relaxations: &mut Vec<String>) -> Vec<String> {
-    let what = format!("{} {} → {}", x.method, x.path, x.status);
-    let Some((spec, op)) = operation(specs, &x.method, &x.path) else {
-        return vec![format!("{what}: no operation in the specs")];
-    };
-    let mut out = Vec::new();
-    if !x.request_body.trim().is_empty() {
-        if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
-            let body: Value = serde_json::from_str(&x.request_body).unwrap_or(Value::Null);
-            out.extend(
-                violations(spec, schema, &body)
-                    .into_iter()
-                    .map(|v| format!("{what}: request {v}")),
-            );
-        } else if let Some(schema) =
-            op.pointer("/requestBody/content/application~1x-www-form-urlencoded/schema")
-        {
-            // A form's fields, as the JSON object the schema describes.
-            let fields: serde_json::Map<String, Value> = x
-                .request_body
-                .split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-                .collect();
-            out.extend(
-                violations(spec, schema, &Value::Object(fields))
-                    .into_iter()
-                    .map(|v| format!("{what}: request {v}")),
-            );
-        } else {
-            out.push(format!("{what}: the spec takes no body here"));
-        }
-    }
-    if x.response_body.trim().is_empty() {
-        return out;
-    }
-    let Ok(body) = serde_json::from_str::<Value>(&x.response_body) else {
-        out.push(format!("{what}: response is not JSON: {}", x.response_body));
-        return out;
-    };
-    let responses = &op["responses"];
-    let response = responses
-        .get(x.status.to_string())
-        .or_else(|| responses.get("default"));
-    let Some(response) = response.map(|r| deref(&spec.doc, r)) else {
-        out.push(format!("{what}: the spec lists no such answer"));
-        return out;
-    };
-    // Error answers are declared for any media type (`*/*`).
-    let schema = response
-        .pointer("/content/application~1json/schema")
-        .or_else(|| response.pointer("/content/*~1*/schema"));
-    let Some(schema) = schema else {
-        out.push(format!("{what}: the spec's answer has no JSON body"));
-        return out;
-    };
-    let mut schema = deref(&spec.doc, schema).clone();
-    if x.status == 429 {
-        // HubSpot's documented 429 bodies (usage guidelines, error-handling
-        // docs) carry errorType and policyName but no category, which the
-        // spec's Error requires.
-        if let Some(req) = schema.get_mut("required").and_then(Value::as_array_mut) {
-            req.retain(|r| r != "category");
-        }
-        status_relaxations.push(what.clone());
-    }
-    out.extend(
-        violations(spec, &schema, &body)
-            .into_iter()
-            .map(|v| format!("{what}: response {v}")),
-    );
-    out
-}
+use spec_check::{check, operation, specs, violations};
 
 /// Calls a raw request against the simulator, as any HubSpot client would.
 async fn call(
@@ -240,7 +34,7 @@ async fn call(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs() {
-    let specs = load_specs();
+    let specs = specs();
     let dir = tempfile::tempdir().unwrap();
     let sim = SimSettings {
         record_exchanges: true,
@@ -543,7 +337,7 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
     let mut relaxed = Vec::new();
     let problems: Vec<String> = exchanges
         .iter()
-        .flat_map(|x| check(&specs, x, &mut relaxed))
+        .flat_map(|x| check(specs, x, &mut relaxed))
         .collect();
     assert!(
         exchanges.len() > 30,
@@ -567,7 +361,7 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited_answers_match_the_spec_but_for_the_documented_category() {
-    let specs = load_specs();
+    let specs = specs();
     let sim = SimSettings {
         record_exchanges: true,
         ten_second_limit: 1,
@@ -591,7 +385,7 @@ async fn rate_limited_answers_match_the_spec_but_for_the_documented_category() {
         .state()
         .exchanges()
         .iter()
-        .flat_map(|x| check(&specs, x, &mut relaxed))
+        .flat_map(|x| check(specs, x, &mut relaxed))
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(relaxed.len(), 1);
@@ -599,8 +393,8 @@ async fn rate_limited_answers_match_the_spec_but_for_the_documented_category() {
 
 #[test]
 fn a_schema_violation_names_the_offending_field() {
-    let specs = load_specs();
-    let (spec, op) = operation(&specs, "POST", "/crm/v3/objects/contacts/batch/create").unwrap();
+    let specs = specs();
+    let (spec, op) = operation(specs, "POST", "/crm/v3/objects/contacts/batch/create").unwrap();
     let schema = op
         .pointer("/requestBody/content/application~1json/schema")
         .unwrap();
@@ -618,7 +412,7 @@ async fn the_oauth_token_exchange_matches_hubspots_spec() {
     use hubsync::sim::{OAuthApp, SeedData, SimServer};
     use secrecy::SecretString;
 
-    let specs = load_specs();
+    let specs = specs();
     let app = OAuthApp {
         client_id: "app-1".into(),
         client_secret: "shh".into(),
@@ -654,7 +448,289 @@ async fn the_oauth_token_exchange_matches_hubspots_spec() {
     let mut relaxed = Vec::new();
     let problems: Vec<String> = exchanges
         .iter()
-        .flat_map(|x| check(&specs, x, &mut relaxed))
+        .flat_map(|x| check(specs, x, &mut relaxed))
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn create(props: &[(&str, &str)]) -> hubsync::hubspot::wire::CreateInput {
+    hubsync::hubspot::wire::CreateInput {
+        properties: props
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        associations: vec![],
+        object_write_trace_id: None,
+    }
+}
+
+fn update(id: &str, props: &[(&str, &str)]) -> hubsync::hubspot::wire::UpdateInput {
+    hubsync::hubspot::wire::UpdateInput {
+        id: id.to_string(),
+        properties: props
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        object_write_trace_id: None,
+    }
+}
+
+fn upsert(key: &str, id: &str, props: &[(&str, &str)]) -> hubsync::hubspot::wire::UpsertInput {
+    hubsync::hubspot::wire::UpsertInput {
+        id: id.to_string(),
+        id_property: key.to_string(),
+        properties: props
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        object_write_trace_id: Some(format!("trace-{id}")),
+    }
+}
+
+/// The client's every endpoint, on companies and deals as well as contacts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_exchange_of_the_client_on_companies_and_deals_matches_hubspots_specs() {
+    use hubsync::hubspot::wire::{Filter, FilterGroup, SearchRequest, Sort};
+    use hubsync::hubspot::{ClientSettings, HubSpotClient};
+    use hubsync::sim::{SeedData, SimServer};
+
+    let settings = SimSettings {
+        record_exchanges: true,
+        tokens: vec!["t".into()],
+        ten_second_limit: 1000,
+        search_per_second: 100,
+        ..SimSettings::default()
+    };
+    let server = SimServer::start(0, settings, SeedData::empty())
+        .await
+        .unwrap();
+    let mut cs = ClientSettings::new(server.base_url(), secrecy::SecretString::from("t"));
+    cs.search_per_second = 100;
+    let c = HubSpotClient::new(cs).unwrap();
+    let (co, de, ct) = (
+        ObjectKind::Companies,
+        ObjectKind::Deals,
+        ObjectKind::Contacts,
+    );
+
+    let companies = c
+        .batch_create(
+            co,
+            vec![
+                create(&[
+                    ("name", "Acme"),
+                    ("domain", "acme.example"),
+                    ("app_record_id", "a1"),
+                ]),
+                create(&[
+                    ("name", "Globex"),
+                    ("domain", "globex.example"),
+                    ("app_record_id", "a2"),
+                ]),
+                create(&[("name", "Initech"), ("numberofemployees", "40")]),
+            ],
+        )
+        .await
+        .unwrap();
+    let co_ids: Vec<String> = companies.results.iter().map(|o| o.id.clone()).collect();
+    let deals = c
+        .batch_create(
+            de,
+            vec![
+                create(&[
+                    ("dealname", "Big"),
+                    ("amount", "5000"),
+                    ("pipeline", "default"),
+                ]),
+                create(&[
+                    ("dealname", "Small"),
+                    ("amount", "50"),
+                    ("app_record_id", "d1"),
+                ]),
+            ],
+        )
+        .await
+        .unwrap();
+    let de_ids: Vec<String> = deals.results.iter().map(|o| o.id.clone()).collect();
+
+    // Paging: two pages of companies, one of deals.
+    let first = c.list_page(co, &["name", "domain"], None, 2).await.unwrap();
+    let after = first.paging.unwrap().next.unwrap().after;
+    let second = c.list_page(co, &["name"], Some(&after), 2).await.unwrap();
+    assert_eq!((first.results.len(), second.results.len()), (2, 1));
+    assert!(second.paging.is_none());
+    c.list_page(de, &[], None, 10).await.unwrap();
+
+    // Batch read by id (one missing: 207) and by a unique property.
+    let mut ids = co_ids.clone();
+    ids.push("99999999".into());
+    let read = c.batch_read(co, None, &ids, &["name"]).await.unwrap();
+    assert_eq!((read.results.len(), read.errors.len()), (3, 1));
+    let by_key = c
+        .batch_read(de, Some("app_record_id"), &["d1".into()], &["dealname"])
+        .await
+        .unwrap();
+    assert_eq!(by_key.results[0].prop("dealname"), Some("Small"));
+
+    c.batch_update(co, vec![update(&co_ids[2], &[("industry", "Software")])])
+        .await
+        .unwrap();
+    c.batch_update(de, vec![update(&de_ids[0], &[("dealstage", "closedwon")])])
+        .await
+        .unwrap();
+
+    let up = c
+        .batch_upsert(
+            co,
+            vec![
+                upsert("app_record_id", "a1", &[("city", "Springfield")]),
+                upsert("app_record_id", "a9", &[("name", "Umbrella")]),
+            ],
+        )
+        .await
+        .unwrap();
+    let new: Vec<bool> = up.results.iter().map(|r| r.new).collect();
+    assert_eq!(new, vec![false, true]);
+    c.batch_upsert(
+        de,
+        vec![upsert("app_record_id", "d2", &[("dealname", "New")])],
+    )
+    .await
+    .unwrap();
+    c.batch_upsert(
+        ct,
+        vec![upsert("email", "ada@example.com", &[("firstname", "Ada")])],
+    )
+    .await
+    .unwrap();
+
+    let search = |prop: &str, op: &str, value: &str, sort: &str| SearchRequest {
+        filter_groups: vec![FilterGroup {
+            filters: vec![Filter {
+                property_name: prop.into(),
+                operator: op.into(),
+                value: Some(value.into()),
+                high_value: None,
+                values: None,
+            }],
+        }],
+        sorts: vec![Sort {
+            property_name: sort.into(),
+            direction: "DESCENDING".into(),
+        }],
+        properties: vec!["name".into(), "dealname".into(), "amount".into()],
+        limit: 1,
+        after: "0".into(),
+    };
+    let found = c
+        .search(co, &search("domain", "CONTAINS_TOKEN", "*.example", "name"))
+        .await
+        .unwrap();
+    assert_eq!((found.total, found.results.len()), (2, 1));
+    assert!(found.paging.is_some());
+    let found = c
+        .search(de, &search("amount", "GT", "100", "amount"))
+        .await
+        .unwrap();
+    assert_eq!(found.total, 1);
+
+    for object in [co, de, ct] {
+        c.properties(object).await.unwrap();
+    }
+
+    // Contact ↔ company, v4 default association, read both ways.
+    let contact = c
+        .batch_create(ct, vec![create(&[("email", "grace@example.com")])])
+        .await
+        .unwrap()
+        .results[0]
+        .id
+        .clone();
+    c.associate_default(ct, &contact, co, &co_ids[0])
+        .await
+        .unwrap();
+    c.associations(ct, co, std::slice::from_ref(&contact))
+        .await
+        .unwrap();
+    c.associations(co, ct, &[co_ids[0].clone(), "99999999".into()])
+        .await
+        .unwrap();
+
+    // History, by batch read and by list.
+    c.batch_read_with_history(co, None, &co_ids, &["name"], &["name", "city"])
+        .await
+        .unwrap();
+    c.list_page_with_history(de, &["dealname"], &["dealstage"], None, 10)
+        .await
+        .unwrap();
+
+    c.batch_archive(co, &co_ids[1..]).await.unwrap();
+    c.batch_archive(de, &de_ids).await.unwrap();
+    assert_eq!(server.state().count(co), 2, "Acme and Umbrella are left");
+
+    let exchanges = server.state().exchanges();
+    let touched = |what: &str| exchanges.iter().any(|x| x.path.contains(what));
+    for what in [
+        "/companies/batch/upsert",
+        "/deals/batch/archive",
+        "/deals/search",
+    ] {
+        assert!(touched(what), "no exchange on {what}");
+    }
+    spec_check::assert_conforms(&exchanges);
+}
+
+#[test]
+fn a_path_naming_deals_is_checked_against_the_deals_spec() {
+    let (spec, _) = operation(specs(), "POST", "/crm/v3/objects/deals/batch/upsert").unwrap();
+    assert_eq!(spec.name, "crm-deals-v3.json");
+}
+
+#[test]
+fn a_query_parameter_of_the_wrong_type_is_reported_by_name() {
+    let x = Exchange {
+        method: "GET".into(),
+        path: "/crm/v3/objects/companies".into(),
+        query: Some("limit=ten&archived=maybe&colour=red".into()),
+        request_body: String::new(),
+        status: 200,
+        response_body: r#"{"results": []}"#.into(),
+    };
+    let problems = check(specs(), &x, &mut Vec::new());
+    for want in [
+        "limit=\"ten\"",
+        "archived=\"maybe\"",
+        "\"colour\" is not in the spec",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.contains(want)),
+            "{want}: {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn an_upsert_answer_without_new_is_reported_at_the_result() {
+    let x = Exchange {
+        method: "POST".into(),
+        path: "/crm/v3/objects/companies/batch/upsert".into(),
+        query: None,
+        request_body:
+            r#"{"inputs": [{"id": "a1", "idProperty": "app_record_id", "properties": {}}]}"#.into(),
+        status: 200,
+        response_body: json!({
+            "status": "COMPLETE", "startedAt": "2024-01-01T00:00:00.000Z",
+            "completedAt": "2024-01-01T00:00:00.100Z",
+            "results": [{"id": "1", "properties": {}, "createdAt": "2024-01-01T00:00:00.000Z",
+                         "updatedAt": "2024-01-01T00:00:00.000Z", "archived": false}]
+        })
+        .to_string(),
+    };
+    let problems = check(specs(), &x, &mut Vec::new());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("\"/results/0\"") && p.contains("new")),
+        "{problems:?}"
+    );
 }

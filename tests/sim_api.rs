@@ -539,3 +539,51 @@ async fn a_merged_contact_leads_to_the_survivor_by_id_and_by_email() {
         primary
     );
 }
+
+#[tokio::test]
+async fn an_upsert_naming_one_id_twice_is_refused_whole() {
+    let s = sim(1, SimSettings::default()).await;
+    let (status, _, body) = post(
+        &s,
+        "/crm/v3/objects/contacts/batch/upsert",
+        json!({"inputs": [
+            {"id": "new@example.com", "idProperty": "email", "properties": {}},
+            {"id": "NEW@example.com", "idProperty": "email", "properties": {}}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Duplicate IDs found in batch input"),
+        "{body}"
+    );
+    assert_eq!(s.state().count(ObjectKind::Contacts), 1);
+}
+
+#[tokio::test]
+async fn upsert_takes_its_id_property_from_the_query_when_inputs_leave_it_out() {
+    let s = sim(1, SimSettings::default()).await;
+    let (status, _, body) = post(
+        &s,
+        "/crm/v3/objects/contacts/batch/upsert?idProperty=email",
+        json!({"inputs": [{"id": "c0@example.com", "properties": {"city": "Paris"}}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["new"], false);
+}
+
+#[tokio::test]
+async fn a_second_record_with_a_unique_value_is_refused_naming_the_holder() {
+    let s = sim(0, SimSettings::default()).await;
+    let create = json!({"inputs": [{"properties": {"name": "Acme", "app_record_id": "a1"}}]});
+    let path = "/crm/v3/objects/companies/batch/create";
+    assert_eq!(post(&s, path, create.clone()).await.0, 201);
+    let (status, _, body) = post(&s, path, create).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["code"], "CONFLICTING_UNIQUE_VALUE");
+    assert_eq!(s.state().count(ObjectKind::Companies), 1);
+}

@@ -455,6 +455,110 @@ impl HubSpotClient {
         Ok(r.results)
     }
 
+    /// `POST .../batch/upsert`: updates the records whose unique property
+    /// (`id_property`, such as `email` for contacts) has each input's `id`,
+    /// and creates those no record has; each result says which (`new`).
+    /// HubSpot takes no partial upsert by email: one bad input fails all.
+    pub async fn batch_upsert(
+        &self,
+        object: ObjectKind,
+        inputs: Vec<UpsertInput>,
+    ) -> Result<UpsertOutcome, HubSpotError> {
+        let path = Self::path(object, "/batch/upsert");
+        check_batch(inputs.iter().map(|i| i.id.as_str())).map_err(|m| invalid(&path, m))?;
+        if let Some(n) = inputs.iter().position(|i| i.id_property.trim().is_empty()) {
+            return Err(invalid(
+                &path,
+                format!("inputs[{n}].idProperty is empty: name the unique property to match on"),
+            ));
+        }
+        let body = BatchInputs { inputs };
+        let (_, r) = self
+            .send(Method::POST, &path, &[], Some(&body), Bucket::Standard)
+            .await?;
+        Ok(r)
+    }
+
+    /// `POST .../batch/archive`: moves the records to the recycle bin.
+    /// HubSpot answers 204 whether or not each id existed.
+    pub async fn batch_archive(
+        &self,
+        object: ObjectKind,
+        ids: &[String],
+    ) -> Result<(), HubSpotError> {
+        let path = Self::path(object, "/batch/archive");
+        check_batch(ids.iter().map(String::as_str)).map_err(|m| invalid(&path, m))?;
+        let body = BatchInputs {
+            inputs: ids
+                .iter()
+                .map(|id| BatchReadInput { id: id.clone() })
+                .collect(),
+        };
+        self.send::<_, serde_json::Value>(Method::POST, &path, &[], Some(&body), Bucket::Standard)
+            .await?;
+        Ok(())
+    }
+
+    /// `POST .../batch/read` asking also for the history of `with_history`
+    /// (each value, newest first, with when and who set it).
+    pub async fn batch_read_with_history(
+        &self,
+        object: ObjectKind,
+        id_property: Option<&str>,
+        ids: &[String],
+        properties: &[&str],
+        with_history: &[&str],
+    ) -> Result<HistoryBatch, HubSpotError> {
+        let path = Self::path(object, "/batch/read");
+        check_batch(ids.iter().map(String::as_str)).map_err(|m| invalid(&path, m))?;
+        let body = BatchReadRequest {
+            properties: properties.iter().map(|p| p.to_string()).collect(),
+            properties_with_history: with_history.iter().map(|p| p.to_string()).collect(),
+            id_property: id_property.map(str::to_string),
+            inputs: ids
+                .iter()
+                .map(|id| BatchReadInput { id: id.clone() })
+                .collect(),
+        };
+        let (_, r) = self
+            .send(Method::POST, &path, &[], Some(&body), Bucket::Standard)
+            .await?;
+        Ok(r)
+    }
+
+    /// One page of `GET /crm/v3/objects/{type}` with the history of
+    /// `with_history`. HubSpot reads fewer records per page this way: at
+    /// most 50.
+    pub async fn list_page_with_history(
+        &self,
+        object: ObjectKind,
+        properties: &[&str],
+        with_history: &[&str],
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<HistoryPage, HubSpotError> {
+        let mut query = vec![("limit", limit.clamp(1, 50).to_string())];
+        if !properties.is_empty() {
+            query.push(("properties", properties.join(",")));
+        }
+        if !with_history.is_empty() {
+            query.push(("propertiesWithHistory", with_history.join(",")));
+        }
+        if let Some(a) = after {
+            query.push(("after", a.to_string()));
+        }
+        let (_, page) = self
+            .send::<(), HistoryPage>(
+                Method::GET,
+                &Self::path(object, ""),
+                &query,
+                None,
+                Bucket::Standard,
+            )
+            .await?;
+        Ok(page)
+    }
+
     /// Sends one logical request, retrying what is worth retrying.
     async fn send<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
@@ -617,6 +721,39 @@ impl HubSpotClient {
             _ => self.gate.interval(),
         }
     }
+}
+
+fn invalid(path: &str, message: String) -> HubSpotError {
+    HubSpotError::Invalid {
+        request: format!("POST {path}"),
+        message,
+    }
+}
+
+/// What HubSpot refuses in any batch: none or too many inputs, an empty id,
+/// or one id twice. `Err` says which input.
+fn check_batch<'a>(ids: impl ExactSizeIterator<Item = &'a str>) -> Result<(), String> {
+    let n = ids.len();
+    if n == 0 {
+        return Err("no inputs".into());
+    }
+    if n > MAX_BATCH {
+        return Err(format!(
+            "{n} inputs; HubSpot takes at most {MAX_BATCH} per request"
+        ));
+    }
+    let mut seen = std::collections::HashMap::new();
+    for (i, id) in ids.enumerate() {
+        if id.trim().is_empty() {
+            return Err(format!("inputs[{i}].id is empty"));
+        }
+        if let Some(first) = seen.insert(id.to_lowercase(), i) {
+            return Err(format!(
+                "inputs[{i}].id {id:?} repeats inputs[{first}].id; HubSpot refuses duplicate ids"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A transport error with its causes, for an operator to read.

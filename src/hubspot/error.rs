@@ -32,6 +32,10 @@ pub enum HubSpotError {
     /// HubSpot answered 2xx with a body we could not read.
     #[error("{request}: unreadable response body: {message}")]
     Decode { request: String, message: String },
+    /// Refused before sending: HubSpot would refuse it the same way, and
+    /// this says which input is wrong without spending an API call.
+    #[error("{request}: not sent: {message}")]
+    Invalid { request: String, message: String },
 }
 
 impl HubSpotError {
@@ -56,6 +60,7 @@ impl HubSpotError {
             HubSpotError::Timeout { .. } => "TIMEOUT".into(),
             HubSpotError::Transport { .. } => "TRANSPORT".into(),
             HubSpotError::Decode { .. } => "BAD_RESPONSE".into(),
+            HubSpotError::Invalid { .. } => "VALIDATION_ERROR".into(),
         }
     }
 
@@ -78,7 +83,7 @@ impl HubSpotError {
             HubSpotError::RateLimited { .. }
             | HubSpotError::Timeout { .. }
             | HubSpotError::Transport { .. } => true,
-            HubSpotError::Decode { .. } => false,
+            HubSpotError::Decode { .. } | HubSpotError::Invalid { .. } => false,
         }
     }
 

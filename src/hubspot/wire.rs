@@ -217,6 +217,9 @@ pub struct ErrorDetail {
     pub message: Option<String>,
     #[serde(default)]
     pub code: Option<String>,
+    /// The field or parameter the error was found in.
+    #[serde(default, rename = "in")]
+    pub in_field: Option<String>,
     #[serde(default)]
     pub context: BTreeMap<String, Vec<String>>,
 }
@@ -326,6 +329,92 @@ pub struct AssociationsOf {
 pub struct AssociationBatch {
     #[serde(default)]
     pub results: Vec<AssociationsOf>,
+    #[serde(default)]
+    pub errors: Vec<StandardError>,
+}
+
+/// `SimplePublicObjectBatchInputUpsert`: finds the record whose unique
+/// property `id_property` (such as `email`) has the value `id`, and updates
+/// it, or creates it with that value.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpsertInput {
+    pub id: String,
+    pub id_property: String,
+    pub properties: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_write_trace_id: Option<String>,
+}
+
+/// `SimplePublicUpsertObject`: a record plus whether the upsert created it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UpsertedObject {
+    #[serde(flatten)]
+    pub object: SimplePublicObject,
+    /// True when no record had the value, so one was created.
+    pub new: bool,
+}
+
+/// `BatchResponseSimplePublicUpsertObject[WithErrors]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpsertOutcome {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub results: Vec<UpsertedObject>,
+    #[serde(default)]
+    pub num_errors: Option<u64>,
+    #[serde(default)]
+    pub errors: Vec<StandardError>,
+}
+
+/// `ValueWithTimestamp`: one value a property held, and who set it when.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ValueWithTimestamp {
+    pub value: String,
+    /// ISO-8601.
+    pub timestamp: String,
+    /// `INTEGRATION`, `CRM_UI`, `IMPORT`, …
+    pub source_type: String,
+    #[serde(default)]
+    pub source_id: Option<String>,
+    #[serde(default)]
+    pub source_label: Option<String>,
+    #[serde(default)]
+    pub updated_by_user_id: Option<i64>,
+}
+
+/// A record read with `propertiesWithHistory`: each named property's
+/// values, newest first.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectWithHistory {
+    #[serde(flatten)]
+    pub object: SimplePublicObject,
+    #[serde(default)]
+    pub properties_with_history: BTreeMap<String, Vec<ValueWithTimestamp>>,
+}
+
+/// A list page whose records carry `propertiesWithHistory`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HistoryPage {
+    #[serde(default)]
+    pub results: Vec<ObjectWithHistory>,
+    pub paging: Option<Paging>,
+}
+
+/// A batch read whose records carry `propertiesWithHistory`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryBatch {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub results: Vec<ObjectWithHistory>,
+    #[serde(default)]
+    pub num_errors: Option<u64>,
     #[serde(default)]
     pub errors: Vec<StandardError>,
 }

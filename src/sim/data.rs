@@ -17,6 +17,17 @@ pub struct Rec {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub archived: bool,
+    /// Every value each property has had, oldest first, for
+    /// `propertiesWithHistory`.
+    pub history: BTreeMap<String, Vec<Stamp>>,
+}
+
+/// One value a property took, when, and from whom.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    pub value: String,
+    pub at: DateTime<Utc>,
+    pub source: ChangeSource,
 }
 
 fn iso(t: DateTime<Utc>) -> String {
@@ -30,7 +41,9 @@ impl Rec {
         let mut props = Map::new();
         match requested {
             Some(names) if !names.is_empty() => {
-                for n in names {
+                // "If any of the specified properties are not present on the
+                // requested object(s), they will be ignored" (spec).
+                for n in names.iter().filter(|n| properties::exists(object, n)) {
                     props.insert(
                         n.clone(),
                         self.props.get(n).map_or(Value::Null, |v| json!(v)),
@@ -59,6 +72,31 @@ impl Rec {
         }
         o
     }
+
+    /// `propertiesWithHistory` for the named properties: each one's values,
+    /// newest first, as `ValueWithTimestamp`s. Names the object lacks are
+    /// ignored, as for `properties`.
+    pub fn history_json(&self, names: &[String]) -> Value {
+        let mut out = Map::new();
+        for n in names {
+            let Some(stamps) = self.history.get(n) else {
+                continue;
+            };
+            let list: Vec<Value> = stamps
+                .iter()
+                .rev()
+                .map(|s| {
+                    json!({
+                        "value": s.value,
+                        "timestamp": iso(s.at),
+                        "sourceType": s.source.source_type(),
+                    })
+                })
+                .collect();
+            out.insert(n.clone(), Value::Array(list));
+        }
+        Value::Object(out)
+    }
 }
 
 impl From<WriteProblem> for super::errors::ApiError {
@@ -77,7 +115,8 @@ impl From<WriteProblem> for super::errors::ApiError {
     }
 }
 
-/// Finds a record by id, or by `idProperty=email` for contacts.
+/// Finds a record by id, or by the value of a unique property
+/// (`idProperty=email` for contacts).
 pub fn lookup<'a>(
     data: &'a Data,
     object: ObjectKind,
@@ -85,12 +124,29 @@ pub fn lookup<'a>(
     id_property: Option<&str>,
 ) -> Result<Option<&'a Rec>, super::errors::ApiError> {
     match id_property {
-        Some("email") if object == ObjectKind::Contacts => Ok(data.by_email(id)),
         Some("hs_object_id") | None => Ok(data.get(object, id)),
-        Some(other) => Err(super::errors::ApiError::validation(format!(
-            "idProperty {other} is not a unique property of {object}"
-        ))),
+        Some(p) if properties::is_unique(object, p) => Ok(data.by_unique(object, p, id)),
+        Some(other) => Err(not_unique(object, other)),
     }
+}
+
+/// The 400 for an `idProperty` HubSpot cannot find records by.
+pub fn not_unique(object: ObjectKind, name: &str) -> super::errors::ApiError {
+    super::errors::ApiError::validation(not_unique_message(object, name))
+}
+
+pub fn not_unique_message(object: ObjectKind, name: &str) -> String {
+    let what = if !properties::exists(object, name) {
+        "does not exist"
+    } else if properties::is_unique(object, name) {
+        "is read-only"
+    } else {
+        "is not a property whose values are unique"
+    };
+    format!(
+        "idProperty {name} {what} for {object}; unique properties: {}",
+        properties::writable_unique(object).join(", ")
+    )
 }
 
 /// Property values from a request; `null` clears, like `""`.
@@ -126,6 +182,16 @@ pub enum ChangeSource {
     Integration,
     /// A person in HubSpot's UI.
     CrmUi,
+}
+
+impl ChangeSource {
+    /// The `sourceType` a property's history names.
+    pub fn source_type(self) -> &'static str {
+        match self {
+            ChangeSource::Integration => "INTEGRATION",
+            ChangeSource::CrmUi => "CRM_UI",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -290,6 +356,18 @@ impl Data {
         Ok(rec)
     }
 
+    /// A live record by the value of a unique property.
+    pub fn by_unique(&self, object: ObjectKind, name: &str, value: &str) -> Option<&Rec> {
+        if object == ObjectKind::Contacts && name == "email" {
+            return self.by_email(value);
+        }
+        if name == "hs_object_id" {
+            return self.get(object, value);
+        }
+        self.live(object)
+            .find(|r| r.props.get(name).is_some_and(|v| v == value))
+    }
+
     pub fn by_email(&self, email: &str) -> Option<&Rec> {
         let t = self.table(ObjectKind::Contacts)?;
         t.emails
@@ -344,6 +422,25 @@ impl Data {
                 });
             }
         }
+        for (name, value) in props.iter() {
+            let email = object == ObjectKind::Contacts && name == "email";
+            if !email
+                && !value.is_empty()
+                && properties::is_unique(object, name)
+                && let Some(other) = self
+                    .by_unique(object, name, value)
+                    .filter(|r| Some(r.id) != self_id)
+            {
+                problems.push(PropertyProblem {
+                    name: name.clone(),
+                    code: "CONFLICTING_UNIQUE_VALUE",
+                    message: format!(
+                        "{value} is already the {name} of {object} {}; its values must be unique",
+                        other.id
+                    ),
+                });
+            }
+        }
         if !problems.is_empty() {
             return Err(WriteProblem::Invalid(problems));
         }
@@ -369,12 +466,26 @@ impl Data {
         props.insert("createdate".into(), ms.clone());
         props.insert(properties::last_modified(object).into(), ms);
         props.insert("hs_object_id".into(), id.to_string());
+        let source = self.source;
+        let history = props
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| {
+                let stamp = Stamp {
+                    value: v.clone(),
+                    at: now,
+                    source,
+                };
+                (k.clone(), vec![stamp])
+            })
+            .collect();
         let rec = Rec {
             id,
             props,
             created_at: now,
             updated_at: now,
             archived: false,
+            history,
         };
         let t = self.table_mut(object);
         if object == ObjectKind::Contacts
@@ -403,6 +514,7 @@ impl Data {
         props: BTreeMap<String, String>,
         now: DateTime<Utc>,
     ) -> Option<Rec> {
+        let source = self.source;
         let t = self.table_mut(object);
         let rec = t.records.get_mut(&id).filter(|r| !r.archived)?;
         if object == ObjectKind::Contacts
@@ -423,10 +535,17 @@ impl Data {
             .collect();
         rec.props.extend(props);
         rec.updated_at = now;
-        rec.props.insert(
-            properties::last_modified(object).into(),
-            now.timestamp_millis().to_string(),
-        );
+        let lm = properties::last_modified(object);
+        let stamp = now.timestamp_millis().to_string();
+        rec.props.insert(lm.into(), stamp.clone());
+        let last_modified = (lm.to_string(), stamp);
+        for (name, value) in changed.iter().chain(std::iter::once(&last_modified)) {
+            rec.history.entry(name.clone()).or_default().push(Stamp {
+                value: value.clone(),
+                at: now,
+                source,
+            });
+        }
         let rec = rec.clone();
         if let Some(out) = self.outbox.as_mut() {
             for (name, value) in changed {

@@ -1,6 +1,6 @@
 //! The CRM object endpoints: list with paging, read one, and the batch
-//! read / create / update endpoints with HubSpot's answers, including the
-//! ways they fail:
+//! read / create / update / upsert / archive endpoints with HubSpot's
+//! answers, including the ways they fail:
 //!
 //! - batch read: ids that do not exist make a 207 with per-item errors;
 //! - batch create / update: an invalid input fails the whole batch with 400,
@@ -11,10 +11,10 @@
 //! - an email another contact already has fails the whole request with 409
 //!   `Contact already exists. Existing ID: …`, as HubSpot does.
 
-use super::data::{WriteProblem, clean, lookup};
+use super::data::{Rec, WriteProblem, clean, lookup};
 use super::errors::{ApiError, invalid_properties};
+use super::properties;
 use super::{Portal, object_kind, parse_json};
-use crate::model::ObjectKind;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -47,13 +47,17 @@ pub async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let object = object_kind(&object)?;
+    let history = split_list(q.get("propertiesWithHistory"));
+    // "Usage of this parameter will reduce the maximum number of objects
+    // that can be read by a single request" (spec): 50 with history.
+    let max = if history.is_some() { 50 } else { 100 };
     let limit: usize = match q.get("limit") {
         None => 10,
         Some(l) => l
             .parse()
             .map_err(|_| ApiError::validation(format!("limit: {l:?} is not an integer")))?,
     }
-    .clamp(1, 100);
+    .clamp(1, max);
     let after: u64 = match q.get("after") {
         None => 0,
         Some(a) => a.parse().map_err(|_| {
@@ -74,7 +78,7 @@ pub async fn list(
     let results: Vec<Value> = page
         .iter()
         .take(limit)
-        .map(|r| r.to_json(object, props.as_deref()))
+        .map(|r| with_history(r.to_json(object, props.as_deref()), r, history.as_deref()))
         .collect();
     let mut body = json!({ "results": results });
     if let Some(next) = page.get(limit) {
@@ -93,10 +97,24 @@ pub async fn get_one(
 ) -> Result<Response, ApiError> {
     let object = object_kind(&object)?;
     let props = split_list(q.get("properties"));
+    let history = split_list(q.get("propertiesWithHistory"));
     let data = portal.data();
     let rec = lookup(&data, object, &id, q.get("idProperty").map(String::as_str))?;
     let rec = rec.ok_or_else(|| ApiError::not_found(&id))?;
-    Ok(Json(rec.to_json(object, props.as_deref())).into_response())
+    let body = with_history(
+        rec.to_json(object, props.as_deref()),
+        rec,
+        history.as_deref(),
+    );
+    Ok(Json(body).into_response())
+}
+
+/// Adds `propertiesWithHistory` when any was asked for.
+fn with_history(mut o: Value, rec: &Rec, names: Option<&[String]>) -> Value {
+    if let Some(names) = names.filter(|n| !n.is_empty()) {
+        o["propertiesWithHistory"] = rec.history_json(names);
+    }
+    o
 }
 
 #[derive(Deserialize)]
@@ -110,6 +128,8 @@ struct ReadInput {
 struct BatchRead {
     #[serde(default)]
     properties: Vec<String>,
+    #[serde(default)]
+    properties_with_history: Vec<String>,
     id_property: Option<String>,
     inputs: Vec<ReadInput>,
 }
@@ -162,27 +182,15 @@ pub async fn batch_read(
     let started = now_iso();
     let req: BatchRead = parse_json(&body)?;
     check_size(req.inputs.len())?;
-    let by_email = match req.id_property.as_deref() {
-        None | Some("hs_object_id") => false,
-        Some("email") if object == ObjectKind::Contacts => true,
-        Some(other) => {
-            return Err(ApiError::validation(format!(
-                "idProperty {other} is not a unique property of {object}"
-            )));
-        }
-    };
     let data = portal.data();
+    let id_property = req.id_property.as_deref();
     let props = (!req.properties.is_empty()).then_some(req.properties.as_slice());
+    let history = Some(req.properties_with_history.as_slice());
     let mut results = Vec::new();
     let mut missing = Vec::new();
     for input in &req.inputs {
-        let rec = if by_email {
-            data.by_email(&input.id)
-        } else {
-            data.get(object, &input.id)
-        };
-        match rec {
-            Some(r) => results.push(r.to_json(object, props)),
+        match lookup(&data, object, &input.id, id_property)? {
+            Some(r) => results.push(with_history(r.to_json(object, props), r, history)),
             None => missing.push(input.id.clone()),
         }
     }
@@ -359,14 +367,18 @@ struct UpsertInput {
     id_property: Option<String>,
     #[serde(default)]
     properties: BTreeMap<String, Option<String>>,
+    object_write_trace_id: Option<String>,
 }
 
 /// `POST …/batch/upsert`: create or update by a unique property (contacts by
-/// email). All or nothing: "partial upserts are not supported when using
-/// email as the idProperty", so one bad input fails the batch.
+/// email, or any property with `hasUniqueValue`), named per input or by the
+/// `idProperty` query parameter. All or nothing: "partial upserts are not
+/// supported when using email as the idProperty", so one bad input fails
+/// the batch.
 pub async fn batch_upsert(
     State(portal): State<Portal>,
     Path(object): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let object = object_kind(&object)?;
@@ -374,26 +386,42 @@ pub async fn batch_upsert(
     let req: Batch<UpsertInput> = parse_json(&body)?;
     check_size(req.inputs.len())?;
     let mut data = portal.data();
+    let mut seen = HashSet::new();
+    let duplicates: Vec<&str> = req
+        .inputs
+        .iter()
+        .filter(|i| !seen.insert(i.id.to_lowercase()))
+        .map(|i| i.id.as_str())
+        .collect();
+    if !duplicates.is_empty() {
+        return Err(ApiError::validation(format!(
+            "Duplicate IDs found in batch input: {duplicates:?}. IDs must be unique"
+        )));
+    }
     let mut planned = Vec::new();
     for (n, input) in req.inputs.into_iter().enumerate() {
-        match (object, input.id_property.as_deref()) {
-            (ObjectKind::Contacts, Some("email")) => {}
-            (_, other) => {
-                return Err(ApiError::validation(format!(
-                    "inputs[{n}].idProperty {other:?}: upsert needs a unique property (contacts: email)"
-                )));
-            }
+        let Some(key) = input.id_property.or_else(|| q.get("idProperty").cloned()) else {
+            return Err(ApiError::validation(format!(
+                "inputs[{n}].idProperty is missing: upsert finds records by a unique property ({})",
+                properties::writable_unique(object).join(", ")
+            )));
+        };
+        if !properties::writable_unique(object).contains(&key.as_str()) {
+            return Err(ApiError::validation(format!(
+                "inputs[{n}]: {}",
+                super::data::not_unique_message(object, &key)
+            )));
         }
         let mut props = clean(input.properties);
-        props.insert("email".into(), input.id.clone());
-        let existing = data.by_email(&input.id).map(|r| r.id);
+        props.insert(key.clone(), input.id.clone());
+        let existing = data.by_unique(object, &key, &input.id).map(|r| r.id);
         data.validate(object, &mut props, existing)
             .map_err(ApiError::from)?;
-        planned.push((existing, props));
+        planned.push((existing, props, input.object_write_trace_id));
     }
     let now = Utc::now();
     let mut results = Vec::new();
-    for (existing, props) in planned {
+    for (existing, props, trace) in planned {
         let (rec, new) = match existing {
             Some(id) => (data.update(object, id, props, now), false),
             None => (Some(data.create(object, props, now)), true),
@@ -402,6 +430,9 @@ pub async fn batch_upsert(
             let names: Vec<String> = r.props.keys().cloned().collect();
             let mut o = r.to_json(object, Some(&names));
             o["new"] = json!(new);
+            if let Some(t) = trace {
+                o["objectWriteTraceId"] = json!(t);
+            }
             results.push(o);
         }
     }

@@ -43,6 +43,7 @@ const COMPANIES: &[Def] = &[
     ("city", "City", "string", "text", "companyinformation", false, false),
     ("country", "Country/Region", "string", "text", "companyinformation", false, false),
     ("numberofemployees", "Number of Employees", "number", "number", "companyinformation", false, false),
+    ("app_record_id", "App record ID", "string", "text", "companyinformation", true, false),
     ("createdate", "Create Date", "datetime", "date", "companyinformation", false, true),
     ("hs_lastmodifieddate", "Last Modified Date", "datetime", "date", "companyinformation", false, true),
     ("hs_object_id", "Record ID", "number", "number", "companyinformation", true, true),
@@ -55,10 +56,16 @@ const DEALS: &[Def] = &[
     ("closedate", "Close Date", "datetime", "date", "dealinformation", false, false),
     ("pipeline", "Pipeline", "enumeration", "select", "dealinformation", false, false),
     ("dealstage", "Deal Stage", "enumeration", "radio", "dealinformation", false, false),
+    ("app_record_id", "App record ID", "string", "text", "dealinformation", true, false),
     ("createdate", "Create Date", "datetime", "date", "dealinformation", false, true),
     ("hs_lastmodifieddate", "Last Modified Date", "datetime", "date", "dealinformation", false, true),
     ("hs_object_id", "Record ID", "number", "number", "dealinformation", true, true),
 ];
+
+/// Properties the portal's integration created, not HubSpot. Companies and
+/// deals have no writable unique property of HubSpot's own (`domain` is not
+/// unique), so upserting them needs one like this, as real integrations do.
+const CUSTOM: &[&str] = &["app_record_id"];
 
 const LIFECYCLE: &[(&str, &str)] = &[
     ("subscriber", "Subscriber"),
@@ -123,6 +130,25 @@ pub fn writable(object: ObjectKind, name: &str) -> Option<bool> {
     defs(object).iter().find(|d| d.0 == name).map(|d| !d.6)
 }
 
+/// Whether records may be found by this property's value: it exists and
+/// HubSpot keeps its values unique (`hasUniqueValue`).
+pub fn is_unique(object: ObjectKind, name: &str) -> bool {
+    defs(object).iter().any(|d| d.0 == name && d.5)
+}
+
+/// The unique properties a client may set, hence upsert by.
+pub fn writable_unique(object: ObjectKind) -> Vec<&'static str> {
+    defs(object)
+        .iter()
+        .filter(|d| d.5 && !d.6)
+        .map(|d| d.0)
+        .collect()
+}
+
+pub fn exists(object: ObjectKind, name: &str) -> bool {
+    defs(object).iter().any(|d| d.0 == name)
+}
+
 pub fn kind_of(object: ObjectKind, name: &str) -> Option<&'static str> {
     defs(object).iter().find(|d| d.0 == name).map(|d| d.2)
 }
@@ -154,7 +180,7 @@ fn to_json(i: usize, d: &Def) -> Value {
         "formField": !read_only,
         "calculated": false,
         "externalOptions": false,
-        "hubspotDefined": true,
+        "hubspotDefined": !CUSTOM.contains(&name),
         "archived": false,
         "createdAt": "2019-08-06T02:41:52.000Z",
         "updatedAt": "2019-08-06T02:41:52.000Z",

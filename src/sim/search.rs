@@ -1,10 +1,13 @@
 //! `POST /crm/v3/objects/{type}/search`: filter groups (filters ANDed within
 //! a group, groups ORed), one sort, paging by integer offset, at most 200 per
 //! page and 10,000 results per query, as HubSpot documents. Its own
-//! per-second limit is applied by the rate-limit layer.
+//! per-second limit is applied by the rate-limit layer. A filter or sort
+//! naming a property the object does not have is a 400 VALIDATION_ERROR,
+//! not an empty result, so a misspelt property cannot pass for "no match".
 
 use super::errors::ApiError;
-use super::{Portal, object_kind, parse_json};
+use super::{Portal, object_kind, parse_json, properties};
+use crate::model::ObjectKind;
 use crate::sim::data::Rec;
 use axum::Json;
 use axum::body::Bytes;
@@ -102,6 +105,83 @@ fn token_match(value: &str, pattern: &str) -> bool {
     parts.last().is_none_or(|l| l.is_empty() || v.ends_with(l))
 }
 
+const OPERATORS: &[&str] = &[
+    "BETWEEN",
+    "CONTAINS_TOKEN",
+    "EQ",
+    "GT",
+    "GTE",
+    "HAS_PROPERTY",
+    "IN",
+    "LT",
+    "LTE",
+    "NEQ",
+    "NOT_CONTAINS_TOKEN",
+    "NOT_HAS_PROPERTY",
+    "NOT_IN",
+];
+
+/// HubSpot's 400 for a search naming a property the object does not have:
+/// `VALIDATION_ERROR`, with the property and where it was named in
+/// `errors[]` (`in` is the spec's `ErrorDetail` field for exactly this).
+fn unknown_property(object: ObjectKind, name: &str, at: &str) -> ApiError {
+    let message = format!("Property \"{name}\" does not exist on {object} (at {at})");
+    ApiError::validation(message.clone()).with(
+        "errors",
+        json!([{
+            "message": message,
+            "code": "PROPERTY_DOESNT_EXIST",
+            "in": at,
+            "context": { "propertyName": [name] },
+        }]),
+    )
+}
+
+/// Refuses, before reading any record, a request HubSpot would refuse:
+/// unknown properties and operators, and values an operator needs.
+fn check_request(object: ObjectKind, req: &SearchRequest) -> Result<(), ApiError> {
+    for (g, group) in req.filter_groups.iter().enumerate() {
+        for (i, f) in group.filters.iter().enumerate() {
+            let at = format!("filterGroups[{g}].filters[{i}]");
+            if f.property_name.starts_with("associations.") {
+                return Err(ApiError::validation(format!(
+                    "{at}: filters on {} are not supported by the simulator",
+                    f.property_name
+                )));
+            }
+            if !properties::exists(object, &f.property_name) {
+                return Err(unknown_property(
+                    object,
+                    &f.property_name,
+                    &format!("{at}.propertyName"),
+                ));
+            }
+            if !OPERATORS.contains(&f.operator.as_str()) {
+                return Err(ApiError::validation(format!(
+                    "{at}: filter on {}: unknown operator {}; expected one of {}",
+                    f.property_name,
+                    f.operator,
+                    OPERATORS.join(", ")
+                )));
+            }
+        }
+    }
+    for (i, sort) in req.sorts.iter().enumerate() {
+        let name = match sort {
+            SortSpec::Object { property_name, .. } => property_name.as_str(),
+            SortSpec::Text(s) => s.strip_prefix('-').unwrap_or(s),
+        };
+        if !properties::exists(object, name) {
+            return Err(unknown_property(
+                object,
+                name,
+                &format!("sorts[{i}].propertyName"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn matches(rec: &Rec, f: &Filter) -> Result<bool, ApiError> {
     let val = rec
         .props
@@ -179,6 +259,7 @@ pub async fn search(
 ) -> Result<Response, ApiError> {
     let object = object_kind(&object)?;
     let req: SearchRequest = parse_json(&body)?;
+    check_request(object, &req)?;
     let total_filters: usize = req.filter_groups.iter().map(|g| g.filters.len()).sum();
     if req.filter_groups.len() > MAX_GROUPS
         || req
