@@ -44,6 +44,10 @@ pub struct AppCursor {
     pub id: i64,
 }
 
+/// Per-row outcomes of [`AppDb::write_batch`]: the updates', then the
+/// inserts' (each the new row's id).
+pub type BatchOutcome = (Vec<anyhow::Result<()>>, Vec<anyhow::Result<String>>);
+
 pub struct AppDb {
     conn: Mutex<Connection>,
     path: PathBuf,
@@ -275,12 +279,55 @@ impl AppDb {
         self.read_where_in(m, &q(&m.hubspot_id_column), values)
     }
 
+    /// Applies one batch of writes from HubSpot in a single transaction:
+    /// `updates` (app id, column → value) and `inserts` (column → value,
+    /// HubSpot id). Each row has its own savepoint, so one refused row
+    /// (a constraint, a trigger) fails alone; the outcomes come back in
+    /// order. One commit per batch instead of one per row is what keeps a
+    /// backfill into a database with a rollback journal fast.
+    ///
+    /// The caller stores links and memory only after this returns: a crash
+    /// before the commit then leaves no trace on either side, and one after
+    /// it leaves rows that carry their HubSpot id and are linked again.
+    pub fn write_batch(
+        &self,
+        m: &ObjectMapping,
+        updates: &[(String, BTreeMap<String, String>)],
+        inserts: &[(BTreeMap<String, String>, String)],
+    ) -> anyhow::Result<BatchOutcome> {
+        let mut conn = self.conn();
+        let mut tx = conn
+            .transaction()
+            .with_context(|| format!("writing to app table {}", m.table))?;
+        let mut updated = Vec::with_capacity(updates.len());
+        for (id, values) in updates {
+            let sp = tx.savepoint()?;
+            let r = Self::update_row(&sp, m, id, values);
+            if r.is_ok() {
+                sp.commit()?;
+            }
+            updated.push(r);
+        }
+        let mut inserted = Vec::with_capacity(inserts.len());
+        for (values, hubspot_id) in inserts {
+            let sp = tx.savepoint()?;
+            let r = Self::insert_row(&sp, m, values, hubspot_id);
+            if r.is_ok() {
+                sp.commit()?;
+            }
+            inserted.push(r);
+        }
+        tx.commit()
+            .with_context(|| format!("committing writes to app table {}", m.table))?;
+        Ok((updated, inserted))
+    }
+
     /// Inserts a row created from a HubSpot record, with its HubSpot id in
     /// the same statement: if the link is lost to a crash, the id on the row
     /// finds it again, so the record is never created twice. Returns the new
     /// row's id.
-    pub fn insert(
-        &self,
+    fn insert_row(
+        conn: &Connection,
         m: &ObjectMapping,
         values: &BTreeMap<String, String>,
         hubspot_id: &str,
@@ -288,7 +335,7 @@ impl AppDb {
         let mut cols = vec![q(&m.hubspot_id_column), q(&m.updated_at_column)];
         let mut marks = vec![
             "?1".to_string(),
-            format!("strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"),
+            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')".to_string(),
         ];
         let mut args: Vec<Value> = vec![Value::Text(hubspot_id.into())];
         for (c, v) in values {
@@ -307,9 +354,9 @@ impl AppDb {
             marks.join(", "),
             q(&m.id_column)
         );
-        let conn = self.conn();
         let id: Value = conn
-            .query_row(&sql, params_from_iter(args), |r| r.get(0))
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(args), |r| r.get(0))
             .with_context(|| {
                 format!(
                     "creating an app {} row for HubSpot {} {hubspot_id}",
@@ -321,8 +368,8 @@ impl AppDb {
 
     /// Writes values from HubSpot to an app row and stamps its `updated_at`,
     /// as the app's own code would: other readers of the table see the change.
-    pub fn update(
-        &self,
+    fn update_row(
+        conn: &Connection,
         m: &ObjectMapping,
         id: &str,
         values: &BTreeMap<String, String>,
@@ -349,9 +396,9 @@ impl AppDb {
             sets.join(", "),
             q(&m.id_column)
         );
-        let n = self
-            .conn()
-            .execute(&sql, params_from_iter(args))
+        let n = conn
+            .prepare_cached(&sql)?
+            .execute(params_from_iter(args))
             .with_context(|| format!("writing {} to app {} {id}", column_list(values), m.table))?;
         if n == 0 {
             anyhow::bail!("app {} {id} no longer exists", m.table);

@@ -128,6 +128,12 @@ impl SeedData {
         }
     }
 
+    /// These records of `object` too.
+    pub fn with(mut self, object: ObjectKind, props: Vec<BTreeMap<String, String>>) -> Self {
+        self.objects.entry(object).or_default().extend(props);
+        self
+    }
+
     /// Reads `{"contacts": [{"email": "…", …}], "companies": […]}`.
     pub fn load(path: &std::path::Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)

@@ -39,6 +39,7 @@ const COMPANIES: &[Def] = &[
     ("name", "Company name", "string", "text", "companyinformation", false, false),
     ("domain", "Company Domain Name", "string", "text", "companyinformation", false, false),
     ("industry", "Industry", "string", "text", "companyinformation", false, false),
+    ("description", "Description", "string", "textarea", "companyinformation", false, false),
     ("phone", "Phone Number", "string", "phonenumber", "companyinformation", false, false),
     ("city", "City", "string", "text", "companyinformation", false, false),
     ("country", "Country/Region", "string", "text", "companyinformation", false, false),
@@ -47,6 +48,7 @@ const COMPANIES: &[Def] = &[
     ("createdate", "Create Date", "datetime", "date", "companyinformation", false, true),
     ("hs_lastmodifieddate", "Last Modified Date", "datetime", "date", "companyinformation", false, true),
     ("hs_object_id", "Record ID", "number", "number", "companyinformation", true, true),
+    ("hs_merged_object_ids", "Merged Company IDs", "enumeration", "checkbox", "companyinformation", false, true),
 ];
 
 #[rustfmt::skip]

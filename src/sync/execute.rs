@@ -81,6 +81,21 @@ struct Pending {
     memory: BTreeMap<String, String>,
 }
 
+/// A linked pair's writes, before the app half is applied.
+struct PairWrite {
+    app_id: String,
+    hubspot_id: String,
+    writes: Writes,
+    action: AuditAction,
+}
+
+/// A HubSpot record to create in the app.
+struct AppCreate {
+    hubspot_id: String,
+    values: BTreeMap<String, String>,
+    memory: BTreeMap<String, String>,
+}
+
 /// One audit entry's facts, before the label is looked up.
 struct Entry<'p> {
     record: RecordRef,
@@ -164,19 +179,24 @@ impl Executor<'_> {
             .set_hubspot_id(self.mapping, app_id, Some(hubspot_id))
     }
 
-    /// Writes a pair's app half now (a local write), and returns its
-    /// HubSpot half to be batched, carrying the memory to keep once it lands.
-    fn apply_pair(
+    /// Settles a pair's app half (already written, or failed, in the
+    /// batch's app transaction) and returns its HubSpot half to be batched,
+    /// carrying the memory to keep once it lands.
+    fn settle_pair(
         &self,
         records: &Records<'_>,
-        app_id: String,
-        hubspot_id: String,
-        writes: Writes,
-        action: AuditAction,
+        pair: PairWrite,
+        app_result: Option<anyhow::Result<()>>,
         tally: &mut Tally,
     ) -> anyhow::Result<Option<Pending>> {
+        let PairWrite {
+            app_id,
+            hubspot_id,
+            writes,
+            action,
+        } = pair;
         let mut memory = writes.memory.clone();
-        if !writes.to_app.is_empty() {
+        if let Some(result) = app_result {
             let e = Entry {
                 record: RecordRef::App(app_id.clone()),
                 hubspot_id: Some(&hubspot_id),
@@ -184,7 +204,7 @@ impl Executor<'_> {
                 action,
                 diff: Some(&writes.to_app),
             };
-            match self.app.update(self.mapping, &app_id, &writes.to_app) {
+            match result {
                 Ok(()) => {
                     memory.extend(writes.to_app_memory.clone());
                     self.audit(records, e, AuditStatus::Success, None, None)?;
@@ -229,6 +249,72 @@ impl Executor<'_> {
         }))
     }
 
+    /// Writes the app half of a plan in one transaction, then records what
+    /// landed: links of created rows, memory, audit entries. Returns the
+    /// HubSpot halves of the pairs, to be batched.
+    fn apply_app_side(
+        &self,
+        records: &Records<'_>,
+        pairs: Vec<PairWrite>,
+        creates: Vec<AppCreate>,
+        tally: &mut Tally,
+    ) -> anyhow::Result<Vec<Pending>> {
+        let m = self.mapping;
+        let updates: Vec<(String, BTreeMap<String, String>)> = pairs
+            .iter()
+            .filter(|p| !p.writes.to_app.is_empty())
+            .map(|p| (p.app_id.clone(), p.writes.to_app.clone()))
+            .collect();
+        let inserts: Vec<(BTreeMap<String, String>, String)> = creates
+            .iter()
+            .map(|c| (c.values.clone(), c.hubspot_id.clone()))
+            .collect();
+        let (updated, inserted) = if updates.is_empty() && inserts.is_empty() {
+            (vec![], vec![])
+        } else {
+            self.app.write_batch(m, &updates, &inserts)?
+        };
+        let mut updated = updated.into_iter();
+        let mut to_hubspot = Vec::new();
+        for pair in pairs {
+            let app_result = if pair.writes.to_app.is_empty() {
+                None
+            } else {
+                updated.next()
+            };
+            to_hubspot.extend(self.settle_pair(records, pair, app_result, tally)?);
+        }
+        for (c, result) in creates.into_iter().zip(inserted) {
+            let created = result.and_then(|id| {
+                self.store.link(m.object, &id, &c.hubspot_id, &c.memory)?;
+                Ok(id)
+            });
+            let (record, status, category, message) = match created {
+                Ok(id) => (RecordRef::App(id), AuditStatus::Success, None, None),
+                Err(err) => (
+                    RecordRef::HubSpot(c.hubspot_id.clone()),
+                    AuditStatus::Failed,
+                    Some("APP_DB".to_string()),
+                    Some(format!("{err:#}")),
+                ),
+            };
+            if status == AuditStatus::Success {
+                tally.succeeded += 1;
+            } else {
+                tally.failed += 1;
+            }
+            let e = Entry {
+                record,
+                hubspot_id: Some(&c.hubspot_id),
+                direction: Direction::ToApp,
+                action: AuditAction::Create,
+                diff: Some(&c.values),
+            };
+            self.audit(records, e, status, category, message)?;
+        }
+        Ok(to_hubspot)
+    }
+
     /// Applies `decisions` about `records`.
     pub async fn run(
         &self,
@@ -238,7 +324,8 @@ impl Executor<'_> {
         let m = self.mapping;
         let mut tally = Tally::default();
         let mut creates = Vec::new();
-        let mut updates = Vec::new();
+        let mut pairs = Vec::new();
+        let mut app_creates = Vec::new();
         for d in decisions {
             match d {
                 Decision::Unlink {
@@ -323,15 +410,12 @@ impl Executor<'_> {
                         tally.failed += 1;
                         continue;
                     }
-                    let p = self.apply_pair(
-                        records,
+                    pairs.push(PairWrite {
                         app_id,
                         hubspot_id,
                         writes,
-                        AuditAction::Link,
-                        &mut tally,
-                    )?;
-                    updates.extend(p);
+                        action: AuditAction::Link,
+                    });
                 }
                 Decision::Relink {
                     app_id,
@@ -355,30 +439,24 @@ impl Executor<'_> {
                     );
                     self.audit(records, e, AuditStatus::Success, None, Some(why))?;
                     tally.succeeded += 1;
-                    let p = self.apply_pair(
-                        records,
+                    pairs.push(PairWrite {
                         app_id,
                         hubspot_id,
                         writes,
-                        AuditAction::Update,
-                        &mut tally,
-                    )?;
-                    updates.extend(p);
+                        action: AuditAction::Update,
+                    });
                 }
                 Decision::Update {
                     app_id,
                     hubspot_id,
                     writes,
                 } => {
-                    let p = self.apply_pair(
-                        records,
+                    pairs.push(PairWrite {
                         app_id,
                         hubspot_id,
                         writes,
-                        AuditAction::Update,
-                        &mut tally,
-                    )?;
-                    updates.extend(p);
+                        action: AuditAction::Update,
+                    });
                 }
                 Decision::CreateInHubSpot {
                     app_id,
@@ -397,36 +475,14 @@ impl Executor<'_> {
                     hubspot_id,
                     values,
                     memory,
-                } => {
-                    let created = self.app.insert(m, &values, &hubspot_id).and_then(|id| {
-                        self.store.link(m.object, &id, &hubspot_id, &memory)?;
-                        Ok(id)
-                    });
-                    let (record, status, category, message) = match created {
-                        Ok(id) => (RecordRef::App(id), AuditStatus::Success, None, None),
-                        Err(err) => (
-                            RecordRef::HubSpot(hubspot_id.clone()),
-                            AuditStatus::Failed,
-                            Some("APP_DB".to_string()),
-                            Some(format!("{err:#}")),
-                        ),
-                    };
-                    if status == AuditStatus::Success {
-                        tally.succeeded += 1;
-                    } else {
-                        tally.failed += 1;
-                    }
-                    let e = Entry {
-                        record,
-                        hubspot_id: Some(&hubspot_id),
-                        direction: Direction::ToApp,
-                        action: AuditAction::Create,
-                        diff: Some(&values),
-                    };
-                    self.audit(records, e, status, category, message)?;
-                }
+                } => app_creates.push(AppCreate {
+                    hubspot_id,
+                    values,
+                    memory,
+                }),
             }
         }
+        let mut updates = self.apply_app_side(records, pairs, app_creates, &mut tally)?;
         // Creates first: a 409 turns a create into a link whose values
         // still have to be written, which joins the updates.
         for chunk in creates.chunks(MAX_BATCH) {

@@ -404,11 +404,25 @@ impl Pass<'_> {
         for r in self.app.get_many(m, &want_app)? {
             app.insert(r.id.clone(), r);
         }
-        let want_hubspot: Vec<String> = links
+        let linked_app_ids: HashSet<&str> = links.iter().map(|l| l.app_id.as_str()).collect();
+        let mut want_hubspot: Vec<String> = links
             .iter()
             .filter(|l| !hubspot.contains_key(&l.hubspot_id))
             .map(|l| l.hubspot_id.clone())
             .collect();
+        // Unlinked rows that carry a HubSpot id: the planner follows it or
+        // drops it, so it must know whether that record exists.
+        want_hubspot.extend(
+            app_feed
+                .iter()
+                .filter(|a| !linked_app_ids.contains(a.as_str()))
+                .filter_map(|a| app.get(a)?.hubspot_id.clone())
+                // HubSpot ids are numbers; anything else cannot exist there.
+                .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_digit()))
+                .filter(|h| !hubspot.contains_key(h)),
+        );
+        want_hubspot.sort();
+        want_hubspot.dedup();
         let (partners, merged) = self.read_by_id(&want_hubspot).await?;
         for r in partners {
             hubspot.entry(r.id.clone()).or_insert(r);

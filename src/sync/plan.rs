@@ -299,6 +299,7 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<Decision> {
     let mut claimed: HashMap<(usize, String), String> = HashMap::new();
     let mut unlinked_app: Vec<String> = Vec::new();
     let mut unlinked_hubspot: Vec<String> = Vec::new();
+    let mut unlinked_now: HashSet<String> = HashSet::new();
 
     // 1 and 3: links.
     for link in input.pairs {
@@ -346,6 +347,7 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<Decision> {
                     gone: Gone::HubSpot,
                 });
                 unlinked_app.push(link.app_id.clone());
+                unlinked_now.insert(link.app_id.clone());
             }
             (None, _) => {
                 // The app record was deleted. Its HubSpot record stays (the
@@ -405,6 +407,40 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<Decision> {
         if let Err(e) = rules.filters_to_hubspot.check(|c| rec.field(c)) {
             out.push(skip(e.to_string()));
             continue;
+        }
+        // A HubSpot id already on the row (written by another tool, or by
+        // hubsync before its state was lost) is a link: follow it if the
+        // record is there and free, drop it if it is gone.
+        if let Some(h) = rec
+            .hubspot_id
+            .as_deref()
+            .filter(|h| !h.is_empty() && !unlinked_now.contains(app_id))
+        {
+            let h = input.merged.get(h).map_or(h, String::as_str);
+            match input.hubspot.get(h) {
+                Some(o)
+                    if !taken_hubspot.contains(h)
+                        && input.hubspot_links.get(h).is_none_or(|a| a == app_id) =>
+                {
+                    taken_hubspot.insert(h.to_string());
+                    taken_app.insert(app_id.clone());
+                    for k in m.app_keys(rec) {
+                        claimed.insert(k, app_id.clone());
+                    }
+                    out.push(Decision::Link {
+                        app_id: app_id.clone(),
+                        hubspot_id: h.to_string(),
+                        writes: merge(m, rules, rec, o, None),
+                    });
+                    continue;
+                }
+                Some(_) => {}
+                None => out.push(Decision::Unlink {
+                    app_id: app_id.clone(),
+                    hubspot_id: h.to_string(),
+                    gone: Gone::HubSpot,
+                }),
+            }
         }
         let keys = m.app_keys(rec);
         if keys.is_empty() {

@@ -324,6 +324,36 @@ fn a_link_whose_hubspot_record_is_gone_is_unlinked_and_the_record_matched_again(
 }
 
 #[test]
+fn a_hubspot_id_on_an_unlinked_app_row_is_followed_when_the_record_exists() {
+    let mut r = rec("1", Some("other@example.com"), "Ada");
+    r.hubspot_id = Some("501".into());
+    let mut w = World::new(SyncRules::both()).app(r);
+    w.hubspot
+        .insert("501".into(), hs("501", "ada@example.com", "Ada"));
+    assert!(matches!(
+        one(w.plan()),
+        Decision::Link { app_id, hubspot_id, .. } if app_id == "1" && hubspot_id == "501"
+    ));
+}
+
+#[test]
+fn a_hubspot_id_on_an_app_row_whose_record_is_gone_is_dropped_and_the_row_matched_again() {
+    let mut r = rec("1", Some("new@example.com"), "Ada");
+    r.hubspot_id = Some("non-existing-1".into());
+    let w = World::new(SyncRules::to_hubspot()).app(r);
+    let d = w.plan();
+    assert_eq!(
+        d[0],
+        Decision::Unlink {
+            app_id: "1".into(),
+            hubspot_id: "non-existing-1".into(),
+            gone: Gone::HubSpot
+        }
+    );
+    assert!(matches!(d[1], Decision::CreateInHubSpot { .. }), "{d:?}");
+}
+
+#[test]
 fn a_link_whose_app_record_was_deleted_is_unlinked_and_hubspot_is_left_alone() {
     let w = World::new(SyncRules::both())
         .hubspot(hs("501", "ada@example.com", "Ada"))

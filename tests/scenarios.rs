@@ -1,0 +1,729 @@
+//! SPEC §2 scenarios through the real engine, executor, simulator (over
+//! loopback HTTP) and a SQLite app database: the OfficeRnD unlink /
+//! create-and-link / update tables (seeds/003), conflicts, merge, echo,
+//! filters, merged contacts, and a bulk edit past the search cap.
+
+use hubsync::appdb::AppDb;
+use hubsync::hubspot::{ClientSettings, HubSpotClient};
+use hubsync::model::{Direction, ObjectKind, Side};
+use hubsync::sim::{SeedData, SimServer, SimSettings};
+use hubsync::status::JobKind;
+use hubsync::store::Store;
+use hubsync::sync::engine::{Engine, EngineSettings};
+use hubsync::sync::filter::{Filter, FilterGroup, Filters};
+use hubsync::sync::mapping::{FieldMap, KeyMap, ObjectMapping};
+use hubsync::sync::rules::{ObjectSync, SyncRules};
+use hubsync::sync::transform::Transform;
+use rusqlite::Connection;
+use secrecy::SecretString;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+const TOKEN: &str = "pat-scenario";
+
+const SCHEMA: &str = r#"
+CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY, email TEXT, first_name TEXT, last_name TEXT, phone TEXT,
+    company TEXT, job_title TEXT, hubspot_id TEXT,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TRIGGER contacts_touch AFTER UPDATE OF email, first_name, last_name, phone, company, job_title
+ON contacts WHEN NEW.updated_at = OLD.updated_at
+BEGIN UPDATE contacts SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = NEW.id; END;
+CREATE TABLE companies (
+    id INTEGER PRIMARY KEY, name TEXT, domain TEXT, description TEXT, hubspot_id TEXT,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TRIGGER companies_touch AFTER UPDATE OF name, domain, description
+ON companies WHEN NEW.updated_at = OLD.updated_at
+BEGIN UPDATE companies SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = NEW.id; END;
+"#;
+
+fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn companies_mapping() -> ObjectMapping {
+    let f = FieldMap::simple;
+    ObjectMapping {
+        object: ObjectKind::Companies,
+        table: "companies".into(),
+        id_column: "id".into(),
+        updated_at_column: "updated_at".into(),
+        hubspot_id_column: "hubspot_id".into(),
+        keys: vec![
+            KeyMap {
+                app_column: "domain".into(),
+                hubspot_property: "domain".into(),
+            },
+            KeyMap {
+                app_column: "name".into(),
+                hubspot_property: "name".into(),
+            },
+        ],
+        fields: vec![
+            f("name", "name", Transform::None),
+            f("domain", "domain", Transform::LowercaseTrim),
+            f("description", "description", Transform::None),
+        ],
+        label_column: "name".into(),
+    }
+}
+
+fn object(mapping: ObjectMapping, rules: SyncRules) -> ObjectSync {
+    ObjectSync {
+        mapping,
+        rules,
+        poll_interval: Duration::from_secs(3600),
+        batch_size: 100,
+    }
+}
+
+/// The OfficeRnD policy: both ways, records created in the app only, the
+/// app winning same-field conflicts.
+fn officernd() -> SyncRules {
+    SyncRules {
+        create_in_hubspot: false,
+        ..SyncRules::both()
+    }
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    sim: SimServer,
+    app_path: PathBuf,
+}
+
+impl World {
+    async fn start(seed: SeedData, app_sql: &str) -> World {
+        Self::start_with(seed, app_sql, SimSettings::default()).await
+    }
+
+    async fn start_with(seed: SeedData, app_sql: &str, sim: SimSettings) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = SimServer::start(
+            0,
+            SimSettings {
+                tokens: vec![TOKEN.into()],
+                search_per_second: 10_000,
+                ..sim
+            },
+            seed,
+        )
+        .await
+        .unwrap();
+        let app_path = dir.path().join("app.db");
+        let conn = Connection::open(&app_path).unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(app_sql).unwrap();
+        World {
+            dir: dir.path().to_path_buf(),
+            _dir: dir,
+            sim,
+            app_path,
+        }
+    }
+
+    /// An engine over this world's state; a new one sees the same state,
+    /// as a restart with a changed config would.
+    fn engine(&self, objects: Vec<ObjectSync>) -> Arc<Engine> {
+        let mut s = ClientSettings::new(self.sim.base_url(), SecretString::from(TOKEN));
+        s.search_per_second = 10_000;
+        Engine::new(
+            Arc::new(HubSpotClient::new(s).unwrap()),
+            Store::open(&self.dir.join("state.db")).unwrap(),
+            AppDb::open(&self.app_path).unwrap(),
+            objects,
+            EngineSettings::default(),
+        )
+    }
+
+    async fn sync(&self, engine: &Engine) {
+        engine.bootstrap().unwrap();
+        // Polls are scheduled an hour out: a pass now means "sync now".
+        for o in [ObjectKind::Contacts, ObjectKind::Companies] {
+            if engine.object(o).is_some() {
+                engine
+                    .handle(hubsync::status::Command::SyncNow { object: o })
+                    .unwrap();
+            }
+        }
+        engine.run_until_idle().await.unwrap();
+    }
+
+    async fn scan(&self, engine: &Engine, object: ObjectKind) {
+        engine
+            .store()
+            .enqueue(
+                JobKind::Scan,
+                object,
+                Direction::Both,
+                None,
+                chrono::Utc::now(),
+            )
+            .unwrap();
+        engine.run_until_idle().await.unwrap();
+    }
+
+    fn app(&self) -> Connection {
+        Connection::open(&self.app_path).unwrap()
+    }
+
+    /// One app column by a key column's value.
+    fn app_value(&self, table: &str, key: &str, value: &str, column: &str) -> Option<String> {
+        self.app()
+            .query_row(
+                &format!("SELECT {column} FROM {table} WHERE {key} = ?1"),
+                [value],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    fn app_count(&self, table: &str) -> i64 {
+        self.app()
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    fn hubspot_id_of(&self, email: &str) -> String {
+        self.sim.state().find_by_email(email).unwrap().0
+    }
+
+    fn hubspot(&self, object: ObjectKind, id: &str, prop: &str) -> Option<String> {
+        self.sim
+            .state()
+            .get(object, id)
+            .and_then(|p| p.get(prop).cloned())
+    }
+
+    async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::StatusCode {
+        reqwest::Client::new()
+            .post(format!("{}{path}", self.sim.base_url()))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+}
+
+fn contacts(rules: SyncRules) -> ObjectSync {
+    object(ObjectMapping::demo_contacts(), rules)
+}
+
+// ---- seeds/003: OfficeRnD's three tables ----
+
+#[tokio::test]
+async fn officernd_unlink_removes_links_to_records_hubspot_no_longer_has() {
+    let w = World::start(
+        SeedData::empty(),
+        "INSERT INTO companies (name, hubspot_id) VALUES ('Company 1', 'non-existing-1');
+         INSERT INTO contacts (email, first_name, company, hubspot_id) VALUES
+           ('member.c1@example.com', 'Company 1 Member', 'Company 1', 'non-existing-2'),
+           ('member1@example.com', 'Member 1', NULL, '99999');",
+    )
+    .await;
+    let e = w.engine(vec![
+        object(companies_mapping(), officernd()),
+        contacts(officernd()),
+    ]);
+    w.sync(&e).await;
+    for (table, key, value) in [
+        ("companies", "name", "Company 1"),
+        ("contacts", "email", "member.c1@example.com"),
+        ("contacts", "email", "member1@example.com"),
+    ] {
+        assert_eq!(
+            w.app_value(table, key, value, "hubspot_id"),
+            None,
+            "{value}"
+        );
+    }
+    assert_eq!(
+        w.sim.state().count(ObjectKind::Contacts),
+        0,
+        "nothing created in HubSpot"
+    );
+    assert_eq!(w.sim.state().count(ObjectKind::Companies), 0);
+    assert_eq!(w.app_count("contacts"), 2, "app records kept");
+}
+
+#[tokio::test]
+async fn officernd_create_and_link_adds_hubspot_records_links_matches_and_creates_nothing_in_hubspot()
+ {
+    let seed = SeedData::contacts(vec![
+        props(&[
+            ("email", "member.c1@example.com"),
+            ("firstname", "Company 1 Member"),
+        ]),
+        props(&[("email", "member1@example.com"), ("firstname", "Member 1")]),
+        props(&[
+            ("email", "member.c2@example.com"),
+            ("firstname", "Company 2 Member"),
+        ]),
+        props(&[("email", "member2@example.com"), ("firstname", "Member 2")]),
+    ])
+    .with(
+        ObjectKind::Companies,
+        vec![
+            props(&[("name", "Company 1"), ("domain", "company1.example")]),
+            props(&[("name", "Company 2"), ("domain", "company2.example")]),
+        ],
+    );
+    let w = World::start(
+        seed,
+        "INSERT INTO companies (name, domain) VALUES ('Company 2', 'company2.example'), ('Company 3', 'company3.example');
+         INSERT INTO contacts (email, first_name) VALUES
+           ('member.c2@example.com', 'Company 2 Member'), ('member2@example.com', 'Member 2'),
+           ('member.c3@example.com', 'Company 3 Member');",
+    )
+    .await;
+    let e = w.engine(vec![
+        object(companies_mapping(), officernd()),
+        contacts(officernd()),
+    ]);
+    w.sync(&e).await;
+
+    // Every HubSpot record is in the app, linked; the matches were linked,
+    // not duplicated.
+    assert_eq!(w.app_count("contacts"), 5);
+    assert_eq!(w.app_count("companies"), 3);
+    for email in [
+        "member.c1@example.com",
+        "member1@example.com",
+        "member.c2@example.com",
+        "member2@example.com",
+    ] {
+        assert_eq!(
+            w.app_value("contacts", "email", email, "hubspot_id"),
+            Some(w.hubspot_id_of(email)),
+            "{email}"
+        );
+    }
+    assert!(
+        w.app_value("companies", "name", "Company 1", "hubspot_id")
+            .is_some()
+    );
+    assert!(
+        w.app_value("companies", "name", "Company 2", "hubspot_id")
+            .is_some()
+    );
+    // App-only records are not created in HubSpot.
+    assert_eq!(
+        w.app_value("contacts", "email", "member.c3@example.com", "hubspot_id"),
+        None
+    );
+    assert_eq!(
+        w.app_value("companies", "name", "Company 3", "hubspot_id"),
+        None
+    );
+    assert_eq!(w.sim.state().count(ObjectKind::Contacts), 4);
+    assert_eq!(w.sim.state().count(ObjectKind::Companies), 2);
+}
+
+#[tokio::test]
+async fn officernd_update_carries_hubspot_edits_of_linked_records_to_the_app() {
+    let seed = SeedData::contacts(vec![
+        props(&[("email", "member.c2@example.com"), ("phone", "111111111")]),
+        props(&[("email", "member2@example.com"), ("phone", "333333333")]),
+    ])
+    .with(
+        ObjectKind::Companies,
+        vec![props(&[("name", "Company 2"), ("description", "Descr 1")])],
+    );
+    let w = World::start(
+        seed,
+        "INSERT INTO companies (name, description) VALUES ('Company 2', 'Descr 1');
+         INSERT INTO contacts (email, phone) VALUES ('member.c2@example.com', '111111111'), ('member2@example.com', '333333333');",
+    )
+    .await;
+    let e = w.engine(vec![
+        object(companies_mapping(), officernd()),
+        contacts(officernd()),
+    ]);
+    w.sync(&e).await;
+    let company = w
+        .app_value("companies", "name", "Company 2", "hubspot_id")
+        .unwrap();
+    w.sim.state().set_property(
+        ObjectKind::Companies,
+        &company,
+        "description",
+        "New Descr 1",
+    );
+    for (email, phone) in [
+        ("member.c2@example.com", "22222222"),
+        ("member2@example.com", "44444444"),
+    ] {
+        let id = w.hubspot_id_of(email);
+        w.sim
+            .state()
+            .set_property(ObjectKind::Contacts, &id, "phone", phone);
+    }
+    w.sync(&e).await;
+    assert_eq!(
+        w.app_value("companies", "name", "Company 2", "description")
+            .as_deref(),
+        Some("New Descr 1")
+    );
+    assert_eq!(
+        w.app_value("contacts", "email", "member.c2@example.com", "phone")
+            .as_deref(),
+        Some("22222222")
+    );
+    assert_eq!(
+        w.app_value("contacts", "email", "member2@example.com", "phone")
+            .as_deref(),
+        Some("44444444")
+    );
+}
+
+// ---- field-level merge ----
+
+/// One linked contact, synced both ways, and its HubSpot id.
+async fn linked_ada(rules: SyncRules) -> (World, Arc<Engine>, String) {
+    let w = World::start(
+        SeedData::contacts(vec![props(&[
+            ("email", "ada@example.com"),
+            ("firstname", "Ada"),
+            ("phone", "1"),
+            ("jobtitle", "Analyst"),
+        ])]),
+        "INSERT INTO contacts (email, first_name, phone, job_title) VALUES ('ada@example.com', 'Ada', '1', 'Analyst');",
+    )
+    .await;
+    let e = w.engine(vec![contacts(rules)]);
+    w.sync(&e).await;
+    let id = w.hubspot_id_of("ada@example.com");
+    (w, e, id)
+}
+
+#[tokio::test]
+async fn a_same_field_conflict_is_won_by_the_app_as_system_of_record() {
+    let (w, e, id) = linked_ada(SyncRules::both()).await;
+    w.app()
+        .execute("UPDATE contacts SET first_name = 'Ada (app)'", [])
+        .unwrap();
+    w.sim
+        .state()
+        .set_property(ObjectKind::Contacts, &id, "firstname", "Ada (hubspot)");
+    w.sync(&e).await;
+    let want = Some("Ada (app)".to_string());
+    assert_eq!(w.hubspot(ObjectKind::Contacts, &id, "firstname"), want);
+    assert_eq!(
+        w.app_value("contacts", "email", "ada@example.com", "first_name"),
+        want
+    );
+}
+
+#[tokio::test]
+async fn a_same_field_conflict_is_won_by_hubspot_when_it_is_the_system_of_record() {
+    let (w, e, id) = linked_ada(SyncRules {
+        system_of_record: Side::HubSpot,
+        ..SyncRules::both()
+    })
+    .await;
+    w.app()
+        .execute("UPDATE contacts SET first_name = 'Ada (app)'", [])
+        .unwrap();
+    w.sim
+        .state()
+        .set_property(ObjectKind::Contacts, &id, "firstname", "Ada (hubspot)");
+    w.sync(&e).await;
+    let want = Some("Ada (hubspot)".to_string());
+    assert_eq!(w.hubspot(ObjectKind::Contacts, &id, "firstname"), want);
+    assert_eq!(
+        w.app_value("contacts", "email", "ada@example.com", "first_name"),
+        want
+    );
+}
+
+#[tokio::test]
+async fn different_fields_changed_on_each_side_are_both_kept() {
+    let (w, e, id) = linked_ada(SyncRules::both()).await;
+    w.app()
+        .execute("UPDATE contacts SET phone = '2'", [])
+        .unwrap();
+    w.sim
+        .state()
+        .set_property(ObjectKind::Contacts, &id, "jobtitle", "CTO");
+    w.sync(&e).await;
+    assert_eq!(
+        w.hubspot(ObjectKind::Contacts, &id, "phone").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        w.hubspot(ObjectKind::Contacts, &id, "jobtitle").as_deref(),
+        Some("CTO")
+    );
+    let app = |c| w.app_value("contacts", "email", "ada@example.com", c);
+    assert_eq!(app("phone").as_deref(), Some("2"));
+    assert_eq!(app("job_title").as_deref(), Some("CTO"));
+}
+
+#[tokio::test]
+async fn the_engines_own_writes_are_not_synced_back() {
+    let (w, e, id) = linked_ada(SyncRules::both()).await;
+    w.app()
+        .execute("UPDATE contacts SET phone = '2'", [])
+        .unwrap();
+    // This pass writes the phone to HubSpot, which stamps the contact as
+    // modified; the next pass reads it back from HubSpot's change feed.
+    w.sync(&e).await;
+    assert_eq!(
+        w.hubspot(ObjectKind::Contacts, &id, "phone").as_deref(),
+        Some("2")
+    );
+    let audit_before = e.store().audit_len().unwrap();
+    let updated_at = w.app_value("contacts", "email", "ada@example.com", "updated_at");
+    w.sync(&e).await;
+    w.sync(&e).await;
+    assert_eq!(
+        e.store().audit_len().unwrap(),
+        audit_before,
+        "an echo wrote nothing and audited nothing"
+    );
+    assert_eq!(
+        w.app_value("contacts", "email", "ada@example.com", "updated_at"),
+        updated_at,
+        "the app row was not written again"
+    );
+}
+
+#[tokio::test]
+async fn a_field_mapped_one_way_ignores_edits_on_the_other_side() {
+    let mut c = contacts(SyncRules::both());
+    for f in &mut c.mapping.fields {
+        if f.app_columns == ["job_title"] {
+            f.direction = Direction::ToApp;
+        }
+    }
+    let w = World::start(
+        SeedData::contacts(vec![props(&[
+            ("email", "ada@example.com"),
+            ("jobtitle", "Analyst"),
+        ])]),
+        "INSERT INTO contacts (email, job_title) VALUES ('ada@example.com', 'Analyst');",
+    )
+    .await;
+    let e = w.engine(vec![c]);
+    w.sync(&e).await;
+    let id = w.hubspot_id_of("ada@example.com");
+    w.app()
+        .execute("UPDATE contacts SET job_title = 'Boss'", [])
+        .unwrap();
+    w.sync(&e).await;
+    assert_eq!(
+        w.hubspot(ObjectKind::Contacts, &id, "jobtitle").as_deref(),
+        Some("Analyst"),
+        "a ← field never writes HubSpot"
+    );
+    assert_eq!(
+        w.app_value("contacts", "email", "ada@example.com", "job_title")
+            .as_deref(),
+        Some("Analyst"),
+        "HubSpot's value is the truth for a ← field"
+    );
+}
+
+// ---- filters ----
+
+fn only_acme() -> Filters {
+    Filters::new(vec![FilterGroup::new(vec![
+        Filter::new("company", "equals", vec!["Acme".into()]).unwrap(),
+    ])])
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_filter_change_that_makes_records_eligible_syncs_them_on_the_next_pass() {
+    let w = World::start(
+        SeedData::empty(),
+        "INSERT INTO contacts (email, company) VALUES ('a@acme.example', 'acme'), ('b@initech.example', 'Initech'), ('c@initech.example', 'Initech');",
+    )
+    .await;
+    let filtered = SyncRules {
+        filters_to_hubspot: only_acme(),
+        ..SyncRules::to_hubspot()
+    };
+    let e = w.engine(vec![contacts(filtered)]);
+    w.sync(&e).await;
+    assert_eq!(w.sim.state().count(ObjectKind::Contacts), 1, "only Acme");
+    let skipped = e.store().record_history(ObjectKind::Contacts, "2").unwrap();
+    let reason = skipped.last().unwrap().message.clone().unwrap();
+    assert!(
+        reason.contains("company equals") && reason.contains("Initech"),
+        "the skip says which filter excluded it: {reason}"
+    );
+
+    // The operator drops the filter; nothing else changed in the app.
+    let e = w.engine(vec![contacts(SyncRules::to_hubspot())]);
+    w.sync(&e).await;
+    assert_eq!(w.sim.state().count(ObjectKind::Contacts), 3);
+}
+
+#[tokio::test]
+async fn hubspot_records_a_to_app_filter_excludes_are_not_created_in_the_app() {
+    let w = World::start(
+        SeedData::contacts(vec![
+            props(&[("email", "a@acme.example"), ("lifecyclestage", "customer")]),
+            props(&[("email", "b@initech.example"), ("lifecyclestage", "lead")]),
+        ]),
+        "",
+    )
+    .await;
+    let mut c = contacts(SyncRules {
+        filters_to_app: Filters::new(vec![FilterGroup::new(vec![
+            Filter::new("lifecyclestage", "equals", vec!["customer".into()]).unwrap(),
+        ])])
+        .unwrap(),
+        ..SyncRules::both()
+    });
+    c.mapping.fields.push(FieldMap::simple(
+        "job_title",
+        "lifecyclestage",
+        Transform::None,
+    ));
+    c.mapping
+        .fields
+        .retain(|f| f.hubspot_properties != ["jobtitle"]);
+    let e = w.engine(vec![c]);
+    w.sync(&e).await;
+    assert_eq!(w.app_count("contacts"), 1);
+    assert_eq!(
+        w.app_value("contacts", "email", "a@acme.example", "email")
+            .as_deref(),
+        Some("a@acme.example")
+    );
+}
+
+// ---- merged contacts ----
+
+#[tokio::test]
+async fn a_contact_merged_into_an_unlinked_one_is_relinked_to_the_survivor() {
+    let w = World::start(
+        SeedData::contacts(vec![
+            props(&[("email", "ada@example.com"), ("firstname", "Ada")]),
+            props(&[
+                ("email", "ada.lovelace@example.com"),
+                ("firstname", "Ada L."),
+            ]),
+        ]),
+        "INSERT INTO contacts (email, first_name) VALUES ('ada@example.com', 'Ada');",
+    )
+    .await;
+    // App → HubSpot only: the second contact stays unlinked in HubSpot.
+    let e = w.engine(vec![contacts(SyncRules::to_hubspot())]);
+    w.sync(&e).await;
+    let merged_away = w.hubspot_id_of("ada@example.com");
+    let survivor = w.hubspot_id_of("ada.lovelace@example.com");
+    let status = w
+        .post(
+            "/crm/v3/objects/contacts/merge",
+            serde_json::json!({"primaryObjectId": survivor, "objectIdToMerge": merged_away}),
+        )
+        .await;
+    assert!(status.is_success(), "merge answered {status}");
+    w.scan(&e, ObjectKind::Contacts).await;
+    assert_eq!(
+        w.app_value("contacts", "email", "ada@example.com", "hubspot_id"),
+        Some(survivor.clone())
+    );
+    let history = e.store().record_history(ObjectKind::Contacts, "1").unwrap();
+    assert!(
+        history.iter().any(|a| a
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("merged into"))),
+        "{history:?}"
+    );
+    assert_eq!(
+        w.sim.state().count(ObjectKind::Contacts),
+        1,
+        "nothing recreated"
+    );
+}
+
+// ---- deletions ----
+
+#[tokio::test]
+async fn a_contact_deleted_in_hubspot_is_unlinked_by_the_scan_and_the_app_row_kept() {
+    let (w, e, id) = linked_ada(SyncRules {
+        create_in_hubspot: false,
+        ..SyncRules::both()
+    })
+    .await;
+    let status = reqwest::Client::new()
+        .delete(format!("{}/crm/v3/objects/contacts/{id}", w.sim.base_url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success());
+    w.scan(&e, ObjectKind::Contacts).await;
+    assert_eq!(w.app_count("contacts"), 1);
+    assert_eq!(
+        w.app_value("contacts", "email", "ada@example.com", "hubspot_id"),
+        None
+    );
+    assert_eq!(e.store().link_count(ObjectKind::Contacts).unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_contact_deleted_in_the_app_is_unlinked_and_not_created_again_from_hubspot() {
+    let (w, e, id) = linked_ada(SyncRules::both()).await;
+    w.app().execute("DELETE FROM contacts", []).unwrap();
+    w.scan(&e, ObjectKind::Contacts).await;
+    assert_eq!(e.store().link_count(ObjectKind::Contacts).unwrap(), 0);
+    // HubSpot keeps it, and a later edit there does not bring it back.
+    w.sim
+        .state()
+        .set_property(ObjectKind::Contacts, &id, "firstname", "Ada again");
+    w.sync(&e).await;
+    assert_eq!(w.app_count("contacts"), 0);
+    assert!(w.sim.state().get(ObjectKind::Contacts, &id).is_some());
+}
+
+// ---- the search cap ----
+
+#[tokio::test]
+async fn more_than_ten_thousand_hubspot_records_stamped_at_one_time_all_reach_the_app() {
+    let n = 10_050;
+    let seed = SeedData::contacts(
+        (0..n)
+            .map(|i| {
+                props(&[
+                    ("email", &format!("bulk{i}@example.com")),
+                    ("firstname", "Bulk"),
+                ])
+            })
+            .collect(),
+    );
+    let w = World::start(seed, "").await;
+    let e = w.engine(vec![contacts(SyncRules {
+        direction: Direction::ToApp,
+        create_in_hubspot: false,
+        create_in_app: true,
+        ..SyncRules::both()
+    })]);
+    w.sync(&e).await;
+    assert_eq!(w.app_count("contacts"), n);
+    let distinct: i64 = w
+        .app()
+        .query_row("SELECT COUNT(DISTINCT hubspot_id) FROM contacts", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(distinct, n);
+    let failed = e.store().open_failure_count(None).unwrap();
+    assert_eq!(failed, 0);
+}
