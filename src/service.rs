@@ -33,10 +33,61 @@ pub fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<Engine>
     ))
 }
 
+/// Starts the webhook receiver when the config has one: verified events
+/// queue record syncs on the engine.
+async fn start_webhooks(
+    cfg: &Config,
+    engine: &Arc<Engine>,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    let Some(w) = &cfg.webhook else {
+        return Ok(());
+    };
+    let secret = std::env::var(&w.client_secret_env)
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .with_context(|| {
+            format!(
+                "{}: the environment variable {} (named in [webhook]) is not set",
+                cfg.path.display(),
+                w.client_secret_env
+            )
+        })?;
+    let (tx, rx) = tokio::sync::mpsc::channel(10_000);
+    let router = crate::webhook::router(
+        crate::webhook::ReceiverConfig {
+            client_secret: secrecy::SecretString::from(secret),
+            public_base: w.public_base.clone(),
+            path: w.path.clone(),
+        },
+        tx,
+    );
+    let listener = tokio::net::TcpListener::bind(w.listen)
+        .await
+        .with_context(|| format!("[webhook] listening on {}", w.listen))?;
+    tracing::info!(listen = %w.listen, url = %format!("{}{}", w.public_base, w.path), "webhook receiver listening");
+    let c = cancel.clone();
+    tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { c.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "webhook receiver stopped");
+        }
+    });
+    tokio::spawn(crate::webhook::intake::feed(
+        engine.clone(),
+        rx,
+        cancel.clone(),
+    ));
+    Ok(())
+}
+
 /// Runs the engine until SIGTERM or SIGINT, then stops after the batch in flight.
 pub async fn run(cfg: &Config, data_dir: &Path) -> anyhow::Result<()> {
     let engine = build_engine(cfg, data_dir)?;
     let cancel = CancellationToken::new();
+    start_webhooks(cfg, &engine, &cancel).await?;
     let handle = engine.spawn(cancel.clone())?;
     tracing::info!(config = %cfg.path.display(), data = %data_dir.display(), "engine running");
     eprintln!(
@@ -63,6 +114,7 @@ pub async fn console(
 ) -> anyhow::Result<()> {
     let engine = build_engine(cfg, data_dir)?;
     let cancel = CancellationToken::new();
+    start_webhooks(cfg, &engine, &cancel).await?;
     let handle = engine.spawn(cancel.clone())?;
     let result = crate::console::run(opts, handle.snapshots.clone(), handle.commands.clone()).await;
     cancel.cancel();

@@ -62,9 +62,22 @@ pub struct HubSpotConfig {
 /// One synced object, as configured.
 pub type ObjectConfig = crate::sync::rules::ObjectSync;
 
+/// Where HubSpot's webhook deliveries are received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookConfig {
+    /// The local address to listen on (behind a TLS proxy).
+    pub listen: std::net::SocketAddr,
+    /// Scheme, host and port HubSpot calls: signatures cover the public URL.
+    pub public_base: String,
+    pub path: String,
+    /// The environment variable holding the app's client secret.
+    pub client_secret_env: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub path: PathBuf,
+    pub webhook: Option<WebhookConfig>,
     pub hubspot: HubSpotConfig,
     pub app_database: PathBuf,
     pub objects: Vec<ObjectConfig>,

@@ -1,7 +1,7 @@
 //! The config file as written, and its checks. Every value that can be
 //! wrong is read with its position so the error can point at it.
 
-use super::{Config, ConfigError, HubSpotAuth, HubSpotConfig, ObjectConfig};
+use super::{Config, ConfigError, HubSpotAuth, HubSpotConfig, ObjectConfig, WebhookConfig};
 use crate::model::{Direction, ObjectKind, Side};
 use crate::sync::filter::{Filter, FilterGroup, Filters};
 use crate::sync::mapping::{FieldMap, KeyMap, ObjectMapping};
@@ -18,6 +18,7 @@ use toml::Spanned;
 struct RawConfig {
     hubspot: Spanned<RawHubSpot>,
     app: RawApp,
+    webhook: Option<Spanned<RawWebhook>>,
     objects: Spanned<BTreeMap<Spanned<String>, Spanned<RawObject>>>,
 }
 
@@ -47,6 +48,14 @@ struct RawOAuth {
     client_secret_env: String,
     refresh_token_env: String,
     token_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    listen: String,
+    public_url: String,
+    client_secret_env: String,
 }
 
 #[derive(Deserialize)]
@@ -530,8 +539,47 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             "[objects] names no object to sync".into(),
         ));
     }
+    let webhook = match raw.webhook {
+        None => None,
+        Some(w) => {
+            let at = w.span().start;
+            let w = w.into_inner();
+            let listen: std::net::SocketAddr = w.listen.parse().map_err(|e| {
+                err(
+                    at,
+                    format!(
+                        "[webhook] listen {:?}: not an address and port ({e})",
+                        w.listen
+                    ),
+                )
+            })?;
+            let url = reqwest::Url::parse(&w.public_url)
+                .map_err(|e| err(at, format!("[webhook] public_url {:?}: {e}", w.public_url)))?;
+            if url.scheme() != "https"
+                && !url
+                    .host_str()
+                    .is_some_and(|h| h == "127.0.0.1" || h == "localhost")
+            {
+                return Err(err(
+                    at,
+                    format!(
+                        "[webhook] public_url {:?} must be https: HubSpot only calls https targets",
+                        w.public_url
+                    ),
+                ));
+            }
+            let public_base = url.origin().ascii_serialization();
+            Some(WebhookConfig {
+                listen,
+                public_base,
+                path: url.path().to_string(),
+                client_secret_env: w.client_secret_env,
+            })
+        }
+    };
     Ok(Config {
         path: path.to_path_buf(),
+        webhook,
         hubspot: HubSpotConfig {
             base_url: hs.base_url,
             auth,

@@ -2,6 +2,7 @@
 //! that verifies deliveries and hands the events to the engine.
 
 pub mod event;
+pub mod intake;
 pub mod receiver;
 pub mod signature;
 
