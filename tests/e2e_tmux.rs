@@ -113,8 +113,13 @@ fn demo_shows_failures_retries_one_and_quits_leaving_the_terminal_clean() {
 
     tmux.keys(&["q"]);
     // The exit status line, not the command line that prints it.
+    // A wrapped command line can also start with "EXIT=": wait for digits.
     let screen = tmux.wait_for("the shell after exit", Duration::from_secs(15), |s| {
-        s.lines().any(|l| l.starts_with("EXIT="))
+        s.lines().any(|l| {
+            l.trim_end()
+                .strip_prefix("EXIT=")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
     });
     assert!(
         screen.lines().any(|l| l == "EXIT=0"),

@@ -275,13 +275,13 @@ async fn a_create_answered_409_links_the_existing_contact_and_writes_the_app_val
         .unwrap();
     let before = w.sim.state().count(ObjectKind::Contacts);
 
-    let exec = Executor {
-        client: w.engine.client(),
-        store: w.engine.store(),
-        app: w.engine.app(),
-        mapping: &mapping,
-        job_id: 1,
-    };
+    let exec = Executor::new(
+        w.engine.client(),
+        w.engine.store(),
+        w.engine.app(),
+        &mapping,
+        1,
+    );
     let properties: std::collections::BTreeMap<String, String> = mapping
         .to_hubspot(&rec)
         .into_iter()

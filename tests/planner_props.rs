@@ -102,6 +102,7 @@ impl World {
             hubspot_links: &hubspot_links,
             tombstones: &HashSet::new(),
             merged: &HashMap::new(),
+            companies: None,
         })
     }
 

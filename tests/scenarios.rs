@@ -26,10 +26,10 @@ const TOKEN: &str = "pat-scenario";
 const SCHEMA: &str = r#"
 CREATE TABLE contacts (
     id INTEGER PRIMARY KEY, email TEXT, first_name TEXT, last_name TEXT, phone TEXT,
-    company TEXT, job_title TEXT, hubspot_id TEXT,
+    company TEXT, job_title TEXT, company_id INTEGER, hubspot_id TEXT,
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
-CREATE TRIGGER contacts_touch AFTER UPDATE OF email, first_name, last_name, phone, company, job_title
+CREATE TRIGGER contacts_touch AFTER UPDATE OF email, first_name, last_name, phone, company, job_title, company_id
 ON contacts WHEN NEW.updated_at = OLD.updated_at
 BEGIN UPDATE contacts SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = NEW.id; END;
 CREATE TABLE companies (
@@ -72,6 +72,7 @@ fn companies_mapping() -> ObjectMapping {
             f("description", "description", Transform::None),
         ],
         label_column: "name".into(),
+        company_column: None,
     }
 }
 
@@ -147,7 +148,7 @@ impl World {
     async fn sync(&self, engine: &Engine) {
         engine.bootstrap().unwrap();
         // Polls are scheduled an hour out: a pass now means "sync now".
-        for o in [ObjectKind::Contacts, ObjectKind::Companies] {
+        for o in [ObjectKind::Companies, ObjectKind::Contacts] {
             if engine.object(o).is_some() {
                 engine
                     .handle(hubsync::status::Command::SyncNow { object: o })
@@ -806,4 +807,91 @@ async fn a_hubspot_edit_reaches_the_app_through_a_webhook_and_our_own_writes_que
         Some("Augusta")
     );
     cancel.cancel();
+}
+
+// ---- a contact's company ----
+
+#[tokio::test]
+async fn a_contacts_company_follows_its_hubspot_association_and_the_reverse() {
+    let seed = SeedData::contacts(vec![props(&[("email", "ada@example.com")])]).with(
+        ObjectKind::Companies,
+        vec![props(&[("name", "Acme"), ("domain", "acme.example")])],
+    );
+    let w = World::start(
+        seed,
+        "INSERT INTO companies (name, domain) VALUES ('Acme', 'acme.example'), ('Initech', 'initech.example');
+         INSERT INTO contacts (email) VALUES ('ada@example.com');",
+    )
+    .await;
+    let acme = w
+        .sim
+        .state()
+        .find_in(ObjectKind::Companies, "domain", "acme.example")
+        .unwrap();
+    let ada = w.hubspot_id_of("ada@example.com");
+    let put = reqwest::Client::new()
+        .put(format!(
+            "{}/crm/v4/objects/contacts/{ada}/associations/default/companies/{acme}",
+            w.sim.base_url()
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success());
+
+    let mut c = contacts(SyncRules::both());
+    c.mapping.company_column = Some("company_id".into());
+    let e = w.engine(vec![object(companies_mapping(), SyncRules::both()), c]);
+    w.sync(&e).await;
+    let acme_app: Option<String> = w
+        .app()
+        .query_row(
+            "SELECT CAST(id AS TEXT) FROM companies WHERE name = 'Acme'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let company_of_ada = || -> Option<i64> {
+        w.app()
+            .query_row(
+                "SELECT company_id FROM contacts WHERE email = 'ada@example.com'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(
+        company_of_ada().map(|i| i.to_string()),
+        acme_app,
+        "HubSpot → app"
+    );
+
+    // The app moves Ada to Initech (created in HubSpot by the first sync).
+    w.app()
+        .execute(
+            "UPDATE contacts SET company_id = (SELECT id FROM companies WHERE name = 'Initech')",
+            [],
+        )
+        .unwrap();
+    w.sync(&e).await;
+    let initech = w
+        .app_value("companies", "name", "Initech", "hubspot_id")
+        .unwrap();
+    let associated: Vec<String> = w
+        .sim
+        .state()
+        .associated(ObjectKind::Contacts, &ada, ObjectKind::Companies)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        associated,
+        vec![initech],
+        "app → HubSpot, the old association dropped"
+    );
+    // And nothing moves on the next pass.
+    let audits = e.store().audit_len().unwrap();
+    w.sync(&e).await;
+    assert_eq!(e.store().audit_len().unwrap(), audits);
 }

@@ -79,6 +79,8 @@ struct RawObject {
     /// …or several, tried in order (companies: domain, then name).
     key_columns: Option<Spanned<Vec<String>>>,
     label_column: Option<String>,
+    /// Contacts: the column holding the app id of the contact's company.
+    company_column: Option<String>,
     direction: Option<Spanned<String>>,
     /// Which side may create records in the other: both, hubspot, app, none.
     create: Option<Spanned<String>>,
@@ -520,6 +522,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 label_column,
                 keys,
                 fields,
+                company_column: o.company_column,
             },
             rules: SyncRules {
                 direction,
@@ -533,6 +536,33 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             batch_size: batch as usize,
         });
     }
+    if let Some(c) = objects.iter().find(|o| o.mapping.company_column.is_some()) {
+        if c.mapping.object != ObjectKind::Contacts {
+            return Err(err(
+                objects_span,
+                format!(
+                    "[objects.{}] company_column: only contacts follow a company association",
+                    c.mapping.object
+                ),
+            ));
+        }
+        if !objects
+            .iter()
+            .any(|o| o.mapping.object == ObjectKind::Companies)
+        {
+            return Err(err(
+                objects_span,
+                "[objects.contacts] company_column needs [objects.companies]: a contact's company can only follow a linked company".into(),
+            ));
+        }
+    }
+    // Companies first: a contact's company association can only be
+    // written once its company is linked.
+    objects.sort_by_key(|o| match o.mapping.object {
+        ObjectKind::Companies => 0,
+        ObjectKind::Contacts => 1,
+        ObjectKind::Deals => 2,
+    });
     if objects.is_empty() {
         return Err(err(
             objects_span,

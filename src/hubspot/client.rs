@@ -426,6 +426,25 @@ impl HubSpotClient {
         Ok(())
     }
 
+    /// Removes every association between two records:
+    /// `DELETE /crm/v4/objects/{from}/{id}/associations/{to}/{toId}` (204).
+    pub async fn remove_associations(
+        &self,
+        from: ObjectKind,
+        from_id: &str,
+        to: ObjectKind,
+        to_id: &str,
+    ) -> Result<(), HubSpotError> {
+        let path = format!(
+            "/crm/v4/objects/{}/{from_id}/associations/{}/{to_id}",
+            from.api_name(),
+            to.api_name()
+        );
+        self.send::<(), serde_json::Value>(Method::DELETE, &path, &[], None, Bucket::Standard)
+            .await?;
+        Ok(())
+    }
+
     /// The `to` records associated with each of `ids` (at most 1,000), with
     /// their association types: `POST /crm/v4/associations/{from}/{to}/batch/read`.
     pub async fn associations(

@@ -240,6 +240,18 @@ impl SimState {
             .map(|r| (r.id.to_string(), r.props.clone()))
     }
 
+    /// The id of a live record whose `property` equals `value` (ignoring case).
+    pub fn find_in(&self, object: ObjectKind, property: &str, value: &str) -> Option<String> {
+        self.data()
+            .live(object)
+            .find(|r| {
+                r.props
+                    .get(property)
+                    .is_some_and(|v| v.eq_ignore_ascii_case(value))
+            })
+            .map(|r| r.id.to_string())
+    }
+
     pub fn get(&self, object: ObjectKind, id: &str) -> Option<BTreeMap<String, String>> {
         self.data().get(object, id).map(|r| r.props.clone())
     }

@@ -10,15 +10,16 @@
 //! and auth failures stop the job instead: the records were not judged, so
 //! they must not be marked FAILED.
 
-use super::mapping::{ObjectMapping, key_norm};
+use super::mapping::{COMPANY, ObjectMapping, key_norm};
 use super::plan::{Decision, Gone, Writes};
 use crate::appdb::{AppDb, AppRecord};
 use crate::hubspot::wire::{CreateInput, SimplePublicObject, StandardError, UpdateInput};
 use crate::hubspot::{HubSpotClient, HubSpotError, MAX_BATCH};
-use crate::model::{Direction, RecordRef};
+use crate::model::{Direction, ObjectKind, RecordRef};
 use crate::status::{AuditAction, AuditStatus};
 use crate::store::{NewAudit, Store};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 /// Outcomes of one executed plan.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +63,54 @@ pub struct Executor<'a> {
     pub app: &'a AppDb,
     pub mapping: &'a ObjectMapping,
     pub job_id: i64,
+    /// Contacts whose HubSpot write landed and whose company association
+    /// is still to move.
+    pub company_moves: Mutex<Vec<Pending>>,
+}
+
+impl<'a> Executor<'a> {
+    pub fn new(
+        client: &'a HubSpotClient,
+        store: &'a Store,
+        app: &'a AppDb,
+        mapping: &'a ObjectMapping,
+        job_id: i64,
+    ) -> Self {
+        Executor {
+            client,
+            store,
+            app,
+            mapping,
+            job_id,
+            company_moves: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The properties HubSpot is sent: virtual ones (the company association)
+/// are written by their own calls.
+fn real_properties(p: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    p.iter()
+        .filter(|(k, _)| !k.starts_with('@'))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// A write's memory, leaving the company as it was until the association
+/// itself has moved.
+fn without_company_move(p: &Pending) -> BTreeMap<String, String> {
+    let mut m = p.memory.clone();
+    if p.properties.contains_key(COMPANY) {
+        match &p.company_before {
+            Some(b) => m.insert(COMPANY.into(), b.clone()),
+            None => m.remove(COMPANY),
+        };
+    }
+    m
 }
 
 /// The records a plan is about, for the labels of audit entries.
@@ -73,12 +122,14 @@ pub struct Records<'a> {
 /// A write to HubSpot in flight: which record, what it says in the audit
 /// log, and what the link remembers once it lands.
 #[derive(Debug, Clone)]
-struct Pending {
+pub struct Pending {
     app_id: String,
     hubspot_id: Option<String>,
     action: AuditAction,
     properties: BTreeMap<String, String>,
     memory: BTreeMap<String, String>,
+    /// The company association hubsync made before this write, to drop.
+    company_before: Option<String>,
 }
 
 /// A linked pair's writes, before the app half is applied.
@@ -239,6 +290,7 @@ impl Executor<'_> {
             }
             return Ok(None);
         }
+        let company_before = writes.memory.get(COMPANY).cloned();
         memory.extend(writes.to_hubspot.clone());
         Ok(Some(Pending {
             app_id,
@@ -246,6 +298,7 @@ impl Executor<'_> {
             action,
             properties: writes.to_hubspot,
             memory,
+            company_before,
         }))
     }
 
@@ -469,6 +522,7 @@ impl Executor<'_> {
                         action: AuditAction::Create,
                         memory,
                         properties,
+                        company_before: None,
                     });
                 }
                 Decision::CreateInApp {
@@ -491,11 +545,91 @@ impl Executor<'_> {
                 .await?;
             updates.extend(linked);
         }
+        // An update that only moves the company association has no
+        // properties to send: it goes straight to the association step.
+        let (only_company, updates): (Vec<Pending>, Vec<Pending>) = updates
+            .into_iter()
+            .partition(|p| real_properties(&p.properties).is_empty());
         for chunk in updates.chunks(MAX_BATCH) {
             self.write_batches(records, chunk.to_vec(), Write::Update, &mut tally)
                 .await?;
         }
+        let mut moves = std::mem::take(&mut *lock(&self.company_moves));
+        for p in only_company {
+            moves.push(p);
+        }
+        self.move_companies(records, moves, &mut tally).await?;
         Ok(tally)
+    }
+
+    /// Associates contacts with the company the plan chose (and drops the
+    /// association hubsync made before), then remembers it: SPEC §2's
+    /// "a contact's company follows … and the reverse".
+    async fn move_companies(
+        &self,
+        records: &Records<'_>,
+        moves: Vec<Pending>,
+        tally: &mut Tally,
+    ) -> Result<(), ExecError> {
+        let m = self.mapping;
+        for p in moves {
+            let (Some(contact), Some(company)) = (&p.hubspot_id, p.properties.get(COMPANY)) else {
+                continue;
+            };
+            let before = p
+                .company_before
+                .clone()
+                .filter(|b| !b.is_empty() && b != company);
+            let mut result = Ok(());
+            if let Some(old) = &before {
+                result = self
+                    .client
+                    .remove_associations(m.object, contact, ObjectKind::Companies, old)
+                    .await;
+            }
+            if result.is_ok() && !company.is_empty() {
+                result = self
+                    .client
+                    .associate_default(m.object, contact, ObjectKind::Companies, company)
+                    .await;
+            }
+            let diff = BTreeMap::from([(COMPANY.to_string(), company.clone())]);
+            let e = Entry {
+                record: RecordRef::App(p.app_id.clone()),
+                hubspot_id: Some(contact),
+                direction: Direction::ToHubSpot,
+                action: AuditAction::Update,
+                diff: Some(&diff),
+            };
+            match result {
+                Ok(()) => {
+                    // Read the stored memory again: the property write of
+                    // this record may have landed since.
+                    let mut memory = self
+                        .store
+                        .links_of_app(m.object, std::slice::from_ref(&p.app_id))?
+                        .pop()
+                        .map(|l| l.memory)
+                        .unwrap_or_default();
+                    memory.insert(COMPANY.into(), company.clone());
+                    self.store.set_memory(m.object, &p.app_id, &memory)?;
+                    self.audit(records, e, AuditStatus::Success, None, None)?;
+                    tally.succeeded += 1;
+                }
+                Err(err) if stops_job(&err) => return Err(err.into()),
+                Err(err) => {
+                    self.audit(
+                        records,
+                        e,
+                        AuditStatus::Failed,
+                        Some(err.category()),
+                        Some(err.message()),
+                    )?;
+                    tally.failed += 1;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Sends one batch, splitting it on whole-batch rejections until every
@@ -519,7 +653,7 @@ impl Executor<'_> {
                     let inputs = batch
                         .iter()
                         .map(|p| CreateInput {
-                            properties: p.properties.clone(),
+                            properties: real_properties(&p.properties),
                             associations: vec![],
                             object_write_trace_id: Some(p.app_id.clone()),
                         })
@@ -531,7 +665,7 @@ impl Executor<'_> {
                         .iter()
                         .map(|p| UpdateInput {
                             id: p.hubspot_id.clone().unwrap_or_default(),
-                            properties: p.properties.clone(),
+                            properties: real_properties(&p.properties),
                             object_write_trace_id: Some(p.app_id.clone()),
                         })
                         .collect();
@@ -634,7 +768,7 @@ impl Executor<'_> {
                     .find_map(|k| created_by_key.get(k).cloned());
                 match id {
                     Some(id) => {
-                        self.link(&p.app_id, &id, &p.memory)?;
+                        self.link(&p.app_id, &id, &without_company_move(&p))?;
                         p.hubspot_id = Some(id);
                     }
                     None => {
@@ -654,7 +788,10 @@ impl Executor<'_> {
                 }
             } else {
                 self.store
-                    .set_memory(self.mapping.object, &p.app_id, &p.memory)?;
+                    .set_memory(self.mapping.object, &p.app_id, &without_company_move(&p))?;
+            }
+            if p.properties.contains_key(COMPANY) {
+                lock(&self.company_moves).push(p.clone());
             }
             self.audit_pending(records, &p, AuditStatus::Success, None, None)?;
             tally.succeeded += 1;

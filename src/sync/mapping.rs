@@ -112,7 +112,16 @@ pub struct ObjectMapping {
     pub fields: Vec<FieldMap>,
     /// The app column shown as the record's label in the console.
     pub label_column: String,
+    /// Contacts: the app column holding the id of the contact's company
+    /// row. It follows the contact's HubSpot company association and the
+    /// reverse, once both companies are linked (SPEC §2).
+    pub company_column: Option<String>,
 }
+
+/// The virtual property that stands for a contact's company association in
+/// the planner and in a link's memory. HubSpot property names cannot start
+/// with `@`, so it never collides with a real one.
+pub const COMPANY: &str = "@company";
 
 /// A normalised matching key.
 pub fn key_norm(v: &str) -> String {
@@ -142,6 +151,7 @@ impl ObjectMapping {
                 f("job_title", "jobtitle", Transform::None),
             ],
             label_column: "email".into(),
+            company_column: None,
         }
     }
 
@@ -153,7 +163,8 @@ impl ObjectMapping {
             .iter()
             .flat_map(|f| f.app_columns.iter())
             .chain(self.keys.iter().map(|k| &k.app_column))
-            .chain([&self.label_column]);
+            .chain([&self.label_column])
+            .chain(self.company_column.as_ref());
         for c in all {
             if !cols.contains(&c.as_str()) {
                 cols.push(c);

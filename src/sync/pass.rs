@@ -11,7 +11,7 @@
 
 use super::execute::{ExecError, Executor, Records, Tally};
 use super::mapping::{ObjectMapping, key_norm};
-use super::plan::{Decision, Link, PlanInput, plan};
+use super::plan::{CompanyLinks, Decision, Link, PlanInput, plan};
 use super::rules::SyncRules;
 use crate::appdb::{AppCursor, AppDb, AppRecord};
 use crate::hubspot::client::ModifiedCursor;
@@ -371,6 +371,50 @@ impl Pass<'_> {
         Ok(out)
     }
 
+    /// The company associations of these contacts and the company links
+    /// both sides of them need.
+    async fn company_maps(
+        &self,
+        column: &str,
+        app: &HashMap<String, AppRecord>,
+        hubspot: &HashMap<String, SimplePublicObject>,
+    ) -> Result<CompanyMaps, ExecError> {
+        let mut associations: HashMap<String, Vec<String>> = HashMap::new();
+        let ids: Vec<String> = hubspot.keys().cloned().collect();
+        for chunk in ids.chunks(1000) {
+            let r = self
+                .client
+                .associations(ObjectKind::Contacts, ObjectKind::Companies, chunk)
+                .await?;
+            for a in r.results {
+                associations.insert(
+                    a.from.id.into_string(),
+                    a.to.into_iter()
+                        .map(|t| t.to_object_id.into_string())
+                        .collect(),
+                );
+            }
+        }
+        let mut app_companies: Vec<String> = app
+            .values()
+            .filter_map(|r| r.field(column).map(str::to_string))
+            .collect();
+        app_companies.sort();
+        app_companies.dedup();
+        let mut hubspot_companies: Vec<String> = associations.values().flatten().cloned().collect();
+        hubspot_companies.sort();
+        hubspot_companies.dedup();
+        Ok(CompanyMaps {
+            associations,
+            by_app: self
+                .store
+                .links_for(ObjectKind::Companies, &app_companies)?,
+            by_hubspot: self
+                .store
+                .app_ids_for(ObjectKind::Companies, &hubspot_companies)?,
+        })
+    }
+
     /// Plans and applies one batch: `app` and `hubspot` are records from
     /// the change feeds, `links` pairs to settle whatever the feeds say.
     /// With `report`, that record gets an outcome even when in step.
@@ -497,6 +541,12 @@ impl Pass<'_> {
         let app_links = self.store.links_for(o, &all_app)?;
         let hubspot_links = self.store.app_ids_for(o, &all_hubspot)?;
         let tombstones = self.store.tombstones_among(o, &unlinked_hubspot)?;
+        let companies = match &m.company_column {
+            Some(column) if o == ObjectKind::Contacts => {
+                Some(self.company_maps(column, &app, &hubspot).await?)
+            }
+            _ => None,
+        };
 
         let mut decisions = plan(&PlanInput {
             mapping: m,
@@ -510,6 +560,11 @@ impl Pass<'_> {
             hubspot_links: &hubspot_links,
             tombstones: &tombstones,
             merged: &merged,
+            companies: companies.as_ref().map(|c| CompanyLinks {
+                associations: &c.associations,
+                by_app: &c.by_app,
+                by_hubspot: &c.by_hubspot,
+            }),
         });
         if let Some(r) = report {
             let mentioned = |d: &Decision| match &r {
@@ -525,13 +580,7 @@ impl Pass<'_> {
                 });
             }
         }
-        let exec = Executor {
-            client: self.client,
-            store: self.store,
-            app: self.app,
-            mapping: m,
-            job_id: self.job_id,
-        };
+        let exec = Executor::new(self.client, self.store, self.app, m, self.job_id);
         exec.run(
             &Records {
                 app: &app,
@@ -541,6 +590,13 @@ impl Pass<'_> {
         )
         .await
     }
+}
+
+/// Owned company maps for [`CompanyLinks`].
+struct CompanyMaps {
+    associations: HashMap<String, Vec<String>>,
+    by_app: HashMap<String, String>,
+    by_hubspot: HashMap<String, String>,
 }
 
 fn add(t: &mut Tally, more: Tally) {

@@ -49,6 +49,9 @@ fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Contact → its HubSpot companies, and app company → HubSpot company.
+type Companies = (HashMap<String, Vec<String>>, HashMap<String, String>);
+
 /// A small world: app records, HubSpot records, links. By default every
 /// record is in the feed (the batch being planned).
 struct World {
@@ -61,6 +64,7 @@ struct World {
     hubspot_feed: Vec<String>,
     tombstones: HashSet<String>,
     merged: HashMap<String, String>,
+    companies: Option<Companies>,
 }
 
 impl World {
@@ -75,6 +79,7 @@ impl World {
             hubspot_feed: vec![],
             tombstones: HashSet::new(),
             merged: HashMap::new(),
+            companies: None,
         }
     }
     fn app(mut self, r: AppRecord) -> Self {
@@ -130,6 +135,13 @@ impl World {
             hubspot_links: &hubspot_links,
             tombstones: &self.tombstones,
             merged: &self.merged,
+            companies: self.companies.as_ref().map(|(assoc, by_app)| CompanyLinks {
+                associations: assoc,
+                by_app,
+                by_hubspot: Box::leak(Box::new(
+                    by_app.iter().map(|(a, h)| (h.clone(), a.clone())).collect(),
+                )),
+            }),
         })
     }
 }
@@ -281,6 +293,7 @@ fn a_hubspot_record_linked_to_another_app_record_is_not_linked_again() {
         hubspot_links: &back,
         tombstones: &HashSet::new(),
         merged: &HashMap::new(),
+        companies: None,
     });
     assert!(
         matches!(&d[..], [Decision::Skip { reason, .. }] if reason.contains("already linked to app record 1")),
@@ -589,4 +602,66 @@ fn a_memory_that_is_behind_is_brought_up_to_date_without_a_write() {
     let writes = update_of(one(w.plan()));
     assert!(writes.is_empty());
     assert_eq!(writes.memory, memory("ada@example.com", "Augusta"));
+}
+
+// ---- a contact's company ----
+
+/// A linked contact whose app row names company `app_company` (None: no
+/// company), associated in HubSpot with `associated`; app companies 7 and 8
+/// are linked to HubSpot companies 900 and 901.
+fn with_company(app_company: Option<&str>, associated: &[&str], remembered: Option<&str>) -> World {
+    let mut r = rec("1", Some("ada@example.com"), "Ada");
+    r.fields
+        .insert("company_id".into(), app_company.map(str::to_string));
+    let mut mem = memory("ada@example.com", "Ada");
+    if let Some(c) = remembered {
+        mem.insert(crate::sync::mapping::COMPANY.into(), c.into());
+    }
+    let mut w = World::new(SyncRules::both())
+        .app(r)
+        .hubspot(hs("501", "ada@example.com", "Ada"))
+        .linked("1", "501", mem);
+    w.mapping.company_column = Some("company_id".into());
+    w.companies = Some((
+        HashMap::from([(
+            "501".to_string(),
+            associated.iter().map(|s| s.to_string()).collect(),
+        )]),
+        HashMap::from([
+            ("7".to_string(), "900".to_string()),
+            ("8".to_string(), "901".to_string()),
+        ]),
+    ));
+    w
+}
+
+#[test]
+fn a_contacts_company_follows_its_hubspot_association_into_the_app() {
+    let w = with_company(None, &["900"], None);
+    let writes = update_of(one(w.plan()));
+    assert_eq!(writes.to_app, props(&[("company_id", "7")]));
+    assert_eq!(
+        writes.memory_after().get("@company").map(String::as_str),
+        Some("900")
+    );
+}
+
+#[test]
+fn a_company_changed_in_the_app_is_associated_in_hubspot() {
+    let w = with_company(Some("8"), &["900"], Some("900"));
+    let writes = update_of(one(w.plan()));
+    assert_eq!(writes.to_hubspot, props(&[("@company", "901")]));
+    assert!(writes.to_app.is_empty());
+}
+
+#[test]
+fn a_contacts_company_in_step_plans_nothing() {
+    let w = with_company(Some("8"), &["900", "901"], Some("901"));
+    assert_eq!(w.plan(), vec![]);
+}
+
+#[test]
+fn an_app_company_not_linked_yet_leaves_the_association_alone() {
+    let w = with_company(Some("99"), &["900"], None);
+    assert_eq!(w.plan(), vec![]);
 }
