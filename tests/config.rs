@@ -22,8 +22,12 @@ fn example_with(from: &str, to: &str) -> String {
     EXAMPLE.replacen(from, to, 1)
 }
 
+/// The 1-based line of the first non-comment line holding `needle`.
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+    text.lines()
+        .position(|l| l.contains(needle) && !l.trim_start().starts_with('#'))
+        .unwrap()
+        + 1
 }
 
 #[test]
