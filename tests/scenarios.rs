@@ -36,6 +36,10 @@ CREATE TABLE companies (
     id INTEGER PRIMARY KEY, name TEXT, domain TEXT, description TEXT, hubspot_id TEXT,
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
+CREATE TABLE deals (
+    id INTEGER PRIMARY KEY, name TEXT, amount TEXT, hubspot_id TEXT,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
 CREATE TRIGGER companies_touch AFTER UPDATE OF name, domain, description
 ON companies WHEN NEW.updated_at = OLD.updated_at
 BEGIN UPDATE companies SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = NEW.id; END;
@@ -894,4 +898,77 @@ async fn a_contacts_company_follows_its_hubspot_association_and_the_reverse() {
     let audits = e.store().audit_len().unwrap();
     w.sync(&e).await;
     assert_eq!(e.store().audit_len().unwrap(), audits);
+}
+
+// ---- deals: read-only, HubSpot → app ----
+
+#[tokio::test]
+async fn deals_flow_from_hubspot_into_the_app_and_never_back() {
+    let seed = SeedData::empty().with(
+        ObjectKind::Deals,
+        vec![
+            props(&[("dealname", "Big deal"), ("amount", "1000")]),
+            props(&[("dealname", "Small deal"), ("amount", "10")]),
+        ],
+    );
+    let w = World::start(seed, "").await;
+    let field = |app: &str, hs: &str| FieldMap {
+        direction: Direction::ToApp,
+        ..FieldMap::simple(app, hs, Transform::None)
+    };
+    let deals = ObjectMapping {
+        object: ObjectKind::Deals,
+        table: "deals".into(),
+        id_column: "id".into(),
+        updated_at_column: "updated_at".into(),
+        hubspot_id_column: "hubspot_id".into(),
+        keys: vec![],
+        fields: vec![field("name", "dealname"), field("amount", "amount")],
+        label_column: "name".into(),
+        company_column: None,
+    };
+    let rules = SyncRules {
+        direction: Direction::ToApp,
+        create_in_hubspot: false,
+        create_in_app: true,
+        ..SyncRules::both()
+    };
+    let e = w.engine(vec![object(deals, rules)]);
+    let sync_deals = || async {
+        e.bootstrap().unwrap();
+        e.handle(hubsync::status::Command::SyncNow {
+            object: ObjectKind::Deals,
+        })
+        .unwrap();
+        e.run_until_idle().await.unwrap();
+    };
+    sync_deals().await;
+    assert_eq!(w.app_count("deals"), 2);
+    let big = w
+        .app_value("deals", "name", "Big deal", "hubspot_id")
+        .unwrap();
+
+    w.sim
+        .state()
+        .set_property(ObjectKind::Deals, &big, "amount", "2000");
+    w.app()
+        .execute(
+            "UPDATE deals SET name = 'Renamed in the app' WHERE name = 'Small deal'",
+            [],
+        )
+        .unwrap();
+    sync_deals().await;
+    assert_eq!(
+        w.app_value("deals", "hubspot_id", &big, "amount")
+            .as_deref(),
+        Some("2000")
+    );
+    assert!(
+        w.sim
+            .state()
+            .find_in(ObjectKind::Deals, "dealname", "Renamed in the app")
+            .is_none(),
+        "nothing is written to HubSpot deals"
+    );
+    assert_eq!(w.sim.state().count(ObjectKind::Deals), 2);
 }
