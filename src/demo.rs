@@ -10,7 +10,8 @@
 use crate::appdb::{AppDb, demo as appdemo};
 use crate::console::{self, ConsoleOptions};
 use crate::hubspot::{ClientSettings, HubSpotClient};
-use crate::sim::{SeedData, SimServer, SimSettings};
+use crate::model::ObjectKind;
+use crate::sim::{SeedData, SimServer, SimSettings, WebhookTarget};
 use crate::store::Store;
 use crate::sync::engine::{Engine, EngineSettings};
 use crate::sync::mapping::ObjectMapping;
@@ -28,6 +29,11 @@ pub const HUBSPOT_FIXTURE: &str = include_str!("../fixtures/hubspot_seed.json");
 /// The private-app token the demo's simulator accepts. Not a secret: it
 /// only opens a simulator on loopback.
 const DEMO_TOKEN: &str = "pat-demo-0000";
+
+/// The demo app's client secret (signs the simulator's webhook deliveries)
+/// and the receiver's path. Loopback only, like the token.
+const DEMO_CLIENT_SECRET: &str = "demo-client-secret";
+const DEMO_HOOK_PATH: &str = "/hubspot/webhook";
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -124,10 +130,19 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     };
     let _log = crate::logging::to_file(&dir, "hubsync.log")?;
     tracing::info!(dir = %dir.display(), "demo starting");
+    // HubSpot's changes reach the demo's engine by webhook, as they would
+    // a deployed one: the simulator signs and delivers them to a receiver
+    // on loopback.
+    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hook_base = format!("http://{}", hook.local_addr()?);
     let world = start_world_with(
         &dir,
         SimSettings {
             latency: opts.latency,
+            webhook: Some(WebhookTarget::new(
+                format!("{hook_base}{DEMO_HOOK_PATH}"),
+                DEMO_CLIENT_SECRET,
+            )),
             ..SimSettings::default()
         },
         EngineSettings {
@@ -140,12 +155,33 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     .await?;
 
     let cancel = CancellationToken::new();
+    let (events_tx, events_rx) = tokio::sync::mpsc::channel(10_000);
+    let receiver = crate::webhook::router(
+        crate::webhook::ReceiverConfig {
+            client_secret: SecretString::from(DEMO_CLIENT_SECRET),
+            public_base: hook_base,
+            path: DEMO_HOOK_PATH.into(),
+        },
+        events_tx,
+    );
+    let c = cancel.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(hook, receiver)
+            .with_graceful_shutdown(async move { c.cancelled().await })
+            .await;
+    });
+    tokio::spawn(crate::webhook::intake::feed(
+        world.engine.clone(),
+        events_rx,
+        cancel.clone(),
+    ));
     let handle = world.engine.spawn(cancel.clone())?;
     let activity = opts.activity.then(|| {
         let path = world.app_db_path.clone();
+        let sim = world.sim.state().clone();
         let c = cancel.clone();
         tokio::spawn(async move {
-            if let Err(e) = app_activity(&path, c).await {
+            if let Err(e) = app_activity(&path, &sim, c).await {
                 tracing::error!(error = %format!("{e:#}"), "demo app activity stopped");
             }
         })
@@ -179,8 +215,13 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
 }
 
 /// Edits a random app contact every few seconds and now and then adds one,
-/// a few with emails HubSpot will refuse, as an app's users would.
-async fn app_activity(path: &Path, cancel: CancellationToken) -> anyhow::Result<()> {
+/// a few with emails HubSpot will refuse, as an app's users would; and,
+/// as HubSpot's users would, edits a contact there now and then.
+async fn app_activity(
+    path: &Path,
+    sim: &crate::sim::SimState,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
     let app = AppDb::open(path)?;
     let titles = [
         "Engineer",
@@ -202,6 +243,15 @@ async fn app_activity(path: &Path, cancel: CancellationToken) -> anyhow::Result<
             "UPDATE contacts SET job_title = ?1 WHERE id = (SELECT id FROM contacts WHERE hubspot_id IS NOT NULL ORDER BY random() LIMIT 1)",
             &[&title],
         )?;
+        if n.is_multiple_of(2) {
+            let linked: Option<String> = app.query_one(
+                "SELECT hubspot_id FROM contacts WHERE hubspot_id IS NOT NULL ORDER BY random() LIMIT 1",
+            )?;
+            if let Some(id) = linked {
+                let phone = format!("+1 555 {:04}", n % 10_000);
+                sim.set_property(ObjectKind::Contacts, &id, "phone", &phone);
+            }
+        }
         if n.is_multiple_of(3) {
             let email = if n.is_multiple_of(12) {
                 format!("new.signup{n}@example")

@@ -123,6 +123,29 @@ impl RecordRef {
     }
 }
 
+/// A date or date-time as milliseconds since the epoch, in UTC: RFC 3339
+/// (`2026-01-05T10:00:00.123Z`, any offset), a plain date (midnight UTC, as
+/// HubSpot stores dates), `YYYY-MM-DD HH:MM:SS` (UTC), or epoch
+/// milliseconds as HubSpot's search filters take them.
+pub fn instant_ms(v: &str) -> Option<i64> {
+    let v = v.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Some(t.timestamp_millis());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S") {
+        return Some(t.and_utc().timestamp_millis());
+    }
+    // Epoch milliseconds: 12 digits or more (from 1973 on), so that short
+    // numbers stay numbers.
+    if v.len() >= 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return v.parse().ok();
+    }
+    None
+}
+
 /// Normalises a contact email into the matching key SPEC §2 prescribes:
 /// trimmed and case-insensitive.
 pub fn email_key(email: &str) -> String {

@@ -972,3 +972,22 @@ async fn deals_flow_from_hubspot_into_the_app_and_never_back() {
     );
     assert_eq!(w.sim.state().count(ObjectKind::Deals), 2);
 }
+
+#[tokio::test]
+async fn a_poll_rereads_its_lookback_window_without_handling_records_again() {
+    let (w, e, _) = linked_ada(SyncRules::both()).await;
+    // The first sync's own writes come back once, as echoes; after that
+    // the window holds only records already handled.
+    w.sync(&e).await;
+    w.sync(&e).await;
+    let last = e.store().recent_jobs(1).unwrap().remove(0);
+    assert_eq!(
+        (last.done, last.total),
+        (0, 0),
+        "the last poll handled {last:?}"
+    );
+    assert!(
+        w.sim.state().request_count() > 0,
+        "the window was still searched"
+    );
+}

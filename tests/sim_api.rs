@@ -587,3 +587,27 @@ async fn a_second_record_with_a_unique_value_is_refused_naming_the_holder() {
     assert_eq!(body["errors"][0]["code"], "CONFLICTING_UNIQUE_VALUE");
     assert_eq!(s.state().count(ObjectKind::Companies), 1);
 }
+
+#[tokio::test]
+async fn date_times_read_back_as_iso_strings_while_search_filters_take_milliseconds() {
+    let s = sim(1, SimSettings::default()).await;
+    let (_, _, page) = get(
+        &s,
+        "/crm/v3/objects/contacts?properties=lastmodifieddate,createdate",
+    )
+    .await;
+    let props = &page["results"][0]["properties"];
+    let shown = props["lastmodifieddate"].as_str().unwrap();
+    let ms = hubsync::model::instant_ms(shown).expect("an ISO date-time");
+    assert!(shown.contains('T') && shown.ends_with('Z'), "{shown}");
+    let (status, _, found) = post(
+        &s,
+        "/crm/v3/objects/contacts/search",
+        json!({"filterGroups": [{"filters": [
+            {"propertyName": "lastmodifieddate", "operator": "EQ", "value": ms.to_string()}
+        ]}], "sorts": [], "properties": [], "limit": 10, "after": "0"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(found["total"], 1);
+}

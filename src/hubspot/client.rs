@@ -354,9 +354,11 @@ impl HubSpotClient {
                 let n = r.results.len() as u32;
                 let mut fresh = Vec::with_capacity(r.results.len());
                 for o in r.results {
+                    // HubSpot shows date-times as ISO strings; filters
+                    // take epoch milliseconds. Read either.
                     let t = o
                         .prop(lm)
-                        .and_then(|v| v.parse().ok())
+                        .and_then(crate::model::instant_ms)
                         .unwrap_or(cursor.modified_ms);
                     let id = o.id.parse().unwrap_or(0);
                     if t > cursor.modified_ms {

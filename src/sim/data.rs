@@ -34,6 +34,18 @@ fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// A value as HubSpot shows it: date-times are kept as epoch milliseconds
+/// (what search filters compare) but read back as ISO 8601 strings, as
+/// HubSpot's answers show `createdate` and `lastmodifieddate`.
+fn shown(object: ObjectKind, name: &str, v: &str) -> String {
+    match (properties::kind_of(object, name), v.parse::<i64>()) {
+        (Some("datetime"), Ok(ms)) => {
+            chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| v.to_string(), |t| iso(t))
+        }
+        _ => v.to_string(),
+    }
+}
+
 impl Rec {
     /// The record as HubSpot returns it. `requested` names the properties
     /// asked for (missing ones come back `null`); `None` means the defaults.
@@ -46,14 +58,16 @@ impl Rec {
                 for n in names.iter().filter(|n| properties::exists(object, n)) {
                     props.insert(
                         n.clone(),
-                        self.props.get(n).map_or(Value::Null, |v| json!(v)),
+                        self.props
+                            .get(n)
+                            .map_or(Value::Null, |v| json!(shown(object, n, v))),
                     );
                 }
             }
             _ => {
                 for n in properties::defaults(object) {
                     if let Some(v) = self.props.get(*n) {
-                        props.insert(n.to_string(), json!(v));
+                        props.insert(n.to_string(), json!(shown(object, n, v)));
                     }
                 }
             }

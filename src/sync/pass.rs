@@ -47,6 +47,23 @@ pub struct Progress {
 /// write: the links' memory makes them no-ops.
 const LOOKBACK_MS: i64 = 5 * 60 * 1000;
 
+/// Where HubSpot's change feed has read up to, and the records handled in
+/// the lookback window with the modification time they were handled at.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct HubSpotCursor {
+    at: ModifiedCursor,
+    #[serde(default)]
+    seen: std::collections::BTreeMap<String, i64>,
+}
+
+/// The last-modified property HubSpot stamps on each object.
+fn modified_property(object: ObjectKind) -> &'static str {
+    match object {
+        ObjectKind::Contacts => "lastmodifieddate",
+        _ => "hs_lastmodifieddate",
+    }
+}
+
 /// A stored cursor, tagged with the configuration it was read under: when
 /// mappings or filters change, records that were not eligible may be now,
 /// so the pass starts over from the beginning.
@@ -253,11 +270,14 @@ impl Pass<'_> {
         progress: &mut Progress,
         on_progress: &mut impl FnMut(Progress),
     ) -> Result<(), ExecError> {
-        let saved: Option<ModifiedCursor> = self.cursor(Direction::ToApp)?;
-        let from = saved.map_or(ModifiedCursor::default(), |c| ModifiedCursor {
-            modified_ms: (c.modified_ms - LOOKBACK_MS).max(0),
-            id: 0,
-        });
+        let saved: Option<HubSpotCursor> = self.cursor(Direction::ToApp)?;
+        let saved_at = saved.as_ref().map(|c| c.at);
+        let from = saved
+            .as_ref()
+            .map_or(ModifiedCursor::default(), |c| ModifiedCursor {
+                modified_ms: (c.at.modified_ms - LOOKBACK_MS).max(0),
+                id: 0,
+            });
         let filters = &self.rules.filters_to_app;
         let shape = |cursor: &[Filter]| -> Vec<FilterGroup> {
             filters.pushdown_with(cursor).unwrap_or_else(|| {
@@ -276,6 +296,13 @@ impl Pass<'_> {
                 changed.extend(page)
             })
             .await?;
+        // The lookback rereads what the last pass already handled: a
+        // record seen at the same modification time is skipped, so the
+        // overlap costs search pages, not batch reads and plans.
+        let lm = modified_property(self.object());
+        let mut seen = saved.map(|c| c.seen).unwrap_or_default();
+        let modified = |o: &SimplePublicObject| o.prop(lm).and_then(crate::model::instant_ms);
+        changed.retain(|o| modified(o).is_none() || seen.get(&o.id) != modified(o).as_ref());
         progress.total += changed.len() as u64;
         on_progress(*progress);
         for chunk in changed.chunks(self.size()) {
@@ -284,14 +311,18 @@ impl Pass<'_> {
             add(&mut progress.tally, t);
             on_progress(*progress);
         }
-        let keep = saved.map_or(next, |s| {
-            if next.modified_ms >= s.modified_ms {
-                next
-            } else {
-                s
+        for o in &changed {
+            if let Some(t) = modified(o) {
+                seen.insert(o.id.clone(), t);
             }
-        });
-        self.set_cursor(Direction::ToApp, keep)?;
+        }
+        let at = match &saved_at {
+            Some(s) if s.modified_ms > next.modified_ms => *s,
+            _ => next,
+        };
+        // Only the window the next pass rereads needs remembering.
+        seen.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS);
+        self.set_cursor(Direction::ToApp, HubSpotCursor { at, seen })?;
         Ok(())
     }
 

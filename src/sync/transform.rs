@@ -188,22 +188,7 @@ pub fn same_value(a: &str, b: &str) -> bool {
 
 /// A date or date-time as milliseconds since the epoch, in UTC.
 pub fn instant(v: &str) -> Option<i64> {
-    let v = v.trim();
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
-        return Some(t.timestamp_millis());
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
-    }
-    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S") {
-        return Some(t.and_utc().timestamp_millis());
-    }
-    // Epoch milliseconds only count as an instant beside another instant;
-    // on their own they are numbers, which the caller compares first.
-    if v.len() >= 12 && v.bytes().all(|b| b.is_ascii_digit()) {
-        return v.parse().ok();
-    }
-    None
+    crate::model::instant_ms(v)
 }
 
 #[cfg(test)]
