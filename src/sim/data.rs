@@ -40,7 +40,7 @@ fn iso(t: DateTime<Utc>) -> String {
 fn shown(object: ObjectKind, name: &str, v: &str) -> String {
     match (properties::kind_of(object, name), v.parse::<i64>()) {
         (Some("datetime"), Ok(ms)) => {
-            chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| v.to_string(), |t| iso(t))
+            chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| v.to_string(), iso)
         }
         _ => v.to_string(),
     }
