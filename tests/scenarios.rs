@@ -577,12 +577,16 @@ async fn a_filter_change_that_makes_records_eligible_syncs_them_on_the_next_pass
 
 #[tokio::test]
 async fn hubspot_records_a_to_app_filter_excludes_are_not_created_in_the_app() {
-    let w = World::start(
+    let w = World::start_with(
         SeedData::contacts(vec![
             props(&[("email", "a@acme.example"), ("lifecyclestage", "customer")]),
             props(&[("email", "b@initech.example"), ("lifecyclestage", "lead")]),
         ]),
         "",
+        SimSettings {
+            record_exchanges: true,
+            ..SimSettings::default()
+        },
     )
     .await;
     let mut c = contacts(SyncRules {
@@ -607,6 +611,32 @@ async fn hubspot_records_a_to_app_filter_excludes_are_not_created_in_the_app() {
         w.app_value("contacts", "email", "a@acme.example", "email")
             .as_deref(),
         Some("a@acme.example")
+    );
+    // The filter went into HubSpot's search, beside the cursor: the
+    // excluded record was never even read.
+    let searches: Vec<String> = w
+        .sim
+        .state()
+        .exchanges()
+        .into_iter()
+        .filter(|x| x.path.ends_with("/search"))
+        .map(|x| x.request_body)
+        .collect();
+    assert!(
+        searches
+            .iter()
+            .any(|b| b.contains("lifecyclestage") && b.contains("lastmodifieddate")),
+        "{searches:?}"
+    );
+    assert!(
+        e.store()
+            .record_history(
+                ObjectKind::Contacts,
+                &format!("hs:{}", w.hubspot_id_of("b@initech.example"))
+            )
+            .unwrap()
+            .is_empty(),
+        "pushed down, so not even skipped"
     );
 }
 
