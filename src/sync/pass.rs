@@ -502,6 +502,22 @@ impl Pass<'_> {
         for r in partners {
             hubspot.entry(r.id.clone()).or_insert(r);
         }
+        // A link is stored in the state database before its HubSpot id is
+        // written back to the app row (two databases, no shared
+        // transaction): a crash in between leaves the row without the id,
+        // and a pair in step plans nothing that would write it. Every pair
+        // whose HubSpot record still exists gets it back here.
+        for l in &links {
+            if let Some(r) = app.get_mut(&l.app_id)
+                && hubspot.contains_key(&l.hubspot_id)
+                && r.hubspot_id.as_deref() != Some(l.hubspot_id.as_str())
+            {
+                self.app.set_hubspot_id(m, &l.app_id, Some(&l.hubspot_id))?;
+                tracing::info!(object = %o, app_id = %l.app_id, hubspot_id = %l.hubspot_id,
+                    "HubSpot id written back to the app again (lost in an interrupted link)");
+                r.hubspot_id = Some(l.hubspot_id.clone());
+            }
+        }
 
         let linked_app: HashSet<&str> = links.iter().map(|l| l.app_id.as_str()).collect();
         let linked_hubspot: HashSet<&str> = links.iter().map(|l| l.hubspot_id.as_str()).collect();

@@ -1,0 +1,122 @@
+//! Syncing 10,000 new app contacts to HubSpot (app → HubSpot) through the
+//! real engine, client and simulator over loopback HTTP, with the
+//! simulator holding HubSpot's Free/Starter limit of 100 requests per ten
+//! seconds and batches of 100. How close does the engine get to the rate
+//! ceiling, and does it stay under it? Prints figures; never fails on a
+//! slow machine.
+//!
+//!     cargo bench --bench ten_thousand_contacts [-- RECORDS]
+
+use hubsync::appdb::AppDb;
+use hubsync::appdb::demo::{self as appdemo, FixtureContact};
+use hubsync::hubspot::{ClientSettings, HubSpotClient};
+use hubsync::model::ObjectKind;
+use hubsync::sim::{SeedData, SimServer, SimSettings};
+use hubsync::store::Store;
+use hubsync::sync::engine::{Engine, EngineSettings};
+use hubsync::sync::mapping::ObjectMapping;
+use hubsync::sync::rules::{ObjectSync, SyncRules};
+use secrecy::SecretString;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "pat-bench-10k";
+const TEN_SECOND_LIMIT: u32 = 100;
+const WINDOW: Duration = Duration::from_secs(10);
+const BATCH: usize = 100;
+
+fn contacts(n: usize) -> Vec<FixtureContact> {
+    (0..n)
+        .map(|i| FixtureContact {
+            email: Some(format!("bench{i}@example.com")),
+            first_name: Some(format!("First{i}")),
+            last_name: Some(format!("Last{i}")),
+            phone: (i % 3 != 0).then(|| format!("+1 555 {:04}", i % 10_000)),
+            company: Some(format!("Company {}", i % 97)),
+            job_title: (i % 4 != 0).then(|| format!("Title {}", i % 13)),
+        })
+        .collect()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let records: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir()?;
+    let sim = SimServer::start(
+        0,
+        SimSettings {
+            tokens: vec![TOKEN.into()],
+            ten_second_limit: TEN_SECOND_LIMIT,
+            rate_window: WINDOW,
+            ..SimSettings::default()
+        },
+        SeedData::empty(),
+    )
+    .await?;
+    let app_db = dir.path().join("app.db");
+    appdemo::create(&app_db, &contacts(records))?;
+    let app = AppDb::open(&app_db)?;
+    let mapping = ObjectMapping::demo_contacts();
+    app.verify(&mapping)?;
+    let store = Store::open(&dir.path().join("state.db"))?;
+    let client = HubSpotClient::new(ClientSettings {
+        ten_second_limit: TEN_SECOND_LIMIT,
+        ..ClientSettings::new(sim.base_url(), SecretString::from(TOKEN))
+    })?;
+    let settings = EngineSettings {
+        batch_size: BATCH,
+        ..EngineSettings::default()
+    };
+    let contacts = ObjectSync {
+        mapping,
+        rules: SyncRules::to_hubspot(),
+        poll_interval: settings.poll_interval,
+        batch_size: BATCH,
+    };
+    let engine = Engine::new(Arc::new(client), store, app, vec![contacts], settings);
+    engine.bootstrap()?;
+
+    let started = Instant::now();
+    // The first pass only (the backfill job), then stop.
+    engine.run_next_due().await?;
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let job = engine.store().recent_jobs(1)?.remove(0);
+    let calls = engine.client().request_count();
+    let sim_requests = sim.state().request_count();
+    let rate_limited = sim.state().rate_limited_count();
+    let in_hubspot = sim.state().count(ObjectKind::Contacts);
+    let ceiling = elapsed / WINDOW.as_secs_f64() * TEN_SECOND_LIMIT as f64;
+    println!(
+        "ten_thousand_contacts: {records} new app contacts → HubSpot, batch {BATCH}, \
+         simulator limit {TEN_SECOND_LIMIT} requests per {} s",
+        WINDOW.as_secs()
+    );
+    println!("  records            {records}");
+    println!(
+        "  job                {} done, {} succeeded, {} FAILED; {in_hubspot} contacts in HubSpot",
+        job.done, job.succeeded, job.failed
+    );
+    println!("  elapsed            {elapsed:.2} s");
+    println!(
+        "  HTTP calls         {calls} from the client (incl. its count), {sim_requests} seen by the simulator"
+    );
+    println!(
+        "  calls per record   {:.4}",
+        calls as f64 / records.max(1) as f64
+    );
+    println!(
+        "  rate ceiling used  {:.1}% ({calls} calls of {ceiling:.0} allowed in {elapsed:.1} s)",
+        100.0 * calls as f64 / ceiling.max(f64::MIN_POSITIVE)
+    );
+    println!("  429s answered      {rate_limited}");
+    println!(
+        "  records per second {:.1}",
+        records as f64 / elapsed.max(f64::MIN_POSITIVE)
+    );
+    sim.shutdown().await;
+    Ok(())
+}
