@@ -59,6 +59,7 @@ fn main() {
                 app_id: rec.id.clone(),
                 hubspot_id: hs.id.clone(),
                 memory: memory.clone(),
+                pending: BTreeMap::new(),
             });
             app_links.insert(rec.id.clone(), hs.id.clone());
             hubspot_links.insert(hs.id.clone(), rec.id.clone());

@@ -154,6 +154,7 @@ impl World {
                             app_id: app_id.clone(),
                             hubspot_id: hubspot_id.clone(),
                             memory: writes.memory_after(),
+                            pending: BTreeMap::new(),
                         },
                     );
                 }
@@ -171,6 +172,7 @@ impl World {
                             app_id: app_id.clone(),
                             hubspot_id: id,
                             memory: memory.clone(),
+                            pending: BTreeMap::new(),
                         },
                     );
                 }
@@ -193,6 +195,7 @@ impl World {
                             app_id: id,
                             hubspot_id: hubspot_id.clone(),
                             memory: memory.clone(),
+                            pending: BTreeMap::new(),
                         },
                     );
                 }

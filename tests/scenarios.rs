@@ -1021,3 +1021,61 @@ async fn a_poll_rereads_its_lookback_window_without_handling_records_again() {
         "the window was still searched"
     );
 }
+
+// ---- a crash between a HubSpot write and remembering it ----
+
+/// Ada linked; the app renamed her and the engine had noted the write to
+/// HubSpot when it died: `landed` says whether HubSpot got it. Then a
+/// HubSpot user edits the same field.
+async fn crashed_mid_write(landed: bool) -> (World, Arc<Engine>, String) {
+    let (w, e, id) = linked_ada(SyncRules::both()).await;
+    w.app()
+        .execute("UPDATE contacts SET first_name = 'Augusta'", [])
+        .unwrap();
+    let app_id: String = w
+        .app()
+        .query_row("SELECT CAST(id AS TEXT) FROM contacts", [], |r| r.get(0))
+        .unwrap();
+    let sent = props(&[("firstname", "Augusta")]);
+    e.store()
+        .set_pending(ObjectKind::Contacts, &[(app_id.as_str(), &sent)])
+        .unwrap();
+    if landed {
+        let r = reqwest::Client::new()
+            .patch(format!("{}/crm/v3/objects/contacts/{id}", w.sim.base_url()))
+            .bearer_auth(TOKEN)
+            .json(&serde_json::json!({"properties": {"firstname": "Augusta"}}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+    w.sim
+        .state()
+        .set_property(ObjectKind::Contacts, &id, "firstname", "Ada Lovelace");
+    (w, e, id)
+}
+
+#[tokio::test]
+async fn an_edit_made_after_a_write_that_landed_unconfirmed_is_not_overwritten() {
+    let (w, e, id) = crashed_mid_write(true).await;
+    w.sync(&e).await;
+    let want = Some("Ada Lovelace".to_string());
+    assert_eq!(w.hubspot(ObjectKind::Contacts, &id, "firstname"), want);
+    assert_eq!(
+        w.app_value("contacts", "email", "ada@example.com", "first_name"),
+        want
+    );
+}
+
+#[tokio::test]
+async fn a_write_that_never_landed_leaves_a_true_conflict_to_the_system_of_record() {
+    let (w, e, id) = crashed_mid_write(false).await;
+    w.sync(&e).await;
+    let want = Some("Augusta".to_string());
+    assert_eq!(w.hubspot(ObjectKind::Contacts, &id, "firstname"), want);
+    assert_eq!(
+        w.app_value("contacts", "email", "ada@example.com", "first_name"),
+        want
+    );
+}

@@ -439,6 +439,23 @@ impl AppDb {
         Ok(())
     }
 
+    /// Clears a row's HubSpot id because its HubSpot record is gone, and
+    /// stamps `updated_at`: the row must be matched (or created) again, and
+    /// if hubsync dies before that, the app's change feed brings it back.
+    pub fn clear_hubspot_id(&self, m: &ObjectMapping, id: &str) -> anyhow::Result<()> {
+        let sql = format!(
+            "UPDATE {} SET {} = NULL, {} = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE {} = ?1",
+            q(&m.table),
+            q(&m.hubspot_id_column),
+            q(&m.updated_at_column),
+            q(&m.id_column)
+        );
+        self.conn()
+            .execute(&sql, [Self::id_value(id)])
+            .with_context(|| format!("clearing the HubSpot id of app {} {id}", m.table))?;
+        Ok(())
+    }
+
     /// Runs one statement on the app database (demo activity, tests).
     pub fn execute(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> anyhow::Result<usize> {
         Ok(self.conn().execute(sql, args)?)

@@ -84,6 +84,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX audit_by_hubspot ON audit (object, hubspot_id, id);
     "#,
+    // 3: the values a link is about to write to HubSpot, kept until the
+    // write is confirmed: after a crash they tell whether it landed.
+    r#"
+    ALTER TABLE links ADD COLUMN pending TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

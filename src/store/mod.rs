@@ -162,7 +162,8 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces a link's memory after a write landed.
+    /// Replaces a link's memory after a write landed (or was settled):
+    /// nothing is pending any more.
     pub fn set_memory(
         &self,
         object: ObjectKind,
@@ -170,8 +171,42 @@ impl Store {
         memory: &BTreeMap<String, String>,
     ) -> anyhow::Result<()> {
         self.conn().execute(
-            "UPDATE links SET memory = ?3 WHERE object = ?1 AND app_id = ?2",
+            "UPDATE links SET memory = ?3, pending = NULL WHERE object = ?1 AND app_id = ?2",
             params![object.api_name(), app_id, serde_json::to_string(memory)?],
+        )?;
+        Ok(())
+    }
+
+    /// Notes, before a batch is sent, the values each link is about to
+    /// write to HubSpot (one transaction for the batch).
+    pub fn set_pending(
+        &self,
+        object: ObjectKind,
+        writes: &[(&str, &BTreeMap<String, String>)],
+    ) -> anyhow::Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE links SET pending = ?3 WHERE object = ?1 AND app_id = ?2",
+            )?;
+            for (app_id, values) in writes {
+                stmt.execute(params![
+                    object.api_name(),
+                    app_id,
+                    serde_json::to_string(values)?
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets a write that HubSpot refused: it did not land.
+    pub fn clear_pending(&self, object: ObjectKind, app_id: &str) -> anyhow::Result<()> {
+        self.conn().execute(
+            "UPDATE links SET pending = NULL WHERE object = ?1 AND app_id = ?2",
+            params![object.api_name(), app_id],
         )?;
         Ok(())
     }
@@ -222,12 +257,16 @@ impl Store {
 
     fn link_row(r: &Row<'_>) -> rusqlite::Result<Link> {
         let memory: String = r.get(2)?;
+        let pending: Option<String> = r.get(3)?;
         Ok(Link {
             app_id: r.get(0)?,
             hubspot_id: r.get(1)?,
             // A memory that cannot be read is treated as none: the pair is
             // then merged as if newly linked, which never loses a value.
             memory: serde_json::from_str(&memory).unwrap_or_default(),
+            pending: pending
+                .and_then(|p| serde_json::from_str(&p).ok())
+                .unwrap_or_default(),
         })
     }
 
@@ -239,7 +278,7 @@ impl Store {
     ) -> anyhow::Result<Vec<Link>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT app_id, hubspot_id, memory FROM links WHERE object = ?1 AND app_id = ?2",
+            "SELECT app_id, hubspot_id, memory, pending FROM links WHERE object = ?1 AND app_id = ?2",
         )?;
         let mut out = Vec::new();
         for id in app_ids {
@@ -261,7 +300,7 @@ impl Store {
     ) -> anyhow::Result<Vec<Link>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT app_id, hubspot_id, memory FROM links WHERE object = ?1 AND hubspot_id = ?2",
+            "SELECT app_id, hubspot_id, memory, pending FROM links WHERE object = ?1 AND hubspot_id = ?2",
         )?;
         let mut out = Vec::new();
         for id in hubspot_ids {
@@ -285,7 +324,7 @@ impl Store {
     ) -> anyhow::Result<Vec<Link>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT app_id, hubspot_id, memory FROM links WHERE object = ?1 AND app_id > ?2
+            "SELECT app_id, hubspot_id, memory, pending FROM links WHERE object = ?1 AND app_id > ?2
              ORDER BY app_id LIMIT ?3",
         )?;
         let rows = stmt.query_map(

@@ -389,7 +389,7 @@ impl Executor<'_> {
                     let why = match gone {
                         Gone::HubSpot => {
                             self.store.unlink(m.object, &app_id)?;
-                            self.app.set_hubspot_id(m, &app_id, None)?;
+                            self.app.clear_hubspot_id(m, &app_id)?;
                             "the HubSpot record no longer exists; app record kept"
                         }
                         Gone::App => {
@@ -661,7 +661,7 @@ impl Executor<'_> {
                     self.client.batch_create(self.mapping.object, inputs).await
                 }
                 Write::Update => {
-                    let inputs = batch
+                    let inputs: Vec<UpdateInput> = batch
                         .iter()
                         .map(|p| UpdateInput {
                             id: p.hubspot_id.clone().unwrap_or_default(),
@@ -669,6 +669,14 @@ impl Executor<'_> {
                             object_write_trace_id: Some(p.app_id.clone()),
                         })
                         .collect();
+                    // Write-ahead: if we die before HubSpot's answer is
+                    // remembered, the next pass can tell whether it landed.
+                    let intents: Vec<(&str, &BTreeMap<String, String>)> = batch
+                        .iter()
+                        .zip(&inputs)
+                        .map(|(p, i)| (p.app_id.as_str(), &i.properties))
+                        .collect();
+                    self.store.set_pending(self.mapping.object, &intents)?;
                     self.client.batch_update(self.mapping.object, inputs).await
                 }
             };
@@ -689,6 +697,9 @@ impl Executor<'_> {
                         work.push(left);
                     } else {
                         for p in &batch {
+                            if kind == Write::Update {
+                                self.store.clear_pending(self.mapping.object, &p.app_id)?;
+                            }
                             self.audit_pending(
                                 records,
                                 p,
@@ -751,6 +762,9 @@ impl Executor<'_> {
         }
         for mut p in batch {
             if let Some(err) = failed.get(&p.app_id) {
+                if kind == Write::Update {
+                    self.store.clear_pending(self.mapping.object, &p.app_id)?;
+                }
                 self.audit_pending(
                     records,
                     &p,

@@ -28,6 +28,9 @@ pub struct Link {
     pub hubspot_id: String,
     /// HubSpot property → the value both sides held after the last sync.
     pub memory: BTreeMap<String, String>,
+    /// Values sent to HubSpot whose confirmation never arrived (a crash
+    /// between the write and remembering it); settled before planning.
+    pub pending: BTreeMap<String, String>,
 }
 
 /// What a linked pair needs written, each side's half separately, so that

@@ -97,6 +97,7 @@ impl World {
             app_id: app.into(),
             hubspot_id: hub.into(),
             memory,
+            pending: BTreeMap::new(),
         });
         self
     }
