@@ -69,6 +69,33 @@ impl FieldMap {
         out
     }
 
+    /// The field's HubSpot-shaped app value, borrowed, when the transform
+    /// leaves it as it is (one column, one property, no default in play):
+    /// the common case, compared without allocating.
+    pub fn app_value_as_is<'r>(&self, r: &'r AppRecord) -> Option<&'r str> {
+        let [column] = self.app_columns.as_slice() else {
+            return None;
+        };
+        if self.hubspot_properties.len() != 1 {
+            return None;
+        }
+        let v = r.field(column).unwrap_or("");
+        if v.is_empty() && self.default.is_some() {
+            return None;
+        }
+        let plain = v.is_ascii();
+        let trimmed = v.trim() == v;
+        let lower = !v.bytes().any(|b| b.is_ascii_uppercase());
+        let as_is = match self.transform {
+            Transform::None => true,
+            Transform::Trim => trimmed,
+            Transform::Lowercase => plain && lower,
+            Transform::LowercaseTrim => plain && lower && trimmed,
+            _ => false,
+        };
+        as_is.then_some(v)
+    }
+
     /// What HubSpot holds for this field.
     pub fn hubspot_values(&self, o: &SimplePublicObject) -> Vec<String> {
         self.hubspot_properties

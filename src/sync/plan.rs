@@ -210,27 +210,54 @@ pub fn merge(
     hubspot: &SimplePublicObject,
     memory: Option<&BTreeMap<String, String>>,
 ) -> Writes {
+    merge_changes(m, rules, app, hubspot, memory).unwrap_or_else(|| Writes {
+        memory: memory.cloned().unwrap_or_default(),
+        ..Writes::default()
+    })
+}
+
+/// As [`merge`], but `None` when the pair is in step and its memory
+/// already says so: the common case of a pass, decided without copying
+/// the memory.
+pub fn merge_changes(
+    m: &ObjectMapping,
+    rules: &SyncRules,
+    app: &AppRecord,
+    hubspot: &SimplePublicObject,
+    memory: Option<&BTreeMap<String, String>>,
+) -> Option<Writes> {
     let app_eligible = rules.filters_to_hubspot.check(|c| app.field(c)).is_ok();
     let hubspot_eligible = rules
         .filters_to_app
         .check(|p| hubspot.prop(p).filter(|v| !v.is_empty()))
         .is_ok();
-    let mut w = Writes {
-        memory: memory.cloned().unwrap_or_default(),
-        ..Writes::default()
-    };
+    let mut w = Writes::default();
+    // Fields found equal on both sides but not (or not so) remembered.
+    let mut learned: BTreeMap<String, String> = BTreeMap::new();
     for f in &m.fields {
+        // Fast path: equal as they stand, and remembered so.
+        if let Some(a) = f.app_value_as_is(app) {
+            let p = &f.hubspot_properties[0];
+            let h = hubspot.prop(p).unwrap_or("");
+            if same_value(a, h)
+                && memory
+                    .and_then(|mem| mem.get(p))
+                    .is_some_and(|m| same_value(m, h))
+            {
+                continue;
+            }
+        }
         let a = f.hubspot_from_app(app);
         let h = f.hubspot_values(hubspot);
         if same_values(&a, &h) {
             // Remembered in another shape of the same value: not news.
-            let known = f
-                .hubspot_properties
-                .iter()
-                .zip(&h)
-                .all(|(p, v)| w.memory.get(p).is_some_and(|m| same_value(m, v)));
+            let known = f.hubspot_properties.iter().zip(&h).all(|(p, v)| {
+                memory
+                    .and_then(|mem| mem.get(p))
+                    .is_some_and(|m| same_value(m, v))
+            });
             if !known {
-                remember(&mut w.memory, f, &h);
+                remember(&mut learned, f, &h);
             }
             continue;
         }
@@ -289,7 +316,12 @@ pub fn merge(
             }
         }
     }
-    w
+    if w.is_empty() && learned.is_empty() && memory.is_some() {
+        return None;
+    }
+    w.memory = memory.cloned().unwrap_or_default();
+    w.memory.extend(learned);
+    Some(w)
 }
 
 fn blank(v: &[String]) -> bool {
@@ -333,8 +365,7 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
             (Some(app), Some(hs)) => {
                 taken_app.insert(link.app_id.clone());
                 taken_hubspot.insert(link.hubspot_id.clone());
-                let writes = merge(m, rules, app, hs, Some(&link.memory));
-                if !writes.is_empty() || writes.memory != link.memory {
+                if let Some(writes) = merge_changes(m, rules, app, hs, Some(&link.memory)) {
                     out.push(Decision::Update {
                         app_id: link.app_id.clone(),
                         hubspot_id: link.hubspot_id.clone(),
@@ -391,20 +422,25 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
 
     let linked_app = |id: &str| input.app_links.contains_key(id);
     let linked_hubspot = |id: &str| input.hubspot_links.contains_key(id);
+    // The key indexes are only built for a side that has records to match.
     let mut hubspot_by_key: KeyIndex = HashMap::new();
-    for o in input.hubspot.values() {
-        for k in m.hubspot_keys(o) {
-            hubspot_by_key.entry(k).or_default().push(&o.id);
+    if !unlinked_app.is_empty() && rules.flows(Direction::ToHubSpot) {
+        for o in input.hubspot.values() {
+            for k in m.hubspot_keys(o) {
+                hubspot_by_key.entry(k).or_default().push(&o.id);
+            }
         }
     }
     let mut app_by_key: KeyIndex = HashMap::new();
     let mut app_by_hubspot_id: HashMap<&str, &str> = HashMap::new();
-    for r in input.app.values() {
-        for k in m.app_keys(r) {
-            app_by_key.entry(k).or_default().push(&r.id);
-        }
-        if let Some(h) = r.hubspot_id.as_deref().filter(|h| !h.is_empty()) {
-            app_by_hubspot_id.insert(h, &r.id);
+    if !unlinked_hubspot.is_empty() && rules.flows(Direction::ToApp) {
+        for r in input.app.values() {
+            for k in m.app_keys(r) {
+                app_by_key.entry(k).or_default().push(&r.id);
+            }
+            if let Some(h) = r.hubspot_id.as_deref().filter(|h| !h.is_empty()) {
+                app_by_hubspot_id.insert(h, &r.id);
+            }
         }
     }
     for v in hubspot_by_key.values_mut().chain(app_by_key.values_mut()) {

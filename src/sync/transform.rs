@@ -177,6 +177,12 @@ pub fn same_value(a: &str, b: &str) -> bool {
     if a.is_empty() || b.is_empty() {
         return false;
     }
+    // Numbers and dates start with a digit, a sign or a point: anything
+    // else is text, and unequal text is unequal (the common case, cheaply).
+    let numeric_start = |s: &str| matches!(s.as_bytes()[0], b'0'..=b'9' | b'-' | b'+' | b'.');
+    if !numeric_start(a) || !numeric_start(b) {
+        return false;
+    }
     if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
         return x == y;
     }
