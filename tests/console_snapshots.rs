@@ -266,3 +266,22 @@ fn a_snapshot_the_engine_stopped_refreshing_is_flagged_stale() {
         "{screen}"
     );
 }
+
+#[test]
+fn a_hubspot_record_with_no_app_row_shows_no_app_id_but_its_hubspot_id() {
+    let mut snap = snapshot();
+    let mut entry = failure(99, "HubSpot contacts 501", 1, 1);
+    entry.app_id = "hs:501".into();
+    entry.hubspot_id = Some("501".into());
+    entry.direction = Direction::ToApp;
+    snap.failed.insert(0, entry);
+    let mut a = app(false);
+    a.set_snapshot(snap);
+    let (screen, _) = render(&a, 160, 48);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("HubSpot contacts 501"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains(" – ") && row.contains("501"), "{row}");
+    assert!(!row.contains("hs:"), "{row}");
+}

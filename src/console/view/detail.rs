@@ -3,6 +3,7 @@
 use super::{pane, popup_area};
 use crate::console::app::App;
 use crate::console::text::sanitize;
+use crate::model::RecordRef;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -21,7 +22,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let mut lines = vec![
         field("record", sanitize(&a.label).into_owned()),
         field("object", format!("{} {}", a.object, a.direction.arrow())),
-        field("app id", sanitize(&a.app_id).into_owned()),
+        field(
+            "app id",
+            match RecordRef::parse(&a.app_id) {
+                RecordRef::App(id) => sanitize(&id).into_owned(),
+                RecordRef::HubSpot(_) => "– (not in the app yet)".into(),
+            },
+        ),
         field(
             "HubSpot id",
             a.hubspot_id

@@ -5,6 +5,7 @@ use super::pane;
 use crate::console::app::App;
 use crate::console::text::{sanitize, truncate};
 use crate::hubspot::error::message_summary;
+use crate::model::RecordRef;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Modifier;
@@ -56,7 +57,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Cell::from(truncate(&sanitize(&a.label), label_w)),
         ];
         if wide {
-            cells.push(Cell::from(truncate(&sanitize(&a.app_id), 6)));
+            // A HubSpot record with no app row yet is keyed `hs:<id>`.
+            let app_id = match RecordRef::parse(&a.app_id) {
+                RecordRef::App(id) => id,
+                RecordRef::HubSpot(_) => "–".into(),
+            };
+            cells.push(Cell::from(truncate(&sanitize(&app_id), 6)));
             cells.push(Cell::from(
                 a.hubspot_id
                     .as_deref()
