@@ -429,3 +429,92 @@ async fn hubsync_run_syncs_without_a_console_and_stops_on_sigterm() {
     assert_eq!(status["counts"][0]["app"], 2);
     assert_eq!(status["failed_total"], 0);
 }
+
+#[tokio::test]
+async fn hubsync_run_with_a_webhook_section_queues_a_sync_per_signed_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let hook = format!("http://127.0.0.1:{port}/hook");
+    let s = SimServer::start(
+        0,
+        SimSettings {
+            tokens: vec!["pat-cfg-1".into()],
+            webhook: Some(hubsync::sim::WebhookTarget {
+                retry_base: Duration::from_millis(100),
+                batch_every: Duration::from_millis(100),
+                ..hubsync::sim::WebhookTarget::new(hook.clone(), "whsec-test")
+            }),
+            ..SimSettings::default()
+        },
+        SeedData::empty(),
+    )
+    .await
+    .unwrap();
+    let extra = format!(
+        "\n[webhook]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"{hook}\"\nclient_secret_env = \"HUBSYNC_TEST_WEBHOOK_SECRET\"\n"
+    );
+    let config = local_config(dir.path(), &s.base_url(), "HUBSYNC_TEST_TOKEN_HOOK", &extra);
+    let data = dir.path().join("data");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hubsync"))
+        .args([
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .env("HUBSYNC_TEST_TOKEN_HOOK", "pat-cfg-1")
+        .env("HUBSYNC_TEST_WEBHOOK_SECRET", "whsec-test")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while s.state().count(ObjectKind::Contacts) < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "nothing synced"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "hubsync run exited early"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (id, _) = s.state().find_by_email("ada@example.com").unwrap();
+    s.state()
+        .set_property(ObjectKind::Contacts, &id, "firstname", "Augusta");
+    let webhook_jobs = || -> i64 {
+        let Ok(conn) = rusqlite::Connection::open(data.join("state.db")) else {
+            return 0;
+        };
+        conn.query_row(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'webhook' AND state = 'succeeded'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or(0)
+    };
+    let started = Instant::now();
+    while webhook_jobs() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no webhook job ran within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        s.state()
+            .webhook_stats()
+            .delivered
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0,
+        "the simulator's deliveries were accepted"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
