@@ -36,6 +36,10 @@ CREATE TABLE companies (
     id INTEGER PRIMARY KEY, name TEXT, domain TEXT, description TEXT, hubspot_id TEXT,
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
+CREATE TABLE people (
+    id TEXT PRIMARY KEY, email TEXT, first_name TEXT, hubspot_id TEXT,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
 CREATE TABLE deals (
     id INTEGER PRIMARY KEY, name TEXT, amount TEXT, hubspot_id TEXT,
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
@@ -1077,5 +1081,41 @@ async fn a_write_that_never_landed_leaves_a_true_conflict_to_the_system_of_recor
     assert_eq!(
         w.app_value("contacts", "email", "ada@example.com", "first_name"),
         want
+    );
+}
+
+// ---- app tables keyed by text ----
+
+#[tokio::test]
+async fn an_app_table_keyed_by_uuids_is_read_past_its_cursor() {
+    let w = World::start(
+        SeedData::empty(),
+        "INSERT INTO people (id, email, first_name, updated_at) VALUES
+           ('7f1c2a90-0000-4000-8000-000000000002', 'b@example.com', 'B', '2026-01-01T00:00:00.000Z'),
+           ('0a9b8c7d-0000-4000-8000-000000000001', 'a@example.com', 'A', '2026-01-01T00:00:00.000Z');",
+    )
+    .await;
+    let mut m = ObjectMapping::demo_contacts();
+    m.table = "people".into();
+    m.fields.truncate(2);
+    let e = w.engine(vec![object(m, SyncRules::to_hubspot())]);
+    w.sync(&e).await;
+    assert_eq!(w.sim.state().count(ObjectKind::Contacts), 2);
+    w.app()
+        .execute(
+            "UPDATE people SET first_name = 'Bee', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE email = 'b@example.com'",
+            [],
+        )
+        .unwrap();
+    w.sync(&e).await;
+    let b = w.hubspot_id_of("b@example.com");
+    assert_eq!(
+        w.hubspot(ObjectKind::Contacts, &b, "firstname").as_deref(),
+        Some("Bee")
+    );
+    let last = e.store().recent_jobs(1).unwrap().remove(0);
+    assert_eq!(
+        last.done, 1,
+        "only the changed row was read again: {last:?}"
     );
 }

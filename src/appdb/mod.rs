@@ -41,7 +41,31 @@ impl AppRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppCursor {
     pub updated_at: String,
-    pub id: i64,
+    pub id: CursorId,
+}
+
+/// A primary key as the cursor keeps it: integer keys compare as integers,
+/// others (UUIDs, slugs) as text. SQLite applies the column's affinity to
+/// the bound value, so either compares right against its column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CursorId {
+    Int(i64),
+    Text(String),
+}
+
+impl CursorId {
+    pub fn of(id: &str) -> CursorId {
+        id.parse()
+            .map_or_else(|_| CursorId::Text(id.to_string()), CursorId::Int)
+    }
+
+    fn value(&self) -> Value {
+        match self {
+            CursorId::Int(i) => Value::Integer(*i),
+            CursorId::Text(s) => Value::Text(s.clone()),
+        }
+    }
 }
 
 /// Per-row outcomes of [`AppDb::write_batch`]: the updates', then the
@@ -174,7 +198,7 @@ impl AppDb {
             None => "1 = 1".into(),
             Some(c) => {
                 args.push(Value::Text(c.updated_at.clone()));
-                args.push(Value::Integer(c.id));
+                args.push(c.id.value());
                 format!(
                     "({u} > ?1 OR ({u} = ?1 AND {id} > ?2))",
                     u = q(&m.updated_at_column),
@@ -507,7 +531,7 @@ mod tests {
         assert_eq!(all.len(), 1);
         let cursor = AppCursor {
             updated_at: all[0].updated_at.clone(),
-            id: all[0].id.parse().unwrap(),
+            id: CursorId::of(&all[0].id),
         };
         assert!(db.changed_since(&m, Some(&cursor), 10).unwrap().is_empty());
         assert_eq!(db.count_changed_since(&m, Some(&cursor)).unwrap(), 0);

@@ -13,7 +13,7 @@ use super::execute::{ExecError, Executor, Records, Tally};
 use super::mapping::{ObjectMapping, key_norm};
 use super::plan::{CompanyLinks, Decision, Link, PlanInput, plan};
 use super::rules::SyncRules;
-use crate::appdb::{AppCursor, AppDb, AppRecord};
+use crate::appdb::{AppCursor, AppDb, AppRecord, CursorId};
 use crate::hubspot::client::ModifiedCursor;
 use crate::hubspot::wire::{Filter, FilterGroup, SearchRequest, SimplePublicObject};
 use crate::hubspot::{HubSpotClient, MAX_BATCH};
@@ -231,9 +231,7 @@ impl Pass<'_> {
             let Some(last) = page.last() else { break };
             let next = AppCursor {
                 updated_at: last.updated_at.clone(),
-                id: last.id.parse().map_err(|_| {
-                    anyhow::anyhow!("app {} id {:?} is not an integer", m.table, last.id)
-                })?,
+                id: CursorId::of(&last.id),
             };
             let n = page.len() as u64;
             let t = self.batch(page, vec![], vec![], None).await?;
