@@ -166,6 +166,19 @@ pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
         match client.properties(m.object).await {
             Err(e) => problems.push(format!("HubSpot {} properties: {e}", m.object)),
             Ok(props) => {
+                if let Some(prop) = &m.app_id_property {
+                    match props.iter().find(|p| &p.name == prop) {
+                        None => problems.push(format!(
+                            "[objects.{}] app_id_property: HubSpot has no {} property {prop}; create it as a unique text property",
+                            m.object, m.object
+                        )),
+                        Some(p) if !p.has_unique_value => problems.push(format!(
+                            "[objects.{}] app_id_property: {prop} does not require unique values in HubSpot, so it cannot identify a record",
+                            m.object
+                        )),
+                        Some(_) => {}
+                    }
+                }
                 for f in &m.fields {
                     for hp in &f.hubspot_properties {
                         match props.iter().find(|p| &p.name == hp) {

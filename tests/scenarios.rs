@@ -81,6 +81,7 @@ fn companies_mapping() -> ObjectMapping {
         ],
         label_column: "name".into(),
         company_column: None,
+        app_id_property: None,
     }
 }
 
@@ -960,6 +961,7 @@ async fn deals_flow_from_hubspot_into_the_app_and_never_back() {
         fields: vec![field("name", "dealname"), field("amount", "amount")],
         label_column: "name".into(),
         company_column: None,
+        app_id_property: None,
     };
     let rules = SyncRules {
         direction: Direction::ToApp,
@@ -1117,5 +1119,63 @@ async fn an_app_table_keyed_by_uuids_is_read_past_its_cursor() {
     assert_eq!(
         last.done, 1,
         "only the changed row was read again: {last:?}"
+    );
+}
+
+// ---- the app id carried in HubSpot ----
+
+#[tokio::test]
+async fn a_company_created_from_the_app_is_found_by_its_app_id_after_the_links_are_lost() {
+    let w = World::start(
+        SeedData::empty(),
+        "INSERT INTO companies (name) VALUES ('Initech');",
+    )
+    .await;
+    let mut m = companies_mapping();
+    m.app_id_property = Some("app_record_id".into());
+    let objects = vec![object(m, SyncRules::both())];
+    // HubSpot's feed first, then the app's: either must find the pair.
+    let hubspot_first = |mut o: Vec<ObjectSync>| {
+        o[0].rules.direction = Direction::ToApp;
+        o
+    };
+    let e = w.engine(objects.clone());
+    w.sync(&e).await;
+    let created = w
+        .app_value("companies", "name", "Initech", "hubspot_id")
+        .unwrap();
+    assert_eq!(
+        w.hubspot(ObjectKind::Companies, &created, "app_record_id")
+            .as_deref(),
+        Some("1"),
+        "the create carried the app id"
+    );
+
+    // The state is lost (a restore from an old backup), the write-back
+    // column too, and the company was renamed in HubSpot, so neither a
+    // link nor a key can find it.
+    drop(e);
+    let state = Connection::open(w.dir.join("state.db")).unwrap();
+    state.execute("DELETE FROM links", []).unwrap();
+    state.execute("DELETE FROM cursors", []).unwrap();
+    w.app()
+        .execute("UPDATE companies SET hubspot_id = NULL", [])
+        .unwrap();
+    w.sim
+        .state()
+        .set_property(ObjectKind::Companies, &created, "name", "Initech Inc");
+    let e = w.engine(hubspot_first(objects.clone()));
+    w.sync(&e).await;
+    drop(e);
+    let e = w.engine(objects);
+    w.sync(&e).await;
+    assert_eq!(
+        w.sim.state().count(ObjectKind::Companies),
+        1,
+        "not created twice"
+    );
+    assert_eq!(
+        w.app_value("companies", "id", "1", "hubspot_id"),
+        Some(created)
     );
 }

@@ -81,6 +81,9 @@ struct RawObject {
     label_column: Option<String>,
     /// Contacts: the column holding the app id of the contact's company.
     company_column: Option<String>,
+    /// A unique HubSpot property holding the app id of records hubsync
+    /// creates (e.g. app_record_id).
+    app_id_property: Option<String>,
     direction: Option<Spanned<String>>,
     /// Which side may create records in the other: both, hubspot, app, none.
     create: Option<Spanned<String>>,
@@ -523,6 +526,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 keys,
                 fields,
                 company_column: o.company_column,
+                app_id_property: o.app_id_property,
             },
             rules: SyncRules {
                 direction,

@@ -706,10 +706,17 @@ impl Executor<'_> {
                 continue;
             }
             if kind == Write::Create {
-                let id = self
-                    .keys_in(&p.properties)
-                    .iter()
-                    .find_map(|k| created_by_key.get(k).cloned());
+                let by_app_id = self.mapping.app_id_property.as_ref().and_then(|prop| {
+                    results
+                        .iter()
+                        .find(|o| o.prop(prop) == Some(p.app_id.as_str()))
+                        .map(|o| o.id.clone())
+                });
+                let id = by_app_id.or_else(|| {
+                    self.keys_in(&p.properties)
+                        .iter()
+                        .find_map(|k| created_by_key.get(k).cloned())
+                });
                 match id {
                     Some(id) => {
                         self.link(&p.app_id, &id, &without_company_move(&p))?;

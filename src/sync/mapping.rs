@@ -143,6 +143,12 @@ pub struct ObjectMapping {
     /// row. It follows the contact's HubSpot company association and the
     /// reverse, once both companies are linked (SPEC §2).
     pub company_column: Option<String>,
+    /// A unique HubSpot property that records created from the app carry
+    /// the app id in. Unlinked app records are looked up by it first with a
+    /// batch read, which (unlike search) sees a record the moment it is
+    /// created: a crash right after a create cannot lead to a duplicate even
+    /// for objects without a unique key (companies without a domain).
+    pub app_id_property: Option<String>,
 }
 
 /// The virtual property that stands for a contact's company association in
@@ -179,6 +185,7 @@ impl ObjectMapping {
             ],
             label_column: "email".into(),
             company_column: None,
+            app_id_property: None,
         }
     }
 
@@ -207,7 +214,8 @@ impl ObjectMapping {
             .fields
             .iter()
             .flat_map(|f| f.hubspot_properties.iter())
-            .chain(self.keys.iter().map(|k| &k.hubspot_property));
+            .chain(self.keys.iter().map(|k| &k.hubspot_property))
+            .chain(self.app_id_property.as_ref());
         for p in all {
             if !props.contains(&p.as_str()) {
                 props.push(p);

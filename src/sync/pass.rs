@@ -543,7 +543,21 @@ impl Pass<'_> {
             .filter_map(|a| app.get(a))
             .collect();
 
-        // Candidates on the other side, by key.
+        // Candidates on the other side: records hubsync created, by the
+        // app id they carry (a batch read, current the moment they exist)…
+        if let Some(prop) = &m.app_id_property
+            && self.rules.flows(Direction::ToHubSpot)
+        {
+            let ids: Vec<String> = rematch.iter().map(|r| r.id.clone()).collect();
+            let props = self.properties();
+            for chunk in ids.chunks(MAX_BATCH) {
+                let r = self.client.batch_read(o, Some(prop), chunk, &props).await?;
+                for found in r.results {
+                    hubspot.entry(found.id.clone()).or_insert(found);
+                }
+            }
+        }
+        // …then by key.
         if self.rules.flows(Direction::ToHubSpot) {
             for i in 0..m.keys.len() {
                 let mut keys: Vec<String> = rematch
@@ -565,6 +579,15 @@ impl Pass<'_> {
         if self.rules.flows(Direction::ToApp) && !unlinked_hubspot.is_empty() {
             for r in self.app.find_by_hubspot_ids(m, &unlinked_hubspot)? {
                 app.entry(r.id.clone()).or_insert(r);
+            }
+            if let Some(prop) = &m.app_id_property {
+                let carried: Vec<String> = unlinked_hubspot
+                    .iter()
+                    .filter_map(|h| hubspot.get(h)?.prop(prop).map(str::to_string))
+                    .collect();
+                for r in self.app.get_many(m, &carried)? {
+                    app.entry(r.id.clone()).or_insert(r);
+                }
             }
             for (i, k) in m.keys.iter().enumerate() {
                 let mut keys: Vec<String> = unlinked_hubspot

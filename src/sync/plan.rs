@@ -447,6 +447,16 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
         v.sort_unstable();
     }
 
+    // HubSpot records hubsync created, by the app id they carry.
+    let by_app_id: HashMap<&str, &str> = match &m.app_id_property {
+        Some(prop) if !unlinked_app.is_empty() => input
+            .hubspot
+            .values()
+            .filter_map(|o| Some((o.prop(prop)?, o.id.as_str())))
+            .collect(),
+        _ => HashMap::new(),
+    };
+
     // 2a: unlinked app records.
     let mut seen: HashSet<&str> = HashSet::new();
     for app_id in &unlinked_app {
@@ -501,6 +511,25 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
                     gone: Gone::HubSpot,
                 }),
             }
+        }
+        // A record hubsync created carries this app id in HubSpot.
+        if let Some(o) = by_app_id
+            .get(app_id.as_str())
+            .filter(|h| !taken_hubspot.contains(**h))
+            .map(|h| &input.hubspot[*h])
+            && input.hubspot_links.get(&o.id).is_none_or(|a| a == app_id)
+        {
+            taken_hubspot.insert(o.id.clone());
+            taken_app.insert(app_id.clone());
+            for k in m.app_keys(rec) {
+                claimed.insert(k, app_id.clone());
+            }
+            out.push(Decision::Link {
+                app_id: app_id.clone(),
+                hubspot_id: o.id.clone(),
+                writes: merge(m, rules, rec, o, None),
+            });
+            continue;
         }
         let keys = m.app_keys(rec);
         if keys.is_empty() {
@@ -558,11 +587,14 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
             None if rules.create_in_hubspot => {
                 taken_app.insert(app_id.clone());
                 let memory = m.to_hubspot(rec);
-                let properties = memory
+                let mut properties: BTreeMap<String, String> = memory
                     .iter()
                     .filter(|(_, v)| !v.is_empty())
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
+                if let Some(prop) = &m.app_id_property {
+                    properties.insert(prop.clone(), app_id.clone());
+                }
                 out.push(Decision::CreateInHubSpot {
                     app_id: app_id.clone(),
                     properties,
@@ -621,9 +653,14 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
         }
         // An app row that already carries this HubSpot id (written back by
         // an earlier create whose link a crash lost) is the match.
-        let by_id = app_by_hubspot_id
-            .get(hs_id.as_str())
-            .map(|a| (None, Some(*a)));
+        let carried = m
+            .app_id_property
+            .as_ref()
+            .and_then(|p| o.prop(p))
+            .filter(|a| input.app.contains_key(*a));
+        let by_id = carried
+            .or_else(|| app_by_hubspot_id.get(hs_id.as_str()).copied())
+            .map(|a| (None, Some(a)));
         let hit = by_id.or_else(|| {
             keys.iter().find_map(|k| {
                 app_by_key.get(k).map(|ids| {
