@@ -1179,3 +1179,49 @@ async fn a_company_created_from_the_app_is_found_by_its_app_id_after_the_links_a
         Some(created)
     );
 }
+
+#[tokio::test]
+async fn two_linked_contacts_merged_in_hubspot_leave_one_skipped_and_the_jobs_running() {
+    let w = World::start(
+        SeedData::contacts(vec![
+            props(&[("email", "ada@example.com"), ("firstname", "Ada")]),
+            props(&[("email", "bea@example.com"), ("firstname", "Bea")]),
+        ]),
+        "INSERT INTO contacts (email, first_name) VALUES ('ada@example.com', 'Ada'), ('bea@example.com', 'Bea');",
+    )
+    .await;
+    let e = w.engine(vec![contacts(SyncRules::to_hubspot())]);
+    w.sync(&e).await;
+    let (ada, bea) = (
+        w.hubspot_id_of("ada@example.com"),
+        w.hubspot_id_of("bea@example.com"),
+    );
+    let status = w
+        .post(
+            "/crm/v3/objects/contacts/merge",
+            serde_json::json!({"primaryObjectId": ada, "objectIdToMerge": bea}),
+        )
+        .await;
+    assert!(status.is_success());
+    w.scan(&e, ObjectKind::Contacts).await;
+    w.sync(&e).await;
+    let failed_jobs: Vec<_> = e
+        .store()
+        .recent_jobs(20)
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.state == hubsync::status::JobState::Failed)
+        .collect();
+    assert!(failed_jobs.is_empty(), "{failed_jobs:?}");
+    assert_eq!(
+        w.sim.state().count(ObjectKind::Contacts),
+        1,
+        "nothing recreated"
+    );
+    let last = e.store().record_history(ObjectKind::Contacts, "2").unwrap();
+    let said = last
+        .last()
+        .and_then(|a| a.message.clone())
+        .unwrap_or_default();
+    assert!(said.contains("already linked to app record 1"), "{last:?}");
+}

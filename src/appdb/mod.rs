@@ -6,8 +6,9 @@
 
 pub mod demo;
 
-use crate::sync::mapping::ObjectMapping;
+use crate::sync::mapping::{ObjectMapping, key_norm};
 use anyhow::Context;
+use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use serde::{Deserialize, Serialize};
@@ -102,6 +103,18 @@ impl AppDb {
         let conn = Connection::open(path)
             .with_context(|| format!("opening app database {}", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Keys are compared as hubsync normalises them (Unicode lowercase,
+        // any whitespace trimmed): SQLite's own lower() and trim() only
+        // know ASCII letters and spaces, so "Über GmbH" would never match.
+        conn.create_scalar_function(
+            "hubsync_key",
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                let v: Option<String> = ctx.get(0)?;
+                Ok(v.map(|v| key_norm(&v)))
+            },
+        )?;
         Ok(AppDb {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -290,7 +303,7 @@ impl AppDb {
         keys: &[String],
     ) -> anyhow::Result<Vec<AppRecord>> {
         let values = keys.iter().map(|k| Value::Text(k.clone())).collect();
-        self.read_where_in(m, &format!("lower(trim({}))", q(column)), values)
+        self.read_where_in(m, &format!("hubsync_key({})", q(column)), values)
     }
 
     /// The rows that carry one of these HubSpot ids in the write-back column.
@@ -357,10 +370,12 @@ impl AppDb {
         hubspot_id: &str,
     ) -> anyhow::Result<String> {
         let mut cols = vec![q(&m.hubspot_id_column), q(&m.updated_at_column)];
-        let mut marks = vec![
-            "?1".to_string(),
-            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')".to_string(),
-        ];
+        let newest = format!(
+            "(SELECT {u} FROM {t} WHERE {u} IS NOT NULL ORDER BY rowid DESC LIMIT 1)",
+            u = q(&m.updated_at_column),
+            t = q(&m.table)
+        );
+        let mut marks = vec!["?1".to_string(), now_like(&newest)];
         let mut args: Vec<Value> = vec![Value::Text(hubspot_id.into())];
         for (c, v) in values {
             cols.push(q(c));
@@ -401,10 +416,8 @@ impl AppDb {
         if values.is_empty() {
             return Ok(());
         }
-        let mut sets = vec![format!(
-            "{} = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-            q(&m.updated_at_column)
-        )];
+        let u = q(&m.updated_at_column);
+        let mut sets = vec![format!("{u} = {}", now_like(&u))];
         let mut args: Vec<Value> = vec![Self::id_value(id)];
         for (c, v) in values {
             args.push(if v.is_empty() {
@@ -467,11 +480,12 @@ impl AppDb {
     /// stamps `updated_at`: the row must be matched (or created) again, and
     /// if hubsync dies before that, the app's change feed brings it back.
     pub fn clear_hubspot_id(&self, m: &ObjectMapping, id: &str) -> anyhow::Result<()> {
+        let u = q(&m.updated_at_column);
         let sql = format!(
-            "UPDATE {} SET {} = NULL, {} = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE {} = ?1",
+            "UPDATE {} SET {} = NULL, {u} = {} WHERE {} = ?1",
             q(&m.table),
             q(&m.hubspot_id_column),
-            q(&m.updated_at_column),
+            now_like(&u),
             q(&m.id_column)
         );
         self.conn()
@@ -489,6 +503,26 @@ impl AppDb {
     pub fn query_one<T: rusqlite::types::FromSql>(&self, sql: &str) -> anyhow::Result<Option<T>> {
         Ok(self.conn().query_row(sql, [], |r| r.get(0)).optional()?)
     }
+}
+
+/// SQL for "now" in the format `sample` (an SQL expression: the column, or
+/// another row's value) is written in. The change feed compares
+/// `updated_at` as the app stores it, so hubsync's stamps must sort with
+/// the app's own: an ISO stamp among `CURRENT_TIMESTAMP` ones ("…T…" after
+/// "… …") would put every later app edit of that day behind the cursor.
+fn now_like(sample: &str) -> String {
+    format!(
+        "CASE \
+           WHEN typeof({s}) = 'integer' AND {s} > 100000000000 \
+             THEN CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) \
+           WHEN typeof({s}) = 'integer' THEN CAST(strftime('%s', 'now') AS INTEGER) \
+           WHEN {s} LIKE '____-__-__T%Z' THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+           WHEN {s} LIKE '____-__-__T%' THEN strftime('%Y-%m-%dT%H:%M:%f', 'now') \
+           WHEN {s} LIKE '____-__-__ __:__:__.%' THEN strftime('%Y-%m-%d %H:%M:%f', 'now') \
+           WHEN {s} LIKE '____-__-__ __:__:__' THEN strftime('%Y-%m-%d %H:%M:%S', 'now') \
+           ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END",
+        s = sample
+    )
 }
 
 fn column_list(values: &BTreeMap<String, String>) -> String {
@@ -521,6 +555,58 @@ mod tests {
             e.contains("no column frist_name") && e.contains("first_name"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn hubsyncs_stamps_follow_the_apps_own_updated_at_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, first_name TEXT,
+               last_name TEXT, phone TEXT, company TEXT, job_title TEXT, hubspot_id TEXT,
+               updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
+             INSERT INTO contacts (email) VALUES ('a@example.com');",
+        )
+        .unwrap();
+        let db = AppDb::open(&path).unwrap();
+        let m = ObjectMapping::demo_contacts();
+        let values = BTreeMap::from([("first_name".to_string(), "Ada".to_string())]);
+        let (updated, inserted) = db
+            .write_batch(
+                &m,
+                &[("1".into(), values.clone())],
+                &[(values, "501".into())],
+            )
+            .unwrap();
+        assert!(updated[0].is_ok() && inserted[0].is_ok());
+        let stamps: Vec<String> = conn
+            .prepare("SELECT updated_at FROM contacts")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for s in stamps {
+            assert_eq!(s.len(), "2026-01-01 10:00:00".len(), "{s}");
+            assert_eq!(&s[10..11], " ", "{s}");
+        }
+        db.clear_hubspot_id(&m, "2").unwrap();
+    }
+
+    #[test]
+    fn keys_are_found_whatever_their_case_or_whitespace_in_any_script() {
+        let (_d, db) = demo_db();
+        db.execute(
+            "UPDATE contacts SET email = '\u{a0} Ünal@Example.COM\t' WHERE id = 1",
+            &[],
+        )
+        .unwrap();
+        let m = ObjectMapping::demo_contacts();
+        let found = db
+            .find_by_keys(&m, "email", &["ünal@example.com".to_string()])
+            .unwrap();
+        assert_eq!(found.len(), 1);
     }
 
     #[test]

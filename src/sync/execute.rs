@@ -10,7 +10,7 @@
 //! and auth failures stop the job instead: the records were not judged, so
 //! they must not be marked FAILED.
 
-use super::mapping::{COMPANY, ObjectMapping, key_norm};
+use super::mapping::{ADDITIONAL_EMAILS, COMPANY, ObjectMapping, key_norm};
 use super::plan::{Decision, Gone, Writes};
 use crate::appdb::{AppDb, AppRecord};
 use crate::hubspot::wire::{CreateInput, SimplePublicObject, StandardError, UpdateInput};
@@ -18,7 +18,7 @@ use crate::hubspot::{HubSpotClient, HubSpotError, MAX_BATCH};
 use crate::model::{Direction, RecordRef};
 use crate::status::{AuditAction, AuditStatus};
 use crate::store::{NewAudit, Store};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 /// Outcomes of one executed plan.
@@ -98,6 +98,11 @@ fn real_properties(p: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         .filter(|(k, _)| !k.starts_with('@'))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+/// Whether a write sends any real property (not only an association).
+fn properties_sent(p: &Pending) -> bool {
+    !real_properties(&p.properties).is_empty()
 }
 
 /// A write's memory, leaving the company as it was until the association
@@ -388,8 +393,11 @@ impl Executor<'_> {
                 } => {
                     let why = match gone {
                         Gone::HubSpot => {
-                            self.store.unlink(m.object, &app_id)?;
+                            // The row first: stamped, it comes back through
+                            // the change feed even if we die before the
+                            // link is gone.
                             self.app.clear_hubspot_id(m, &app_id)?;
+                            self.store.unlink(m.object, &app_id)?;
                             "the HubSpot record no longer exists; app record kept"
                         }
                         Gone::App => {
@@ -614,10 +622,25 @@ impl Executor<'_> {
                 Ok(resp) => self.settle(records, batch, kind, resp.results, &resp.errors, tally)?,
                 Err(e) if stops_job(&e) => return Err(e.into()),
                 Err(e) => {
-                    if let (Write::Create, Some(existing)) = (kind, e.existing_id()) {
-                        let (hit, rest) = self.resolve_conflict(batch, &existing).await?;
-                        linked.extend(hit);
-                        work.push(rest);
+                    let conflict = match (kind, e.existing_id()) {
+                        (Write::Create, Some(existing)) => {
+                            self.resolve_conflict(&batch, &existing).await?
+                        }
+                        _ => None,
+                    };
+                    if let Some(c) = conflict {
+                        for (p, why) in &c.refused {
+                            self.audit_pending(
+                                records,
+                                p,
+                                AuditStatus::Failed,
+                                Some(e.category()),
+                                Some(format!("{}; {why}", e.message())),
+                            )?;
+                            tally.failed += 1;
+                        }
+                        linked.extend(c.linked);
+                        work.push(c.rest);
                     } else if batch.len() > 1 {
                         // One bad input fails the whole batch: halve it until
                         // the bad one is alone, so the rest still get written.
@@ -682,6 +705,7 @@ impl Executor<'_> {
                 }
             }
         }
+        let returned: HashSet<&str> = results.iter().map(|o| o.id.as_str()).collect();
         // HubSpot does not promise results in input order: match created
         // records to inputs by their keys, which the plan made unique.
         let mut created_by_key: HashMap<(usize, String), String> = HashMap::new();
@@ -737,9 +761,24 @@ impl Executor<'_> {
                         continue;
                     }
                 }
-            } else {
+            } else if !properties_sent(&p)
+                || returned.contains(p.hubspot_id.as_deref().unwrap_or(""))
+            {
                 self.store
                     .set_memory(self.mapping.object, &p.app_id, &without_company_move(&p))?;
+            } else {
+                // Neither a result nor an error for it: do not assume it
+                // landed. Its pending write is settled on the next pass.
+                let msg = "HubSpot answered the update without this record or an error for it";
+                self.audit_pending(
+                    records,
+                    &p,
+                    AuditStatus::Failed,
+                    Some("UNCONFIRMED".into()),
+                    Some(msg.into()),
+                )?;
+                tally.failed += 1;
+                continue;
             }
             if p.properties.contains_key(COMPANY) {
                 lock(&self.company_moves).push(p.clone());
@@ -751,18 +790,25 @@ impl Executor<'_> {
     }
 
     /// A 409 names the existing record that holds one input's key: link
-    /// that input to it, and hand back (linked, rest of the batch).
+    /// that input to it (unless another app record holds it: then that
+    /// input fails), and hand back the rest of the batch. `None` when no
+    /// input carries a key of the existing record: the batch is then split
+    /// like any rejected one, until the input HubSpot meant stands alone
+    /// and fails with HubSpot's message, instead of stopping the job.
     async fn resolve_conflict(
         &self,
-        batch: Vec<Pending>,
+        batch: &[Pending],
         existing_id: &str,
-    ) -> Result<(Vec<Pending>, Vec<Pending>), ExecError> {
-        let props: Vec<&str> = self
+    ) -> Result<Option<Conflict>, ExecError> {
+        let mut props: Vec<&str> = self
             .mapping
             .keys
             .iter()
             .map(|k| k.hubspot_property.as_str())
             .collect();
+        if self.mapping.email_key_index().is_some() {
+            props.push(ADDITIONAL_EMAILS);
+        }
         let read = self
             .client
             .batch_read(
@@ -777,28 +823,43 @@ impl Executor<'_> {
             .first()
             .map(|o| self.mapping.hubspot_keys(o))
             .unwrap_or_default();
-        let (mut hit, rest): (Vec<_>, Vec<_>) = batch.into_iter().partition(|p| {
+        let (hit, rest): (Vec<_>, Vec<_>) = batch.iter().cloned().partition(|p| {
             self.keys_in(&p.properties)
                 .iter()
                 .any(|k| existing_keys.contains(k))
         });
         if hit.is_empty() {
-            // We cannot tell which input collided, and guessing would link
-            // the wrong record: stop the job and say so.
-            return Err(ExecError::Local(anyhow::anyhow!(
-                "HubSpot reported a conflict with {} {existing_id}, which matches no input of the batch",
-                self.mapping.object
-            )));
+            return Ok(None);
         }
-        for p in &mut hit {
+        let mut c = Conflict {
+            linked: Vec::new(),
+            rest,
+            refused: Vec::new(),
+        };
+        for mut p in hit {
             // The existing record's values are unknown to the link: the
             // update that follows writes the app's, and remembers them.
-            self.link(&p.app_id, existing_id, &BTreeMap::new())?;
-            p.hubspot_id = Some(existing_id.to_string());
-            p.action = AuditAction::Link;
+            match self.link(&p.app_id, existing_id, &BTreeMap::new()) {
+                Ok(()) => {
+                    p.hubspot_id = Some(existing_id.to_string());
+                    p.action = AuditAction::Link;
+                    c.linked.push(p);
+                }
+                Err(err) => c.refused.push((p, format!("{err:#}"))),
+            }
         }
-        Ok((hit, rest))
+        Ok(Some(c))
     }
+}
+
+/// How a 409 on a create was resolved.
+struct Conflict {
+    /// Inputs now linked to the existing record, still to be updated.
+    linked: Vec<Pending>,
+    /// The inputs the conflict was not about, to be sent again.
+    rest: Vec<Pending>,
+    /// Inputs whose existing record another app record holds.
+    refused: Vec<(Pending, String)>,
 }
 
 mod companies;

@@ -156,6 +156,10 @@ pub struct ObjectMapping {
 /// with `@`, so it never collides with a real one.
 pub const COMPANY: &str = "@company";
 
+/// A contact's other emails, `;`-separated (HubSpot keeps a merged
+/// contact's email here).
+pub const ADDITIONAL_EMAILS: &str = "hs_additional_emails";
+
 /// A normalised matching key.
 pub fn key_norm(v: &str) -> String {
     email_key(v)
@@ -235,14 +239,36 @@ impl ObjectMapping {
             .collect()
     }
 
-    /// The HubSpot record's matching keys, normalised, by key index.
+    /// The HubSpot record's matching keys, normalised, by key index. A
+    /// contact's additional emails (kept by a merge) are its email too:
+    /// HubSpot answers a read by any of them, and refuses to create another
+    /// contact with one.
     pub fn hubspot_keys(&self, o: &SimplePublicObject) -> Vec<(usize, String)> {
-        self.keys
+        let mut out: Vec<(usize, String)> = self
+            .keys
             .iter()
             .enumerate()
             .filter_map(|(i, k)| o.prop(&k.hubspot_property).map(|v| (i, key_norm(v))))
             .filter(|(_, v)| !v.is_empty())
-            .collect()
+            .collect();
+        if let Some(i) = self.email_key_index() {
+            let extra = o.prop(ADDITIONAL_EMAILS).unwrap_or("");
+            out.extend(
+                extra
+                    .split(';')
+                    .map(key_norm)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (i, v)),
+            );
+        }
+        out
+    }
+
+    /// Contacts matched by email: the index of that key.
+    pub fn email_key_index(&self) -> Option<usize> {
+        (self.object == ObjectKind::Contacts)
+            .then(|| self.keys.iter().position(|k| k.hubspot_property == "email"))
+            .flatten()
     }
 
     /// The record's first matching key, for messages.

@@ -258,6 +258,9 @@ impl Pass<'_> {
         if self.object() != ObjectKind::Deals {
             props.push("hs_merged_object_ids");
         }
+        if self.mapping.email_key_index().is_some() {
+            props.push(crate::sync::mapping::ADDITIONAL_EMAILS);
+        }
         props
     }
 

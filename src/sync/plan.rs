@@ -261,23 +261,27 @@ pub fn merge_changes(
             }
             continue;
         }
-        let to_hubspot =
-            f.flows(Direction::ToHubSpot) && rules.flows(Direction::ToHubSpot) && app_eligible;
-        let to_app = f.flows(Direction::ToApp) && rules.flows(Direction::ToApp) && hubspot_eligible;
-        let winner = match (to_hubspot, to_app) {
+        // Which ways the configuration lets this field flow, and which of
+        // those the filters allow for this pair right now.
+        let may_to_hubspot = f.flows(Direction::ToHubSpot) && rules.flows(Direction::ToHubSpot);
+        let may_to_app = f.flows(Direction::ToApp) && rules.flows(Direction::ToApp);
+        let before: Option<Vec<String>> = memory.and_then(|mem| {
+            f.hubspot_properties
+                .iter()
+                .map(|p| mem.get(p).cloned())
+                .collect()
+        });
+        let winner = match (may_to_hubspot, may_to_app) {
             (false, false) => continue,
-            // A field that flows one way only always takes its source's
-            // value (seed 000: a mapped field of a record that syncs is
-            // always written).
+            // A field that flows one way only takes its source's value
+            // (seed 000: a mapped field of a record that syncs is always
+            // written), except that an empty source with no history is no
+            // change: a newly linked or created pair never erases a value.
+            (true, false) if before.is_none() && blank(&a) => continue,
+            (false, true) if before.is_none() && blank(&h) => continue,
             (true, false) => Side::App,
             (false, true) => Side::HubSpot,
             (true, true) => {
-                let before: Option<Vec<String>> = memory.and_then(|mem| {
-                    f.hubspot_properties
-                        .iter()
-                        .map(|p| mem.get(p).cloned())
-                        .collect()
-                });
                 let app_changed = before.as_ref().is_none_or(|b| !same_values(b, &a));
                 let hubspot_changed = before.as_ref().is_none_or(|b| !same_values(b, &h));
                 match (app_changed, hubspot_changed) {
@@ -291,6 +295,15 @@ pub fn merge_changes(
                 }
             }
         };
+        // A filter that excludes the winning side's record stops its value
+        // from flowing; it never turns the other side into the winner.
+        let eligible = match winner {
+            Side::App => app_eligible,
+            Side::HubSpot => hubspot_eligible,
+        };
+        if !eligible {
+            continue;
+        }
         match winner {
             Side::App => {
                 if f.only_if_empty && !blank(&h) {
@@ -332,6 +345,14 @@ fn remember(memory: &mut BTreeMap<String, String>, f: &FieldMap, values: &[Strin
     for (p, v) in f.hubspot_properties.iter().zip(values) {
         memory.insert(p.clone(), v.clone());
     }
+}
+
+/// Whether two records' keys stronger than `index` contradict each other:
+/// both have such a key and it differs.
+fn disagree(ours: &[(usize, String)], theirs: &[(usize, String)], index: usize) -> bool {
+    ours.iter()
+        .filter(|(i, _)| *i < index)
+        .any(|(i, v)| theirs.iter().any(|(j, w)| j == i && w != v))
 }
 
 /// Records of one side indexed by (key index, normalised key).
@@ -542,26 +563,28 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
             }));
             continue;
         }
-        if let Some((k, other)) = keys
-            .iter()
-            .find_map(|k| claimed.get(k).map(|o| (k, o)))
-            .filter(|(_, o)| *o != app_id)
-        {
+        // A record is identified by its strongest key (companies: the
+        // domain when it has one); two records sharing only a weaker key
+        // (a name) are different records.
+        let identity = &keys[0];
+        if let Some(other) = claimed.get(identity).filter(|o| *o != app_id) {
             out.push(skip(format!(
                 "{} {} is also app record {other}'s; one HubSpot record cannot hold both",
-                m.keys[k.0].hubspot_property, k.1
+                m.keys[identity.0].hubspot_property, identity.1
             )));
             continue;
         }
-        for k in &keys {
-            claimed.insert(k.clone(), app_id.clone());
-        }
+        claimed.insert(identity.clone(), app_id.clone());
         // The first key that finds anything decides (companies: a domain
-        // match beats a name match).
+        // match beats a name match), and a weaker key only matches where a
+        // stronger one cannot disagree: Acme (acme.de) is not Acme (acme.com).
         let hit = keys.iter().find_map(|k| {
-            hubspot_by_key
-                .get(k)
-                .map(|ids| (k, ids.iter().find(|h| !taken_hubspot.contains(**h))))
+            let ids: Vec<&&str> = hubspot_by_key
+                .get(k)?
+                .iter()
+                .filter(|h| !disagree(&keys, &m.hubspot_keys(&input.hubspot[**h]), k.0))
+                .collect();
+            (!ids.is_empty()).then(|| (k, ids.into_iter().find(|h| !taken_hubspot.contains(**h))))
         });
         match hit {
             Some((k, None)) => out.push(skip(format!(
@@ -641,15 +664,15 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
             continue;
         }
         let keys = m.hubspot_keys(o);
-        if let Some((k, other)) = keys.iter().find_map(|k| claimed_app.get(k).map(|x| (k, x))) {
-            out.push(skip(format!(
-                "{} {} is also HubSpot {} {other}'s; one app record cannot hold both",
-                m.keys[k.0].app_column, k.1, m.object
-            )));
-            continue;
-        }
-        for k in &keys {
-            claimed_app.insert(k.clone(), hs_id.clone());
+        if let Some(identity) = keys.first() {
+            if let Some(other) = claimed_app.get(identity) {
+                out.push(skip(format!(
+                    "{} {} is also HubSpot {} {other}'s; one app record cannot hold both",
+                    m.keys[identity.0].app_column, identity.1, m.object
+                )));
+                continue;
+            }
+            claimed_app.insert(identity.clone(), hs_id.clone());
         }
         // An app row that already carries this HubSpot id (written back by
         // an earlier create whose link a crash lost) is the match.
@@ -663,10 +686,15 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
             .map(|a| (None, Some(a)));
         let hit = by_id.or_else(|| {
             keys.iter().find_map(|k| {
-                app_by_key.get(k).map(|ids| {
+                let ids: Vec<&&str> = app_by_key
+                    .get(k)?
+                    .iter()
+                    .filter(|a| !disagree(&keys, &m.app_keys(&input.app[**a]), k.0))
+                    .collect();
+                (!ids.is_empty()).then(|| {
                     (
                         Some(k),
-                        ids.iter()
+                        ids.into_iter()
                             .find(|a| !taken_app.contains(**a) && !linked_app(a))
                             .copied(),
                     )

@@ -183,6 +183,19 @@ pub fn same_value(a: &str, b: &str) -> bool {
     if !numeric_start(a) || !numeric_start(b) {
         return false;
     }
+    // A leading zero makes it an identifier (a phone number, a postcode),
+    // not a number: "0049…" is not "49…".
+    let leading_zero = |s: &str| {
+        let t = s.trim_start_matches(['+', '-']);
+        t.len() > 1 && t.starts_with('0') && !t.starts_with("0.")
+    };
+    if leading_zero(a) || leading_zero(b) {
+        return false;
+    }
+    // Integers compare exactly: through f64, ids past 2^53 would collide.
+    if let (Ok(x), Ok(y)) = (a.parse::<i128>(), b.parse::<i128>()) {
+        return x == y;
+    }
     if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
         return x == y;
     }
@@ -269,5 +282,12 @@ mod tests {
         assert!(!same_value("2026-01-05", "2026-01-06"));
         assert!(!same_value("", "0"));
         assert!(!same_value("Ada", "ada"));
+    }
+
+    #[test]
+    fn identifiers_that_look_like_numbers_compare_exactly() {
+        assert!(!same_value("12345678901234567", "12345678901234568"));
+        assert!(!same_value("0049301234", "49301234"));
+        assert!(same_value("0.5", ".5"));
     }
 }

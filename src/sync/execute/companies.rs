@@ -26,17 +26,21 @@ impl Executor<'_> {
                 .company_before
                 .clone()
                 .filter(|b| !b.is_empty() && b != company);
+            // The new association first: a crash between the two calls
+            // then leaves one too many, never none.
             let mut result = Ok(());
-            if let Some(old) = &before {
-                result = self
-                    .client
-                    .remove_associations(m.object, contact, ObjectKind::Companies, old)
-                    .await;
-            }
-            if result.is_ok() && !company.is_empty() {
+            if !company.is_empty() {
                 result = self
                     .client
                     .associate_default(m.object, contact, ObjectKind::Companies, company)
+                    .await;
+            }
+            if result.is_ok()
+                && let Some(old) = &before
+            {
+                result = self
+                    .client
+                    .remove_associations(m.object, contact, ObjectKind::Companies, old)
                     .await;
             }
             let diff = BTreeMap::from([(COMPANY.to_string(), company.clone())]);

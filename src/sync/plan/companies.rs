@@ -57,12 +57,21 @@ pub(super) fn plan_with_companies(
         .collect();
     // A contact may have several companies: the one remembered stays the
     // one; otherwise the lowest linked id, so the choice is stable.
+    // Associated only with companies the app does not have (yet): that
+    // says nothing about the app's company either.
+    let mut unknown_hubspot: HashSet<String> = HashSet::new();
     let hubspot: HashMap<String, SimplePublicObject> = input
         .hubspot
         .iter()
         .map(|(id, o)| {
             let mut o = o.clone();
             let list = c.associations.get(id).map_or(&[][..], Vec::as_slice);
+            let known = |x: &String| {
+                c.by_hubspot.contains_key(x) || remembered.get(id.as_str()) == Some(&x.as_str())
+            };
+            if !list.is_empty() && !list.iter().any(known) {
+                unknown_hubspot.insert(id.clone());
+            }
             let chosen = remembered
                 .get(id.as_str())
                 .filter(|r| list.iter().any(|x| x == **r))
@@ -90,8 +99,8 @@ pub(super) fn plan_with_companies(
         .iter()
         .map(|l| (l.app_id.as_str(), &l.memory))
         .collect();
-    let fix = |app_id: &str, w: &mut Writes| {
-        if unknown.contains(app_id) {
+    let fix = |app_id: &str, hubspot_id: &str, w: &mut Writes| {
+        if unknown.contains(app_id) || unknown_hubspot.contains(hubspot_id) {
             w.to_hubspot.remove(COMPANY);
             w.to_app.remove(COMPANY);
             w.to_app_memory.remove(COMPANY);
@@ -120,10 +129,23 @@ pub(super) fn plan_with_companies(
     for mut d in plan_records(&augmented) {
         let is_update = matches!(d, Decision::Update { .. });
         match &mut d {
-            Decision::Link { app_id, writes, .. }
-            | Decision::Relink { app_id, writes, .. }
-            | Decision::Update { app_id, writes, .. } => {
-                fix(app_id, writes);
+            Decision::Link {
+                app_id,
+                hubspot_id,
+                writes,
+            }
+            | Decision::Relink {
+                app_id,
+                hubspot_id,
+                writes,
+                ..
+            }
+            | Decision::Update {
+                app_id,
+                hubspot_id,
+                writes,
+            } => {
+                fix(app_id, hubspot_id, writes);
                 let unchanged = old_memory.get(app_id.as_str()) == Some(&&writes.memory);
                 if is_update && writes.is_empty() && unchanged {
                     continue;

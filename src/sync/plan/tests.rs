@@ -666,3 +666,112 @@ fn an_app_company_not_linked_yet_leaves_the_association_alone() {
     let w = with_company(Some("99"), &["900"], None);
     assert_eq!(w.plan(), vec![]);
 }
+
+#[test]
+fn a_hubspot_company_the_app_does_not_have_leaves_the_apps_company_alone() {
+    let w = with_company(Some("7"), &["999"], Some("900"));
+    assert_eq!(w.plan(), vec![]);
+}
+
+// ---- review findings ----
+
+#[test]
+fn an_app_edit_excluded_by_a_filter_is_not_overwritten_from_hubspot() {
+    let mut w = World::new(SyncRules::both())
+        .app(rec("1", Some("ada@example.com"), "Augusta"))
+        .hubspot(hs("501", "ada@example.com", "Ada"))
+        .linked("1", "501", memory("ada@example.com", "Ada"));
+    w.rules.filters_to_hubspot =
+        crate::sync::filter::Filters::new(vec![crate::sync::filter::FilterGroup::new(vec![
+            crate::sync::filter::Filter::new("first_name", "equals", vec!["Ada".into()]).unwrap(),
+        ])])
+        .unwrap();
+    assert_eq!(w.plan(), vec![], "neither written to HubSpot nor reverted");
+}
+
+#[test]
+fn an_empty_source_with_no_history_never_erases_a_one_way_field() {
+    let w = World::new(SyncRules::to_hubspot())
+        .app(rec("1", Some("ada@example.com"), ""))
+        .hubspot(hs("501", "ada@example.com", "Ada"));
+    let writes = update_of(one(w.plan()));
+    assert!(writes.to_hubspot.is_empty(), "{writes:?}");
+}
+
+fn company(id: &str, domain: Option<&str>, name: &str) -> AppRecord {
+    let mut fields = BTreeMap::new();
+    fields.insert("domain".to_string(), domain.map(str::to_string));
+    fields.insert("name".to_string(), Some(name.to_string()));
+    AppRecord {
+        id: id.into(),
+        fields,
+        hubspot_id: None,
+        updated_at: String::new(),
+    }
+}
+
+fn hs_company(id: &str, domain: &str, name: &str) -> SimplePublicObject {
+    let mut o = hs(id, "", "");
+    o.properties = BTreeMap::from([
+        ("domain".to_string(), Some(domain.to_string())),
+        ("name".to_string(), Some(name.to_string())),
+    ]);
+    o
+}
+
+fn companies_world() -> World {
+    let mut w = World::new(SyncRules::both());
+    w.mapping = ObjectMapping {
+        object: crate::model::ObjectKind::Companies,
+        keys: vec![
+            crate::sync::mapping::KeyMap {
+                app_column: "domain".into(),
+                hubspot_property: "domain".into(),
+            },
+            crate::sync::mapping::KeyMap {
+                app_column: "name".into(),
+                hubspot_property: "name".into(),
+            },
+        ],
+        fields: vec![
+            crate::sync::mapping::FieldMap::simple("domain", "domain", Transform::LowercaseTrim),
+            crate::sync::mapping::FieldMap::simple("name", "name", Transform::None),
+        ],
+        label_column: "name".into(),
+        ..ObjectMapping::demo_contacts()
+    };
+    w
+}
+
+#[test]
+fn companies_whose_domains_differ_are_not_matched_by_name() {
+    let w = companies_world()
+        .app(company("1", Some("acme.de"), "Acme"))
+        .hubspot(hs_company("900", "acme.com", "Acme"));
+    let d = w.plan();
+    assert!(
+        d.iter().all(|d| !matches!(d, Decision::Link { .. })),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn a_company_without_a_domain_is_matched_by_name() {
+    let w = companies_world()
+        .app(company("1", None, "Acme"))
+        .hubspot(hs_company("900", "acme.com", "Acme"));
+    assert!(w.plan().iter().any(|d| matches!(d, Decision::Link { .. })));
+}
+
+#[test]
+fn two_companies_sharing_a_name_but_not_a_domain_are_both_created() {
+    let w = companies_world()
+        .app(company("1", Some("acme.com"), "Acme"))
+        .app(company("2", Some("acme.de"), "Acme"));
+    let creates = w
+        .plan()
+        .into_iter()
+        .filter(|d| matches!(d, Decision::CreateInHubSpot { .. }))
+        .count();
+    assert_eq!(creates, 2);
+}
