@@ -518,3 +518,11 @@ async fn hubsync_run_with_a_webhook_section_queues_a_sync_per_signed_delivery() 
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn an_empty_list_of_key_columns_is_refused() {
+    let text = example_with("key_column = \"email\"", "key_columns = []");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "key_columns"), "{e}");
+    assert!(e.message.contains("empty"), "{e}");
+}

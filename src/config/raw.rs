@@ -420,7 +420,26 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         }
         let (key_columns, key_at) = match (o.key_column, o.key_columns) {
             (Some(k), None) => (vec![k.get_ref().clone()], k.span().start),
-            (None, Some(ks)) => (ks.get_ref().clone(), ks.span().start),
+            (None, Some(ks)) => {
+                let list = ks.get_ref().clone();
+                if list.is_empty() {
+                    return Err(err(
+                        ks.span().start,
+                        "key_columns is empty: name the columns that identify a record, strongest first".into(),
+                    ));
+                }
+                if let Some(dup) = list
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, k)| list[..i].contains(k).then_some(k))
+                {
+                    return Err(err(
+                        ks.span().start,
+                        format!("key_columns names {dup:?} twice"),
+                    ));
+                }
+                (list, ks.span().start)
+            }
             (None, None) if kind == ObjectKind::Deals => (vec![], obj_span),
             (None, None) => {
                 return Err(err(

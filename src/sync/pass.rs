@@ -56,6 +56,13 @@ struct HubSpotCursor {
     seen: std::collections::BTreeMap<String, i64>,
 }
 
+/// A [`HubSpotCursor`] to store, borrowing its window.
+#[derive(Serialize)]
+struct HubSpotCursorRef<'a> {
+    at: ModifiedCursor,
+    seen: &'a std::collections::BTreeMap<String, i64>,
+}
+
 /// The last-modified property HubSpot stamps on each object.
 fn modified_property(object: ObjectKind) -> &'static str {
     match object {
@@ -306,24 +313,42 @@ impl Pass<'_> {
         changed.retain(|o| modified(o).is_none() || seen.get(&o.id) != modified(o).as_ref());
         progress.total += changed.len() as u64;
         on_progress(*progress);
+        // Progress is kept after every batch: a failure or a crash part
+        // way through a large change set resumes near where it stopped (the
+        // lookback rereads the rest, and `seen` skips what was handled).
+        let mut at = saved_at.unwrap_or_default();
+        let mut last_saved = std::time::Instant::now();
         for chunk in changed.chunks(self.size()) {
             let t = self.batch(vec![], chunk.to_vec(), vec![], None).await?;
+            for o in chunk {
+                if let Some(ms) = modified(o) {
+                    seen.insert(o.id.clone(), ms);
+                    let id = o.id.parse().unwrap_or(0);
+                    if (ms, id) > (at.modified_ms, at.id) {
+                        at = ModifiedCursor {
+                            modified_ms: ms,
+                            id,
+                        };
+                    }
+                }
+            }
+            // Every few seconds, not every batch: the window's `seen` can
+            // hold a whole bulk edit.
+            if last_saved.elapsed() >= std::time::Duration::from_secs(5) {
+                seen.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS);
+                self.set_cursor(Direction::ToApp, HubSpotCursorRef { at, seen: &seen })?;
+                last_saved = std::time::Instant::now();
+            }
             progress.done += chunk.len() as u64;
             add(&mut progress.tally, t);
             on_progress(*progress);
         }
-        for o in &changed {
-            if let Some(t) = modified(o) {
-                seen.insert(o.id.clone(), t);
-            }
+        if (next.modified_ms, next.id) > (at.modified_ms, at.id) {
+            at = next;
         }
-        let at = match &saved_at {
-            Some(s) if s.modified_ms > next.modified_ms => *s,
-            _ => next,
-        };
         // Only the window the next pass rereads needs remembering.
         seen.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS);
-        self.set_cursor(Direction::ToApp, HubSpotCursor { at, seen })?;
+        self.set_cursor(Direction::ToApp, HubSpotCursorRef { at, seen: &seen })?;
         Ok(())
     }
 
