@@ -355,13 +355,9 @@ fn a_missing_secret_is_named_without_guessing() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hubsync_run_syncs_without_a_console_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = sim().await;
-    let config = local_config(dir.path(), &s.base_url(), "HUBSYNC_TEST_TOKEN_RUN", "");
-    let data = dir.path().join("data");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hubsync"))
+/// `hubsync run` on a config, its secrets in `env`.
+fn spawn_run(config: &Path, data: &Path, env: &[(&str, &str)]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hubsync"))
         .args([
             "run",
             "--config",
@@ -369,11 +365,15 @@ async fn hubsync_run_syncs_without_a_console_and_stops_on_sigterm() {
             "--data-dir",
             data.to_str().unwrap(),
         ])
-        .env("HUBSYNC_TEST_TOKEN_RUN", "pat-cfg-1")
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Waits until the config's two app contacts are in HubSpot.
+async fn wait_for_both_contacts(s: &SimServer, child: &mut std::process::Child) {
     let started = Instant::now();
     while s.state().count(ObjectKind::Contacts) < 2 {
         assert!(
@@ -386,6 +386,16 @@ async fn hubsync_run_syncs_without_a_console_and_stops_on_sigterm() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hubsync_run_syncs_without_a_console_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sim().await;
+    let config = local_config(dir.path(), &s.base_url(), "HUBSYNC_TEST_TOKEN_RUN", "");
+    let data = dir.path().join("data");
+    let mut child = spawn_run(&config, &data, &[("HUBSYNC_TEST_TOKEN_RUN", "pat-cfg-1")]);
+    wait_for_both_contacts(&s, &mut child).await;
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -459,32 +469,15 @@ async fn hubsync_run_with_a_webhook_section_queues_a_sync_per_signed_delivery() 
     );
     let config = local_config(dir.path(), &s.base_url(), "HUBSYNC_TEST_TOKEN_HOOK", &extra);
     let data = dir.path().join("data");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hubsync"))
-        .args([
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-        ])
-        .env("HUBSYNC_TEST_TOKEN_HOOK", "pat-cfg-1")
-        .env("HUBSYNC_TEST_WEBHOOK_SECRET", "whsec-test")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while s.state().count(ObjectKind::Contacts) < 2 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "nothing synced"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "hubsync run exited early"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let mut child = spawn_run(
+        &config,
+        &data,
+        &[
+            ("HUBSYNC_TEST_TOKEN_HOOK", "pat-cfg-1"),
+            ("HUBSYNC_TEST_WEBHOOK_SECRET", "whsec-test"),
+        ],
+    );
+    wait_for_both_contacts(&s, &mut child).await;
     let (id, _) = s.state().find_by_email("ada@example.com").unwrap();
     s.state()
         .set_property(ObjectKind::Contacts, &id, "firstname", "Augusta");

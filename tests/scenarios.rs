@@ -416,9 +416,9 @@ async fn linked_ada(rules: SyncRules) -> (World, Arc<Engine>, String) {
     (w, e, id)
 }
 
-#[tokio::test]
-async fn a_same_field_conflict_is_won_by_the_app_as_system_of_record() {
-    let (w, e, id) = linked_ada(SyncRules::both()).await;
+/// Both sides rename Ada after a sync; what each side holds after the next.
+async fn after_a_same_field_conflict(rules: SyncRules) -> (Option<String>, Option<String>) {
+    let (w, e, id) = linked_ada(rules).await;
     w.app()
         .execute("UPDATE contacts SET first_name = 'Ada (app)'", [])
         .unwrap();
@@ -426,33 +426,31 @@ async fn a_same_field_conflict_is_won_by_the_app_as_system_of_record() {
         .state()
         .set_property(ObjectKind::Contacts, &id, "firstname", "Ada (hubspot)");
     w.sync(&e).await;
-    let want = Some("Ada (app)".to_string());
-    assert_eq!(w.hubspot(ObjectKind::Contacts, &id, "firstname"), want);
-    assert_eq!(
+    (
+        w.hubspot(ObjectKind::Contacts, &id, "firstname"),
         w.app_value("contacts", "email", "ada@example.com", "first_name"),
-        want
+    )
+}
+
+#[tokio::test]
+async fn a_same_field_conflict_is_won_by_the_app_as_system_of_record() {
+    let want = Some("Ada (app)".to_string());
+    assert_eq!(
+        after_a_same_field_conflict(SyncRules::both()).await,
+        (want.clone(), want)
     );
 }
 
 #[tokio::test]
 async fn a_same_field_conflict_is_won_by_hubspot_when_it_is_the_system_of_record() {
-    let (w, e, id) = linked_ada(SyncRules {
+    let rules = SyncRules {
         system_of_record: Side::HubSpot,
         ..SyncRules::both()
-    })
-    .await;
-    w.app()
-        .execute("UPDATE contacts SET first_name = 'Ada (app)'", [])
-        .unwrap();
-    w.sim
-        .state()
-        .set_property(ObjectKind::Contacts, &id, "firstname", "Ada (hubspot)");
-    w.sync(&e).await;
+    };
     let want = Some("Ada (hubspot)".to_string());
-    assert_eq!(w.hubspot(ObjectKind::Contacts, &id, "firstname"), want);
     assert_eq!(
-        w.app_value("contacts", "email", "ada@example.com", "first_name"),
-        want
+        after_a_same_field_conflict(rules).await,
+        (want.clone(), want)
     );
 }
 
