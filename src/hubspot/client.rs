@@ -79,6 +79,26 @@ pub struct HubSpotClient {
     requests: AtomicU64,
 }
 
+/// The query of a list page: `limit`, and what is asked for and where from.
+fn list_query(
+    limit: u32,
+    properties: &[&str],
+    with_history: &[&str],
+    after: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut query = vec![("limit", limit.to_string())];
+    if !properties.is_empty() {
+        query.push(("properties", properties.join(",")));
+    }
+    if !with_history.is_empty() {
+        query.push(("propertiesWithHistory", with_history.join(",")));
+    }
+    if let Some(a) = after {
+        query.push(("after", a.to_string()));
+    }
+    query
+}
+
 /// The cursor filters alone, as one group: `modified_since` without pushdown.
 pub fn cursor_only(filters: &[Filter]) -> Vec<FilterGroup> {
     vec![FilterGroup {
@@ -172,13 +192,7 @@ impl HubSpotClient {
         after: Option<&str>,
         limit: u32,
     ) -> Result<ListPage, HubSpotError> {
-        let mut query = vec![("limit", limit.min(100).to_string())];
-        if !properties.is_empty() {
-            query.push(("properties", properties.join(",")));
-        }
-        if let Some(a) = after {
-            query.push(("after", a.to_string()));
-        }
+        let query = list_query(limit.min(100), properties, &[], after);
         let (_, page) = self
             .send::<(), ListPage>(
                 Method::GET,
@@ -558,16 +572,7 @@ impl HubSpotClient {
         after: Option<&str>,
         limit: u32,
     ) -> Result<HistoryPage, HubSpotError> {
-        let mut query = vec![("limit", limit.clamp(1, 50).to_string())];
-        if !properties.is_empty() {
-            query.push(("properties", properties.join(",")));
-        }
-        if !with_history.is_empty() {
-            query.push(("propertiesWithHistory", with_history.join(",")));
-        }
-        if let Some(a) = after {
-            query.push(("after", a.to_string()));
-        }
+        let query = list_query(limit.clamp(1, 50), properties, with_history, after);
         let (_, page) = self
             .send::<(), HistoryPage>(
                 Method::GET,
