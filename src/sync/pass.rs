@@ -49,7 +49,7 @@ const LOOKBACK_MS: i64 = 5 * 60 * 1000;
 
 /// Where HubSpot's change feed has read up to, and the records handled in
 /// the lookback window with the modification time they were handled at.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct HubSpotCursor {
     at: ModifiedCursor,
     #[serde(default)]

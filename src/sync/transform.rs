@@ -5,6 +5,7 @@
 //! HubSpot's shape: that is what the engine remembers having written, so an
 //! echo of its own write is recognised whichever side it shows up on.
 
+use crate::model::instant_ms;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,15 +200,10 @@ pub fn same_value(a: &str, b: &str) -> bool {
     if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
         return x == y;
     }
-    match (instant(a), instant(b)) {
+    match (instant_ms(a), instant_ms(b)) {
         (Some(x), Some(y)) => x == y,
         _ => false,
     }
-}
-
-/// A date or date-time as milliseconds since the epoch, in UTC.
-pub fn instant(v: &str) -> Option<i64> {
-    crate::model::instant_ms(v)
 }
 
 #[cfg(test)]

@@ -147,6 +147,15 @@ impl World {
     }
 }
 
+/// Ada linked (app 1 ↔ HubSpot 501): her first name in the app, in
+/// HubSpot, and as the link remembers it.
+fn ada_pair(rules: SyncRules, app: &str, hubspot: &str, remembered: &str) -> World {
+    World::new(rules)
+        .app(rec("1", Some("ada@example.com"), app))
+        .hubspot(hs("501", "ada@example.com", hubspot))
+        .linked("1", "501", memory("ada@example.com", remembered))
+}
+
 fn one(mut d: Vec<Decision>) -> Decision {
     assert_eq!(d.len(), 1, "expected one decision, got {d:?}");
     d.remove(0)
@@ -429,19 +438,13 @@ fn a_hubspot_record_whose_app_record_was_deleted_is_not_created_again() {
 
 #[test]
 fn a_linked_pair_in_step_plans_nothing() {
-    let w = World::new(SyncRules::both())
-        .app(rec("1", Some("ada@example.com"), "Ada"))
-        .hubspot(hs("501", "ada@example.com", "Ada"))
-        .linked("1", "501", memory("ada@example.com", "Ada"));
+    let w = ada_pair(SyncRules::both(), "Ada", "Ada", "Ada");
     assert_eq!(w.plan(), vec![]);
 }
 
 #[test]
 fn an_app_change_is_written_to_hubspot_with_the_exact_diff() {
-    let w = World::new(SyncRules::both())
-        .app(rec("1", Some("ada@example.com"), "Augusta"))
-        .hubspot(hs("501", "ada@example.com", "Ada"))
-        .linked("1", "501", memory("ada@example.com", "Ada"));
+    let w = ada_pair(SyncRules::both(), "Augusta", "Ada", "Ada");
     let writes = update_of(one(w.plan()));
     assert_eq!(writes.to_hubspot, props(&[("firstname", "Augusta")]));
     assert!(writes.to_app.is_empty());
@@ -449,10 +452,7 @@ fn an_app_change_is_written_to_hubspot_with_the_exact_diff() {
 
 #[test]
 fn a_hubspot_change_is_written_to_the_app() {
-    let w = World::new(SyncRules::both())
-        .app(rec("1", Some("ada@example.com"), "Ada"))
-        .hubspot(hs("501", "ada@example.com", "Augusta"))
-        .linked("1", "501", memory("ada@example.com", "Ada"));
+    let w = ada_pair(SyncRules::both(), "Ada", "Augusta", "Ada");
     let writes = update_of(one(w.plan()));
     assert_eq!(writes.to_app, props(&[("first_name", "Augusta")]));
     assert!(writes.to_hubspot.is_empty());
@@ -460,12 +460,7 @@ fn a_hubspot_change_is_written_to_the_app() {
 
 #[test]
 fn a_same_field_conflict_is_won_by_the_system_of_record() {
-    let base = || {
-        World::new(SyncRules::both())
-            .app(rec("1", Some("ada@example.com"), "App-Ada"))
-            .hubspot(hs("501", "ada@example.com", "Hub-Ada"))
-            .linked("1", "501", memory("ada@example.com", "Ada"))
-    };
+    let base = || ada_pair(SyncRules::both(), "App-Ada", "Hub-Ada", "Ada");
     let app_wins = update_of(one(base().plan()));
     assert_eq!(app_wins.to_hubspot, props(&[("firstname", "App-Ada")]));
     let mut w = base();
@@ -498,19 +493,13 @@ fn different_fields_changed_on_each_side_are_both_kept() {
 fn an_echo_of_the_engines_own_write_is_not_synced_back() {
     // The engine wrote "Augusta" to HubSpot and remembered it; HubSpot's
     // change feed now shows that record as modified.
-    let w = World::new(SyncRules::both())
-        .app(rec("1", Some("ada@example.com"), "Augusta"))
-        .hubspot(hs("501", "ada@example.com", "Augusta"))
-        .linked("1", "501", memory("ada@example.com", "Augusta"));
+    let w = ada_pair(SyncRules::both(), "Augusta", "Augusta", "Augusta");
     assert_eq!(w.plan(), vec![]);
 }
 
 #[test]
 fn a_field_that_flows_only_to_hubspot_overwrites_a_hubspot_edit() {
-    let w = World::new(SyncRules::to_hubspot())
-        .app(rec("1", Some("ada@example.com"), "Ada"))
-        .hubspot(hs("501", "ada@example.com", "Edited"))
-        .linked("1", "501", memory("ada@example.com", "Ada"));
+    let w = ada_pair(SyncRules::to_hubspot(), "Ada", "Edited", "Ada");
     assert_eq!(
         update_of(one(w.plan())).to_hubspot,
         props(&[("firstname", "Ada")])
@@ -519,10 +508,7 @@ fn a_field_that_flows_only_to_hubspot_overwrites_a_hubspot_edit() {
 
 #[test]
 fn a_field_mapped_to_the_app_only_never_writes_hubspot() {
-    let mut w = World::new(SyncRules::both())
-        .app(rec("1", Some("ada@example.com"), "Augusta"))
-        .hubspot(hs("501", "ada@example.com", "Ada"))
-        .linked("1", "501", memory("ada@example.com", "Ada"));
+    let mut w = ada_pair(SyncRules::both(), "Augusta", "Ada", "Ada");
     w.mapping.fields[1].direction = Direction::ToApp;
     let writes = update_of(one(w.plan()));
     assert!(writes.to_hubspot.is_empty());
@@ -531,16 +517,10 @@ fn a_field_mapped_to_the_app_only_never_writes_hubspot() {
 
 #[test]
 fn only_if_empty_never_overwrites_a_value_in_the_target() {
-    let mut w = World::new(SyncRules::to_hubspot())
-        .app(rec("1", Some("ada@example.com"), "Augusta"))
-        .hubspot(hs("501", "ada@example.com", "Ada"))
-        .linked("1", "501", memory("ada@example.com", "Ada"));
+    let mut w = ada_pair(SyncRules::to_hubspot(), "Augusta", "Ada", "Ada");
     w.mapping.fields[1].only_if_empty = true;
     assert_eq!(w.plan(), vec![]);
-    let mut w2 = World::new(SyncRules::to_hubspot())
-        .app(rec("1", Some("ada@example.com"), "Augusta"))
-        .hubspot(hs("501", "ada@example.com", ""))
-        .linked("1", "501", memory("ada@example.com", ""));
+    let mut w2 = ada_pair(SyncRules::to_hubspot(), "Augusta", "", "");
     w2.mapping.fields[1].only_if_empty = true;
     assert_eq!(
         update_of(one(w2.plan())).to_hubspot,
@@ -596,10 +576,7 @@ fn equal_values_in_different_shapes_are_not_a_change() {
 fn a_memory_that_is_behind_is_brought_up_to_date_without_a_write() {
     // Both sides were changed to the same value (or a crash came between a
     // write and remembering it).
-    let w = World::new(SyncRules::both())
-        .app(rec("1", Some("ada@example.com"), "Augusta"))
-        .hubspot(hs("501", "ada@example.com", "Augusta"))
-        .linked("1", "501", memory("ada@example.com", "Ada"));
+    let w = ada_pair(SyncRules::both(), "Augusta", "Augusta", "Ada");
     let writes = update_of(one(w.plan()));
     assert!(writes.is_empty());
     assert_eq!(writes.memory, memory("ada@example.com", "Augusta"));
@@ -677,10 +654,7 @@ fn a_hubspot_company_the_app_does_not_have_leaves_the_apps_company_alone() {
 
 #[test]
 fn an_app_edit_excluded_by_a_filter_is_not_overwritten_from_hubspot() {
-    let mut w = World::new(SyncRules::both())
-        .app(rec("1", Some("ada@example.com"), "Augusta"))
-        .hubspot(hs("501", "ada@example.com", "Ada"))
-        .linked("1", "501", memory("ada@example.com", "Ada"));
+    let mut w = ada_pair(SyncRules::both(), "Augusta", "Ada", "Ada");
     w.rules.filters_to_hubspot =
         crate::sync::filter::Filters::new(vec![crate::sync::filter::FilterGroup::new(vec![
             crate::sync::filter::Filter::new("first_name", "equals", vec!["Ada".into()]).unwrap(),
