@@ -18,11 +18,8 @@ use tokio_util::sync::CancellationToken;
 pub fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<Engine>> {
     crate::store::create_private_dir(data_dir)?;
     let store = Store::open(&data_dir.join("state.db"))?;
-    let app = AppDb::open(&cfg.app_database)?;
-    for o in &cfg.objects {
-        app.verify(&o.mapping)
-            .with_context(|| format!("[objects.{}] in {}", o.mapping.object, cfg.path.display()))?;
-    }
+    let app = cfg.open_app()?;
+    cfg.verify_app(&app)?;
     let client = HubSpotClient::new(cfg.client_settings()?)?;
     Ok(Engine::new(
         Arc::new(client),
@@ -43,20 +40,11 @@ async fn start_webhooks(
     let Some(w) = &cfg.webhook else {
         return Ok(());
     };
-    let secret = std::env::var(&w.client_secret_env)
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .with_context(|| {
-            format!(
-                "{}: the environment variable {} (named in [webhook]) is not set",
-                cfg.path.display(),
-                w.client_secret_env
-            )
-        })?;
+    let secret = cfg.secret_from_env("webhook.client_secret_env", &w.client_secret_env)?;
     let (tx, rx) = tokio::sync::mpsc::channel(10_000);
     let router = crate::webhook::router(
         crate::webhook::ReceiverConfig {
-            client_secret: secrecy::SecretString::from(secret),
+            client_secret: secret,
             public_base: w.public_base.clone(),
             path: w.path.clone(),
         },
@@ -148,10 +136,10 @@ pub fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Sn
 /// What `hubsync check` found: one line per problem, empty when all is well.
 pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
-    let app = match AppDb::open(&cfg.app_database) {
+    let app = match cfg.open_app() {
         Ok(a) => Some(a),
         Err(e) => {
-            problems.push(format!("app database: {e:#}"));
+            problems.push(e.to_string());
             None
         }
     };
@@ -159,9 +147,9 @@ pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
     for o in &cfg.objects {
         let m = &o.mapping;
         if let Some(app) = &app
-            && let Err(e) = app.verify(m)
+            && let Err(e) = cfg.verify_app_object(app, o)
         {
-            problems.push(format!("[objects.{}]: {e:#}", m.object));
+            problems.push(e.to_string());
         }
         match client.properties(m.object).await {
             Err(e) => problems.push(format!("HubSpot {} properties: {e}", m.object)),

@@ -125,6 +125,16 @@ impl AppDb {
         &self.path
     }
 
+    /// The columns of `table`, in order; empty when there is no such table.
+    pub fn columns(&self, table: &str) -> anyhow::Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", q(table)))?;
+        let columns = stmt
+            .query_map([], |r| r.get::<_, String>(1))?
+            .collect::<Result<_, _>>()?;
+        Ok(columns)
+    }
+
     /// Checks that the mapping's table and columns exist, naming what is
     /// missing and what is there.
     pub fn verify(&self, m: &ObjectMapping) -> anyhow::Result<()> {
