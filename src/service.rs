@@ -54,15 +54,12 @@ async fn start_webhooks(
         .await
         .with_context(|| format!("[webhook] listening on {}", w.listen))?;
     tracing::info!(listen = %w.listen, url = %format!("{}{}", w.public_base, w.path), "webhook receiver listening");
-    let c = cancel.clone();
-    tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move { c.cancelled().await })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "webhook receiver stopped");
-        }
-    });
+    tokio::spawn(crate::webhook::serve(
+        listener,
+        router,
+        crate::webhook::ServeLimits::default(),
+        cancel.clone(),
+    ));
     tokio::spawn(crate::webhook::intake::feed(
         engine.clone(),
         rx,
