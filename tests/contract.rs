@@ -6,10 +6,10 @@
 mod spec_check;
 
 use hubsync::demo;
+use hubsync::engine::EngineSettings;
 use hubsync::model::ObjectKind;
 use hubsync::sim::{Exchange, SimSettings};
 use hubsync::status::Command;
-use hubsync::sync::engine::EngineSettings;
 use serde_json::{Value, json};
 use spec_check::{check, operation, specs, violations};
 
@@ -47,9 +47,9 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
 
     // A real sync: lookups by email and id, creates (201 and 207), updates,
     // counts by search, then a retry of a fixed record.
-    w.engine.bootstrap().unwrap();
+    w.engine.bootstrap().await.unwrap();
     w.engine.run_until_idle().await.unwrap();
-    let failed = w.engine.store().open_failures(10).unwrap();
+    let failed = w.engine.store().open_failures(10).await.unwrap();
     let entry = failed
         .iter()
         .find(|a| a.label == "maria.garcia@example")
@@ -62,7 +62,8 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
         )
         .unwrap();
     w.engine
-        .handle(Command::Retry { audit_id: entry.id })
+        .handle(Command::Retry { audit_id: entry.id }, None)
+        .await
         .unwrap();
     w.engine.run_next_due().await.unwrap();
 

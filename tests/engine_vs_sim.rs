@@ -2,10 +2,10 @@
 //! real SQLite app database built from the demo fixtures.
 
 use hubsync::demo::{self, APP_FIXTURE, HUBSPOT_FIXTURE};
+use hubsync::engine::{EngineSettings, FAILED_PAGE, FailedPage};
 use hubsync::model::{ObjectKind, email_key};
 use hubsync::sim::SimSettings;
 use hubsync::status::{AuditAction, AuditStatus, Command, JobKind};
-use hubsync::sync::engine::EngineSettings;
 use std::collections::{HashMap, HashSet};
 
 /// The fixture emails HubSpot must refuse, listed here rather than derived
@@ -53,7 +53,7 @@ async fn world(dir: &std::path::Path) -> demo::DemoWorld {
 /// A demo world after its first full sync.
 async fn synced_world(dir: &std::path::Path) -> demo::DemoWorld {
     let w = world(dir).await;
-    w.engine.bootstrap().unwrap();
+    w.engine.bootstrap().await.unwrap();
     w.engine.run_until_idle().await.unwrap();
     w
 }
@@ -85,7 +85,7 @@ async fn every_valid_contact_ends_linked_to_exactly_one_hubspot_contact() {
     let dir = tempfile::tempdir().unwrap();
     let w = world(dir.path()).await;
     let f = fixture();
-    w.engine.bootstrap().unwrap();
+    w.engine.bootstrap().await.unwrap();
     w.engine.run_until_idle().await.unwrap();
 
     let rows = app_rows(&w);
@@ -113,7 +113,11 @@ async fn every_valid_contact_ends_linked_to_exactly_one_hubspot_contact() {
         f.hubspot_seed_keys.len() + f.valid_keys.difference(&f.hubspot_seed_keys).count();
     assert_eq!(w.sim.state().count(ObjectKind::Contacts), expected);
     assert_eq!(
-        w.engine.store().link_count(ObjectKind::Contacts).unwrap() as usize,
+        w.engine
+            .store()
+            .link_count(ObjectKind::Contacts)
+            .await
+            .unwrap() as usize,
         f.valid_keys.len()
     );
 }
@@ -123,7 +127,7 @@ async fn invalid_emails_are_failed_with_hubspots_category_and_message() {
     let dir = tempfile::tempdir().unwrap();
     let w = synced_world(dir.path()).await;
 
-    let failed = w.engine.store().open_failures(100).unwrap();
+    let failed = w.engine.store().open_failures(100).await.unwrap();
     let labels: HashSet<&str> = failed.iter().map(|a| a.label.as_str()).collect();
     assert_eq!(labels, INVALID.iter().copied().collect::<HashSet<_>>());
     for a in &failed {
@@ -155,16 +159,25 @@ async fn a_second_pass_over_every_record_creates_and_writes_nothing() {
         )
         .unwrap();
     w.engine
-        .handle(Command::SyncNow {
-            object: ObjectKind::Contacts,
-        })
+        .handle(
+            Command::SyncNow {
+                object: ObjectKind::Contacts,
+            },
+            None,
+        )
+        .await
         .unwrap();
     w.engine.run_until_idle().await.unwrap();
 
     assert_eq!(w.sim.state().count(ObjectKind::Contacts), contacts);
-    let last = w.engine.store().recent_jobs(1).unwrap().remove(0);
+    let last = w.engine.store().recent_jobs(1).await.unwrap().remove(0);
     assert_eq!(last.done, 1000, "the second pass read every row");
-    let outcomes = w.engine.store().audit_counts_for_job(last.id).unwrap();
+    let outcomes = w
+        .engine
+        .store()
+        .audit_counts_for_job(last.id)
+        .await
+        .unwrap();
     let wrote: u64 = outcomes
         .iter()
         .filter(|(k, _)| {
@@ -183,6 +196,7 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
         .engine
         .store()
         .open_failures(100)
+        .await
         .unwrap()
         .into_iter()
         .find(|a| a.label == "maria.garcia@example")
@@ -196,7 +210,8 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
         )
         .unwrap();
     w.engine
-        .handle(Command::Retry { audit_id: entry.id })
+        .handle(Command::Retry { audit_id: entry.id }, None)
+        .await
         .unwrap();
     // Run only the retry job: the poll that would also pick up the fix is not due yet.
     assert!(w.engine.run_next_due().await.unwrap());
@@ -205,6 +220,7 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
         .engine
         .store()
         .record_history(ObjectKind::Contacts, &entry.app_id)
+        .await
         .unwrap();
     let last = history.last().unwrap();
     assert_eq!(
@@ -222,11 +238,12 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
         !w.engine
             .store()
             .open_failures(100)
+            .await
             .unwrap()
             .iter()
             .any(|a| a.app_id == entry.app_id)
     );
-    let job = w.engine.store().job(last.job_id).unwrap().unwrap();
+    let job = w.engine.store().job(last.job_id).await.unwrap().unwrap();
     assert_eq!(
         (job.kind, job.done, job.succeeded, job.failed),
         (JobKind::RetryRecord, 1, 1, 0)
@@ -315,6 +332,7 @@ async fn a_create_answered_409_links_the_existing_contact_and_writes_the_app_val
         .engine
         .store()
         .links_for(ObjectKind::Contacts, std::slice::from_ref(&rec.id))
+        .await
         .unwrap();
     assert_eq!(links.get(&rec.id), Some(&existing));
     let props = w.sim.state().get(ObjectKind::Contacts, &existing).unwrap();
@@ -326,6 +344,7 @@ async fn a_create_answered_409_links_the_existing_contact_and_writes_the_app_val
         .engine
         .store()
         .record_history(ObjectKind::Contacts, &rec.id)
+        .await
         .unwrap()
         .pop()
         .unwrap();
@@ -348,10 +367,10 @@ async fn when_hubspot_rejects_whole_batches_the_bad_inputs_are_isolated_and_the_
     )
     .await;
     let f = fixture();
-    w.engine.bootstrap().unwrap();
+    w.engine.bootstrap().await.unwrap();
     w.engine.run_until_idle().await.unwrap();
 
-    let failed = w.engine.store().open_failures(100).unwrap();
+    let failed = w.engine.store().open_failures(100).await.unwrap();
     let labels: HashSet<&str> = failed.iter().map(|a| a.label.as_str()).collect();
     assert_eq!(labels, INVALID.iter().copied().collect::<HashSet<_>>());
     for key in &f.valid_keys {
@@ -370,20 +389,25 @@ async fn retrying_a_category_queues_one_retry_per_failed_record() {
         .engine
         .store()
         .open_failures(100)
+        .await
         .unwrap()
         .iter()
         .map(|a| a.id)
         .collect();
     assert_eq!(before.len(), 6);
     w.engine
-        .handle(Command::RetryCategory {
-            category: "VALIDATION_ERROR".into(),
-        })
+        .handle(
+            Command::RetryCategory {
+                category: "VALIDATION_ERROR".into(),
+            },
+            None,
+        )
+        .await
         .unwrap();
     for _ in 0..6 {
         assert!(w.engine.run_next_due().await.unwrap());
     }
-    let after = w.engine.store().open_failures(100).unwrap();
+    let after = w.engine.store().open_failures(100).await.unwrap();
     assert_eq!(after.len(), 6, "still invalid, so FAILED again");
     assert!(
         after
@@ -397,27 +421,23 @@ async fn retrying_a_category_queues_one_retry_per_failed_record() {
 async fn a_dismissed_failure_leaves_the_list_and_its_history_stays() {
     let dir = tempfile::tempdir().unwrap();
     let w = synced_world(dir.path()).await;
-    let entry = w.engine.store().open_failures(1).unwrap().remove(0);
-    w.engine
-        .handle(Command::Dismiss { audit_id: entry.id })
+    let entry = w.engine.store().open_failures(1).await.unwrap().remove(0);
+    let outcome = w
+        .engine
+        .handle(Command::Dismiss { audit_id: entry.id }, None)
+        .await
         .unwrap();
-    assert_eq!(w.engine.store().open_failure_count(None).unwrap(), 5);
+    assert_eq!(w.engine.store().open_failure_count(None).await.unwrap(), 5);
     assert_eq!(
         w.engine
             .store()
             .record_history(ObjectKind::Contacts, &entry.app_id)
+            .await
             .unwrap()
             .len(),
         1
     );
-    assert!(
-        w.engine
-            .snapshot()
-            .unwrap()
-            .notice
-            .unwrap()
-            .contains("dismissed")
-    );
+    assert!(outcome.notice.contains("dismissed"), "{outcome:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -434,14 +454,19 @@ async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
         ..EngineSettings::default()
     };
     let w = demo::start_world(dir.path(), sim, settings).await.unwrap();
-    w.engine.bootstrap().unwrap();
+    w.engine.bootstrap().await.unwrap();
     assert!(w.engine.run_next_due().await.unwrap(), "the backfill runs");
     let calls = w.sim.state().request_count();
 
+    let mut events = w.engine.events();
     w.engine
-        .handle(Command::SyncNow {
-            object: ObjectKind::Contacts,
-        })
+        .handle(
+            Command::SyncNow {
+                object: ObjectKind::Contacts,
+            },
+            None,
+        )
+        .await
         .unwrap();
     assert!(w.engine.run_next_due().await.unwrap());
     assert_eq!(
@@ -449,18 +474,17 @@ async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
         calls + 1,
         "one call to refresh the budget, no pass"
     );
-    let waiting = w.engine.store().queued_jobs(5).unwrap().remove(0);
+    let waiting = w.engine.store().queued_jobs(5).await.unwrap().remove(0);
     assert_eq!(waiting.state, hubsync::status::JobState::Retrying);
     assert!(waiting.error.unwrap().contains("reserve"));
     assert!(waiting.run_after > chrono::Utc::now() + chrono::Duration::minutes(10));
-    assert!(
-        w.engine
-            .snapshot()
-            .unwrap()
-            .notice
-            .unwrap()
-            .contains("daily API calls left")
-    );
+    match events.try_recv() {
+        Ok(hubsync::engine::EngineEvent::Notice { text, warning }) => {
+            assert!(text.contains("daily API calls left"), "{text}");
+            assert!(warning);
+        }
+        other => panic!("no notice to the consoles: {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -470,18 +494,21 @@ async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
     let newest: Vec<i64> = w
         .engine
         .snapshot()
+        .await
         .unwrap()
         .failed
         .iter()
         .map(|a| a.id)
         .collect();
     assert_eq!(newest.len(), 6);
-    w.engine
-        .handle(Command::FailedPage {
-            before_id: Some(newest[2]),
+    let s = w
+        .engine
+        .snapshot_at(FailedPage {
+            before: Some(newest[2]),
+            limit: FAILED_PAGE,
         })
+        .await
         .unwrap();
-    let s = w.engine.snapshot().unwrap();
     assert_eq!(
         s.failed.iter().map(|a| a.id).collect::<Vec<_>>(),
         newest[3..].to_vec()
@@ -490,8 +517,5 @@ async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
         (s.failed_before, s.failed_newer, s.failed_total),
         (Some(newest[2]), 3, 6)
     );
-    w.engine
-        .handle(Command::FailedPage { before_id: None })
-        .unwrap();
-    assert_eq!(w.engine.snapshot().unwrap().failed.len(), 6);
+    assert_eq!(w.engine.snapshot().await.unwrap().failed.len(), 6);
 }
