@@ -30,6 +30,8 @@ pub enum Scope {
     Changes,
     /// One record, whatever the cursors say (an operator's retry, a webhook).
     Record(RecordRef),
+    /// The HubSpot records a burst of webhook events named (by id).
+    Records(Vec<String>),
     /// Every link, to find records deleted or merged on either side.
     Scan,
 }
@@ -148,6 +150,7 @@ impl Pass<'_> {
                 add(&mut progress.tally, t);
                 on_progress(progress);
             }
+            Scope::Records(ids) => self.records(ids, &mut progress, &mut on_progress).await?,
             Scope::Changes => {
                 if self.rules.flows(Direction::ToHubSpot) {
                     self.app_changes(&mut progress, &mut on_progress).await?;
@@ -710,6 +713,7 @@ struct CompanyMaps {
 }
 
 mod intents;
+mod records;
 
 fn add(t: &mut Tally, more: Tally) {
     t.succeeded += more.succeeded;
