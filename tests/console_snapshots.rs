@@ -302,3 +302,52 @@ fn a_hubspot_record_with_no_app_row_shows_no_app_id_but_its_hubspot_id() {
     assert!(row.contains(" – ") && row.contains("501"), "{row}");
     assert!(!row.contains("hs:"), "{row}");
 }
+
+#[test]
+fn a_spent_budget_and_a_down_database_read_plainly_at_80_columns() {
+    let mut snap = snapshot();
+    snap.connections[0].state = ConnState::RateLimited;
+    snap.connections[0].budget = Some(RateBudget {
+        remaining: 0,
+        max: 100,
+        interval_ms: 10_000,
+        daily_remaining: None,
+        daily_max: None,
+    });
+    snap.connections[1].state = ConnState::Down;
+    snap.connections[1].last_error = Some(
+        "opening app database /var/lib/hubsync/demo/app.db: unable to open database file".into(),
+    );
+    let mut a = app(false);
+    a.set_snapshot(snap);
+    let (screen, _) = render(&a, 80, 24);
+    assert!(
+        screen.contains("rate-limited HubSpot"),
+        "word and name apart:\n{screen}"
+    );
+    assert!(
+        screen.contains("0/100 left per 10s"),
+        "says left, not used:\n{screen}"
+    );
+    let words: String = screen
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("unable to open database file"),
+        "the reason, whole:\n{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn a_connected_engine_with_no_budget_left_is_not_shown_as_connected() {
+    let mut snap = snapshot();
+    snap.connections[0].budget.as_mut().unwrap().remaining = 0;
+    let mut a = app(false);
+    a.set_snapshot(snap);
+    let (screen, _) = render(&a, 80, 24);
+    assert!(screen.contains("no budget"), "{screen}");
+    assert!(!screen.contains("connected    HubSpot"), "{screen}");
+}
