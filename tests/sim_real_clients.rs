@@ -335,7 +335,10 @@ fn a_seed_stamp_that_is_no_date_is_refused_naming_the_record_and_field() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("contacts[1]") && err.contains("createdate") && err.contains("last tuesday"),
+        err.contains("seed.json")
+            && err.contains("contacts[1]")
+            && err.contains("createdate")
+            && err.contains("last tuesday"),
         "{err}"
     );
 }

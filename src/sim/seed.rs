@@ -70,6 +70,9 @@ impl SeedData {
                     };
                     props.insert(k, v);
                 }
+                // Checked here too, so the refusal names the file.
+                stamps(kind, &mut props.clone(), Utc::now())
+                    .with_context(|| format!("seed {}: {name}[{i}]", path.display()))?;
                 out.push(props);
             }
             objects.insert(kind, out);
