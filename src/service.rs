@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 pub fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<Engine>> {
     crate::store::create_private_dir(data_dir)?;
     let store = Store::open(&data_dir.join("state.db"))?;
-    let app = AppDb::open(&cfg.app_database)?;
+    let app = AppDb::open_target(&cfg.app_database)?;
     for o in &cfg.objects {
         app.verify(&o.mapping)
             .with_context(|| format!("[objects.{}] in {}", o.mapping.object, cfg.path.display()))?;
@@ -133,7 +133,7 @@ pub fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Sn
         );
     }
     let store = Store::open(&state)?;
-    let app = AppDb::open(&cfg.app_database).ok();
+    let app = AppDb::open_target(&cfg.app_database).ok();
     let objects: Vec<(ObjectKind, Option<u64>)> = cfg
         .objects
         .iter()
@@ -148,7 +148,7 @@ pub fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Sn
 /// What `hubsync check` found: one line per problem, empty when all is well.
 pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
-    let app = match AppDb::open(&cfg.app_database) {
+    let app = match AppDb::open_target(&cfg.app_database) {
         Ok(a) => Some(a),
         Err(e) => {
             problems.push(format!("app database: {e:#}"));

@@ -13,7 +13,7 @@ use super::execute::{ExecError, Executor, Records, Tally};
 use super::mapping::{ObjectMapping, key_norm};
 use super::plan::{CompanyLinks, Decision, Link, PlanInput, plan};
 use super::rules::SyncRules;
-use crate::appdb::{AppCursor, AppDb, AppRecord, CursorId};
+use crate::appdb::{AppCursor, AppDb, AppRecord};
 use crate::hubspot::client::ModifiedCursor;
 use crate::hubspot::wire::{Filter, FilterGroup, SearchRequest, SimplePublicObject};
 use crate::hubspot::{HubSpotClient, MAX_BATCH};
@@ -236,10 +236,7 @@ impl Pass<'_> {
         loop {
             let page = self.app.changed_since(m, cursor.as_ref(), self.size())?;
             let Some(last) = page.last() else { break };
-            let next = AppCursor {
-                updated_at: last.updated_at.clone(),
-                id: CursorId::of(&last.id),
-            };
+            let next = AppCursor::at(&last.updated_at, &last.id);
             let n = page.len() as u64;
             let t = self.batch(page, vec![], vec![], None).await?;
             self.set_cursor(Direction::ToHubSpot, &next)?;
