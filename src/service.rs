@@ -18,9 +18,10 @@ use tokio_util::sync::CancellationToken;
 pub async fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<Engine>> {
     crate::store::create_private_dir(data_dir)?;
     let store = Store::open(&data_dir.join("state.db")).await?;
-    let app = AppDb::open_target(&cfg.app_database)?;
+    let app = AppDb::open(&cfg.app_database)?;
     for o in &cfg.objects {
         app.verify(&o.mapping)
+            .await
             .with_context(|| format!("[objects.{}] in {}", o.mapping.object, cfg.path.display()))?;
     }
     let client = HubSpotClient::new(cfg.client_settings()?)?;
@@ -133,22 +134,36 @@ pub async fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::stat
         );
     }
     let store = Store::open(&state).await?;
-    let app = AppDb::open_target(&cfg.app_database).ok();
-    let objects: Vec<(ObjectKind, Option<u64>)> = cfg
-        .objects
-        .iter()
-        .map(|o| {
-            let n = app.as_ref().and_then(|a| a.count(&o.mapping).ok());
-            (o.mapping.object, n)
-        })
-        .collect();
+    let app = AppDb::open(&cfg.app_database).ok();
+    let mut objects: Vec<(ObjectKind, Option<u64>)> = Vec::new();
+    for o in &cfg.objects {
+        let n = match &app {
+            Some(a) => a.count(&o.mapping).await.ok(),
+            None => None,
+        };
+        objects.push((o.mapping.object, n));
+    }
     crate::sync::engine::stored_snapshot(&store, &objects, None).await
 }
 
 /// What `hubsync check` found: one line per problem, empty when all is well.
 pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
+    Ok(check_report(cfg).await?.problems)
+}
+
+/// `hubsync check`'s findings: problems (the sync cannot work as
+/// configured) and warnings (it works, slowly: missing indexes, with the
+/// statements that add them).
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub problems: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+pub async fn check_report(cfg: &Config) -> anyhow::Result<Checked> {
     let mut problems = Vec::new();
-    let app = match AppDb::open_target(&cfg.app_database) {
+    let mut warnings = Vec::new();
+    let app = match AppDb::open(&cfg.app_database) {
         Ok(a) => Some(a),
         Err(e) => {
             problems.push(format!("app database: {e:#}"));
@@ -158,10 +173,24 @@ pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
     let client = HubSpotClient::new(cfg.client_settings()?)?;
     for o in &cfg.objects {
         let m = &o.mapping;
-        if let Some(app) = &app
-            && let Err(e) = app.verify(m)
-        {
-            problems.push(format!("[objects.{}]: {e:#}", m.object));
+        if let Some(app) = &app {
+            match app.check(m).await {
+                Err(e) => problems.push(format!("[objects.{}]: {e:#}", m.object)),
+                Ok(r) => {
+                    let db = app.describe();
+                    problems.extend(
+                        r.problems
+                            .iter()
+                            .map(|p| format!("[objects.{}] {db}: {p}", m.object)),
+                    );
+                    warnings.extend(
+                        r.warnings
+                            .iter()
+                            .map(|w| format!("[objects.{}] {db}: {w}", m.object)),
+                    );
+                    warnings.extend(r.create_index.iter().map(|c| format!("    {c}")));
+                }
+            }
         }
         match client.properties(m.object).await {
             Err(e) => problems.push(format!("HubSpot {} properties: {e}", m.object)),
@@ -204,5 +233,5 @@ pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
             }
         }
     }
-    Ok(problems)
+    Ok(Checked { problems, warnings })
 }

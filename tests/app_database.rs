@@ -5,7 +5,7 @@ mod backends;
 
 use backends::{Kind, PASSWORD_ENV, World, kinds};
 use hubsync::appdb::postgres::Settings;
-use hubsync::appdb::{App, AppCursor, Target};
+use hubsync::appdb::{AppCursor, AppDb, Target};
 use hubsync::sync::mapping::ObjectMapping;
 use std::collections::BTreeMap;
 
@@ -53,7 +53,7 @@ fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
-async fn pass(app: &App, m: &ObjectMapping, cursor: &mut Option<AppCursor>) -> Vec<String> {
+async fn pass(app: &AppDb, m: &ObjectMapping, cursor: &mut Option<AppCursor>) -> Vec<String> {
     let mut at = app.rewind(cursor.clone());
     let mut ids = Vec::new();
     loop {
@@ -347,7 +347,7 @@ async fn a_wrong_password_is_a_clear_error_that_does_not_repeat_it() {
     let var = "HUBSYNC_TEST_WRONG_PASSWORD";
     // SAFETY: no other test reads this variable.
     unsafe { std::env::set_var(var, "not-the-Password-42") };
-    let app = App::open(&Target::Postgres(
+    let app = AppDb::open(&Target::Postgres(
         Settings::parse(&url, Some(var.into())).unwrap(),
     ))
     .unwrap();
@@ -370,7 +370,7 @@ async fn an_unreachable_database_is_a_clear_error_naming_host_and_database() {
         Some(PASSWORD_ENV.into()),
     )
     .unwrap();
-    let app = App::open(&Target::Postgres(s)).unwrap();
+    let app = AppDb::open(&Target::Postgres(s)).unwrap();
     let e = format!(
         "{:#}",
         app.count(&ObjectMapping::demo_contacts())
@@ -389,7 +389,7 @@ async fn sslmode_require_refuses_a_server_without_tls_and_prefer_falls_back() {
     let base = url.split('?').next().unwrap();
     let m = ObjectMapping::demo_contacts();
     let app = |mode: &str| {
-        App::open(&Target::Postgres(
+        AppDb::open(&Target::Postgres(
             Settings::parse(&format!("{base}?sslmode={mode}"), Some(PASSWORD_ENV.into())).unwrap(),
         ))
         .unwrap()

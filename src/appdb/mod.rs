@@ -1,5 +1,5 @@
 //! The app database: the company's own customer records, in SQLite or
-//! PostgreSQL, behind one async interface ([`App`]).
+//! PostgreSQL, behind one async interface ([`AppDb`]).
 //!
 //! hubsync reads changed rows by an `updated_at` cursor and writes back only
 //! the HubSpot id, to the column the mapping names. Table and column names
@@ -18,7 +18,6 @@ mod target;
 
 pub use check::{ColumnInfo, TableInfo, TableReport};
 pub use feed::{OVERLAP, SEEN_CAP};
-pub use sqlite::SqliteDb as AppDb;
 pub use target::Target;
 
 use crate::sync::mapping::ObjectMapping;
@@ -111,7 +110,7 @@ pub enum Since<'a> {
 }
 
 impl<'a> Since<'a> {
-    fn of(c: Option<&'a AppCursor>) -> Since<'a> {
+    pub(crate) fn of(c: Option<&'a AppCursor>) -> Since<'a> {
         match c {
             None => Since::All,
             Some(AppCursor {
@@ -122,7 +121,7 @@ impl<'a> Since<'a> {
     }
 }
 
-/// Per-row outcomes of [`App::write_batch`]: the updates', then the
+/// Per-row outcomes of [`AppDb::write_batch`]: the updates', then the
 /// inserts' (each the new row's id).
 pub type BatchOutcome = (Vec<anyhow::Result<()>>, Vec<anyhow::Result<String>>);
 
@@ -141,8 +140,31 @@ enum Backend {
 /// The app database, whichever it is. Every call is async and none blocks
 /// the runtime: SQLite's calls run on the blocking pool, PostgreSQL's on
 /// its async driver.
-pub struct App {
+pub struct AppDb {
     backend: Backend,
+}
+
+/// What [`AppDb::open`] takes: a config's target, or a SQLite file's path.
+pub trait ToTarget {
+    fn to_target(&self) -> Target;
+}
+
+impl ToTarget for Target {
+    fn to_target(&self) -> Target {
+        self.clone()
+    }
+}
+
+impl ToTarget for Path {
+    fn to_target(&self) -> Target {
+        Target::Sqlite(self.to_path_buf())
+    }
+}
+
+impl ToTarget for std::path::PathBuf {
+    fn to_target(&self) -> Target {
+        Target::Sqlite(self.clone())
+    }
 }
 
 macro_rules! each {
@@ -154,19 +176,15 @@ macro_rules! each {
     };
 }
 
-impl App {
+impl AppDb {
     /// Opens the app database a config names. PostgreSQL connects lazily
     /// (the first call finds out whether it is reachable).
-    pub fn open(target: &Target) -> anyhow::Result<App> {
-        let backend = match target {
+    pub fn open(target: &(impl ToTarget + ?Sized)) -> anyhow::Result<AppDb> {
+        let backend = match &target.to_target() {
             Target::Sqlite(path) => Backend::Sqlite(sqlite::SqliteApp::open(path)?),
             Target::Postgres(s) => Backend::Postgres(postgres::PgApp::open(s)?),
         };
-        Ok(App { backend })
-    }
-
-    pub fn sqlite(path: &Path) -> anyhow::Result<App> {
-        App::open(&Target::Sqlite(path.to_path_buf()))
+        Ok(AppDb { backend })
     }
 
     /// Where the database is, for people: a path, or host, port and
@@ -220,9 +238,18 @@ impl App {
         loop {
             let rows = self.rows_since(m, Since::of(at.as_ref()), limit).await?;
             let full = rows.len() >= limit;
+            let before = at
+                .as_ref()
+                .map(|c| (c.updated_at.clone(), c.id.clone(), c.from.clone()));
             let (page, next) = feed::advance(at, rows);
+            let moved = next
+                .as_ref()
+                .map(|c| (c.updated_at.clone(), c.id.clone(), c.from.clone()))
+                != before;
             at = next;
-            if !page.is_empty() || !full {
+            // A page of rows all seen before: read on, unless the cursor
+            // could not move (then nothing is left to read).
+            if !page.is_empty() || !full || !moved {
                 return Ok(ChangePage {
                     rows: page,
                     next: at,

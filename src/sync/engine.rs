@@ -540,7 +540,7 @@ impl Engine {
                 Err(e) => tracing::warn!(object = %kind, error = %e, "counting HubSpot records"),
             }
             let t = Instant::now();
-            match self.app.count(&o.mapping) {
+            match self.app.count(&o.mapping).await {
                 Ok(n) => {
                     app.insert(kind, n);
                 }
@@ -551,7 +551,7 @@ impl Engine {
         let mut c = lock(&self.cached);
         c.hubspot.extend(hubspot);
         c.app.extend(app);
-        let target = self.app.path().display().to_string();
+        let target = self.app.describe();
         c.app_status = Some(match app_error {
             None => ConnectionStatus {
                 name: "App DB".into(),
@@ -577,7 +577,7 @@ impl Engine {
         let cached = lock(&self.cached).clone();
         let app_status = cached.app_status.unwrap_or_else(|| ConnectionStatus {
             name: "App DB".into(),
-            target: self.app.path().display().to_string(),
+            target: self.app.describe(),
             state: ConnState::Connecting,
             latency_ms: None,
             budget: None,

@@ -9,7 +9,7 @@
 #![allow(dead_code)]
 
 use hubsync::appdb::postgres::Settings;
-use hubsync::appdb::{App, Target};
+use hubsync::appdb::{AppDb, Target};
 use std::path::PathBuf;
 
 pub const PASSWORD_ENV: &str = "HUBSYNC_TEST_POSTGRES_PASSWORD";
@@ -132,8 +132,8 @@ impl World {
         }
     }
 
-    pub fn app(&self) -> App {
-        App::open(&self.target).unwrap()
+    pub fn app(&self) -> AppDb {
+        AppDb::open(&self.target).unwrap()
     }
 
     /// Runs app-side SQL; `{t}` in it stands for the schema prefix.

@@ -2,9 +2,7 @@
 //!
 //! Table and column names are quoted with backticks, never spliced in raw.
 
-use crate::appdb::{
-    AppCursor, AppRecord, BatchOutcome, ColumnInfo, CursorId, Since, TableInfo, column_list,
-};
+use crate::appdb::{AppRecord, BatchOutcome, ColumnInfo, CursorId, Since, TableInfo, column_list};
 use crate::sync::mapping::{ObjectMapping, key_norm};
 use anyhow::Context;
 use rusqlite::functions::FunctionFlags;
@@ -92,25 +90,6 @@ impl SqliteDb {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
         })
-    }
-
-    /// Until the engine awaits the app database, only SQLite can serve it.
-    pub fn open_target(t: &crate::appdb::Target) -> anyhow::Result<SqliteDb> {
-        match t {
-            crate::appdb::Target::Sqlite(p) => SqliteDb::open(p),
-            other => anyhow::bail!("{}: not yet served by this engine", other.describe()),
-        }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Checks that the mapping's table and columns exist, naming what is
-    /// missing and what is there.
-    pub fn verify(&self, m: &ObjectMapping) -> anyhow::Result<()> {
-        let info = self.table_info(m)?;
-        crate::appdb::check::verify(&self.path.display().to_string(), m, &info)
     }
 
     /// The table's columns with their declared types, and the first column
@@ -239,16 +218,6 @@ impl SqliteDb {
         self.read_rows(m, &sql, args)
     }
 
-    /// Up to `limit` rows changed after `cursor`, in cursor order.
-    pub fn changed_since(
-        &self,
-        m: &ObjectMapping,
-        cursor: Option<&AppCursor>,
-        limit: usize,
-    ) -> anyhow::Result<Vec<AppRecord>> {
-        self.rows_since(m, Since::of(cursor), limit)
-    }
-
     pub fn count_since(&self, m: &ObjectMapping, since: Since<'_>) -> anyhow::Result<u64> {
         let mut args = Vec::new();
         let clause = Self::since_clause(m, since, &mut args);
@@ -257,28 +226,6 @@ impl SqliteDb {
             .conn()
             .query_row(&sql, params_from_iter(args), |r| r.get::<_, i64>(0))
             .with_context(|| format!("counting rows of app table {}", m.table))? as u64)
-    }
-
-    /// How many rows changed after `cursor`: the size of the pass ahead.
-    pub fn count_changed_since(
-        &self,
-        m: &ObjectMapping,
-        cursor: Option<&AppCursor>,
-    ) -> anyhow::Result<u64> {
-        self.count_since(m, Since::of(cursor))
-    }
-
-    pub fn count(&self, m: &ObjectMapping) -> anyhow::Result<u64> {
-        let sql = format!("SELECT COUNT(*) FROM {}", q(&m.table));
-        Ok(self.conn().query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
-    }
-
-    pub fn get(&self, m: &ObjectMapping, id: &str) -> anyhow::Result<Option<AppRecord>> {
-        let sql = format!("{} WHERE {} = ?1", self.select(m), q(&m.id_column));
-        Ok(self
-            .read_rows(m, &sql, vec![Self::id_value(id)])?
-            .into_iter()
-            .next())
     }
 
     fn id_value(id: &str) -> Value {
@@ -458,36 +405,6 @@ impl SqliteDb {
         Ok(())
     }
 
-    /// Writes the HubSpot id back to the app row. The row's `updated_at` is
-    /// left alone: this is hubsync's own write, not a change to sync.
-    pub fn set_hubspot_id(
-        &self,
-        m: &ObjectMapping,
-        id: &str,
-        hubspot_id: Option<&str>,
-    ) -> anyhow::Result<()> {
-        let sql = format!(
-            "UPDATE {} SET {} = ?1 WHERE {} = ?2",
-            q(&m.table),
-            q(&m.hubspot_id_column),
-            q(&m.id_column)
-        );
-        let key = Self::id_value(id);
-        let n = self
-            .conn()
-            .execute(&sql, rusqlite::params![hubspot_id, key])
-            .with_context(|| {
-                format!("writing HubSpot id {hubspot_id:?} to app {} {id}", m.table)
-            })?;
-        if n == 0 {
-            anyhow::bail!(
-                "app {} {id} no longer exists; HubSpot id {hubspot_id:?} not written",
-                m.table
-            );
-        }
-        Ok(())
-    }
-
     /// Writes HubSpot ids back to app rows in one transaction, each row
     /// in its own savepoint so that one refused row (deleted since, a
     /// unique index) fails alone.
@@ -549,16 +466,6 @@ impl SqliteDb {
             .with_context(|| format!("clearing the HubSpot id of app {} {id}", m.table))?;
         Ok(())
     }
-
-    /// Runs one statement on the app database (demo activity, tests).
-    pub fn execute(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> anyhow::Result<usize> {
-        Ok(self.conn().execute(sql, args)?)
-    }
-
-    /// A single value (tests and reports).
-    pub fn query_one<T: rusqlite::types::FromSql>(&self, sql: &str) -> anyhow::Result<Option<T>> {
-        Ok(self.conn().query_row(sql, [], |r| r.get(0)).optional()?)
-    }
 }
 
 /// SQL for "now" in the format `sample` (an SQL expression: the column, or
@@ -601,8 +508,11 @@ mod tests {
         let (_d, db) = demo_db();
         let mut m = ObjectMapping::demo_contacts();
         m.fields[1].app_columns = vec!["frist_name".into()];
-        assert!(db.changed_since(&m, None, 10).is_err());
-        let e = db.verify(&m).unwrap_err().to_string();
+        assert!(db.rows_since(&m, Since::All, 10).is_err());
+        let info = db.table_info(&m).unwrap();
+        let e = crate::appdb::check::verify("app.db", &m, &info)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("no column frist_name") && e.contains("first_name"),
             "{e}"
@@ -648,12 +558,14 @@ mod tests {
 
     #[test]
     fn keys_are_found_whatever_their_case_or_whitespace_in_any_script() {
-        let (_d, db) = demo_db();
-        db.execute(
-            "UPDATE contacts SET email = '\u{a0} Ünal@Example.COM\t' WHERE id = 1",
-            &[],
-        )
-        .unwrap();
+        let (d, db) = demo_db();
+        Connection::open(d.path().join("app.db"))
+            .unwrap()
+            .execute(
+                "UPDATE contacts SET email = '\u{a0} Ünal@Example.COM\t' WHERE id = 1",
+                [],
+            )
+            .unwrap();
         let m = ObjectMapping::demo_contacts();
         let found = db
             .find_by_keys(&m, "email", &["ünal@example.com".to_string()])
@@ -665,10 +577,14 @@ mod tests {
     fn rows_are_read_past_the_cursor_in_order() {
         let (_d, db) = demo_db();
         let m = ObjectMapping::demo_contacts();
-        let all = db.changed_since(&m, None, 10).unwrap();
+        let all = db.rows_since(&m, Since::All, 10).unwrap();
         assert_eq!(all.len(), 1);
-        let cursor = AppCursor::at(&all[0].updated_at, &all[0].id);
-        assert!(db.changed_since(&m, Some(&cursor), 10).unwrap().is_empty());
-        assert_eq!(db.count_changed_since(&m, Some(&cursor)).unwrap(), 0);
+        let cursor = crate::appdb::AppCursor::at(&all[0].updated_at, &all[0].id);
+        assert!(
+            db.rows_since(&m, Since::of(Some(&cursor)), 10)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(db.count_since(&m, Since::of(Some(&cursor))).unwrap(), 0);
     }
 }
