@@ -42,9 +42,19 @@ pub const TO_ASCII_TO: &str = "K";
 /// text serves the lookup.
 pub fn key_expr(column: &str) -> String {
     format!(
-        "lower(translate(btrim({}::text, '{WHITESPACE}'), '{TO_ASCII_FROM}', '{TO_ASCII_TO}') COLLATE \"C\")",
-        ident(column)
+        "lower(translate(btrim({}::text, {}), {}, '{TO_ASCII_TO}') COLLATE \"C\")",
+        ident(column),
+        unicode_literal(WHITESPACE),
+        unicode_literal(TO_ASCII_FROM)
     )
+}
+
+/// A string literal with every character escaped (`U&'\0009…'`), so that
+/// the statements `hubsync check` prints stay on one line and can be
+/// copied.
+fn unicode_literal(s: &str) -> String {
+    let escaped: String = s.chars().map(|c| format!("\\{:04x}", c as u32)).collect();
+    format!("U&'{escaped}'")
 }
 
 /// How `updated_at` is read: date-times as ISO text in UTC with
