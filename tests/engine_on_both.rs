@@ -66,12 +66,31 @@ struct Sync {
 
 impl Sync {
     async fn start(w: &World, seed: SeedData, rules: SyncRules) -> Sync {
+        Sync::start_with(
+            w.target.clone(),
+            &w.table("contacts"),
+            seed,
+            rules,
+            SimSettings::default(),
+            EngineSettings::default(),
+        )
+        .await
+    }
+
+    async fn start_with(
+        target: hubsync::appdb::Target,
+        table: &str,
+        seed: SeedData,
+        rules: SyncRules,
+        sim: SimSettings,
+        settings: EngineSettings,
+    ) -> Sync {
         let sim = SimServer::start(
             0,
             SimSettings {
                 tokens: vec![TOKEN.into()],
                 search_per_second: 10_000,
-                ..SimSettings::default()
+                ..sim
             },
             seed,
         )
@@ -81,18 +100,18 @@ impl Sync {
         let mut s = ClientSettings::new(sim.base_url(), SecretString::from(TOKEN));
         s.search_per_second = 10_000;
         let mut mapping = ObjectMapping::demo_contacts();
-        mapping.table = w.table("contacts");
+        mapping.table = table.to_string();
         let engine = Engine::new(
             Arc::new(HubSpotClient::new(s).unwrap()),
             Store::open_blocking(&state.path().join("state.db")).unwrap(),
-            AppDb::open(&w.target).unwrap(),
+            AppDb::open(&target).unwrap(),
             vec![ObjectSync {
                 mapping,
                 rules,
                 poll_interval: Duration::from_secs(3600),
                 batch_size: 100,
             }],
-            EngineSettings::default(),
+            settings,
         );
         Sync {
             sim,
@@ -240,5 +259,98 @@ async fn a_row_committed_late_by_a_long_transaction_reaches_hubspot_on_the_next_
         Some("Late")
     );
     assert_eq!(s.sim.state().count(ObjectKind::Contacts), 2);
+    w.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_goes_away_mid_sync_and_comes_back_loses_and_duplicates_nothing() {
+    let Some(url) = backends::postgres_url("db_goes_away") else {
+        return;
+    };
+
+    let w = World::new(Kind::Postgres, "db_goes_away").await;
+    w.exec(&contacts_ddl(Kind::Postgres, "int")).await;
+    w.exec(
+        "INSERT INTO {s}contacts (email, first_name)
+           SELECT 'user' || g || '@example.com', 'User ' || g FROM generate_series(1, 60) g",
+    )
+    .await;
+    let proxy = backends::Proxy::start(backends::host_port(&url)).await;
+    let target = hubsync::appdb::Target::Postgres(
+        hubsync::appdb::postgres::Settings::parse(
+            &proxy.url(&url),
+            Some(backends::PASSWORD_ENV.into()),
+        )
+        .unwrap(),
+    );
+    let s = Sync::start_with(
+        target,
+        &w.table("contacts"),
+        SeedData::empty(),
+        SyncRules::to_hubspot(),
+        SimSettings {
+            latency: Duration::from_millis(40),
+            ..SimSettings::default()
+        },
+        EngineSettings {
+            batch_size: 10,
+            job_backoff: Duration::from_millis(100),
+            ..EngineSettings::default()
+        },
+    )
+    .await;
+    let s = Arc::new(s);
+    let running = {
+        let s = s.clone();
+        tokio::spawn(async move { s.run().await })
+    };
+    // Cut the database off once part of the contacts are in HubSpot.
+    while s.sim.state().count(ObjectKind::Contacts) < 20 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    proxy.cut();
+    running.await.unwrap();
+    assert!(
+        s.sim.state().count(ObjectKind::Contacts) < 60,
+        "cut before the end"
+    );
+    let jobs = s.engine.store().recent_jobs(10).await.unwrap();
+    assert!(
+        jobs.iter()
+            .all(|j| j.state != hubsync::status::JobState::Failed),
+        "the job waits to be retried, it does not fail: {jobs:?}"
+    );
+    proxy.restore();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The retry (and the next poll) finish the work.
+    for _ in 0..20 {
+        s.engine.run_until_idle().await.unwrap();
+        if s.sim.state().count(ObjectKind::Contacts) == 60 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.run().await;
+    let failures = s.engine.store().open_failures(100).await.unwrap();
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert_eq!(
+        s.sim.state().count(ObjectKind::Contacts),
+        60,
+        "nothing lost, nothing duplicated"
+    );
+    for g in 1..=60 {
+        assert!(
+            s.hubspot(&format!("user{g}@example.com"), "firstname")
+                .is_some(),
+            "user{g}"
+        );
+    }
+    assert_eq!(
+        w.value("SELECT CAST(count(*) AS TEXT) FROM {s}contacts WHERE hubspot_id IS NULL")
+            .await
+            .as_deref(),
+        Some("0"),
+        "every row has its HubSpot id"
+    );
     w.drop().await;
 }

@@ -370,6 +370,24 @@ impl AppDb {
     }
 }
 
+/// The app database could not be reached, or went away mid-call: a job
+/// that meets it is tried again later rather than failed.
+#[derive(Debug)]
+pub struct Unavailable(pub String);
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unavailable {}
+
+/// Whether `e` says the app database was unreachable (see [`Unavailable`]).
+pub fn is_unavailable(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.is::<Unavailable>())
+}
+
 /// Joins column names for messages.
 fn column_list(values: &BTreeMap<String, String>) -> String {
     values.keys().cloned().collect::<Vec<_>>().join(", ")

@@ -48,7 +48,11 @@ impl From<HubSpotError> for ExecError {
 
 impl ExecError {
     pub fn is_transient(&self) -> bool {
-        matches!(self, ExecError::HubSpot(e) if e.is_transient())
+        match self {
+            ExecError::HubSpot(e) => e.is_transient(),
+            // The app database went away mid-job: it may come back.
+            ExecError::Local(e) => crate::appdb::is_unavailable(e),
+        }
     }
 }
 

@@ -21,7 +21,7 @@ mod tls;
 
 pub use settings::{Settings, SslMode};
 
-use super::{AppRecord, BatchOutcome, ColumnInfo, Since, TableInfo, column_list};
+use super::{AppRecord, BatchOutcome, ColumnInfo, Since, TableInfo, Unavailable, column_list};
 use crate::sync::mapping::{ObjectMapping, key_norm};
 use anyhow::Context;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
@@ -66,7 +66,30 @@ trait PgContext<T> {
 
 impl<T> PgContext<T> for Result<T, tokio_postgres::Error> {
     fn pg(self, what: impl FnOnce() -> String) -> anyhow::Result<T> {
-        self.map_err(|e| anyhow::anyhow!("{}: {}", what(), pg_message(&e)))
+        self.map_err(|e| {
+            let msg = format!("{}: {}", what(), pg_message(&e));
+            if lost_connection(&e) {
+                anyhow::Error::new(Unavailable(msg))
+            } else {
+                anyhow::anyhow!(msg)
+            }
+        })
+    }
+}
+
+/// Whether the server went away (a closed or reset connection, a shutdown,
+/// a server not yet accepting connections) rather than refused the SQL.
+fn lost_connection(e: &tokio_postgres::Error) -> bool {
+    match e.code() {
+        Some(code) => {
+            let c = code.code();
+            c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03")
+        }
+        None => {
+            e.is_closed()
+                || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+                || e.to_string().contains("timed out")
+        }
     }
 }
 
@@ -108,7 +131,13 @@ impl PgApp {
                 PoolError::Timeout(_) => "no answer in time (host unreachable?)".into(),
                 other => other.to_string(),
             };
-            anyhow::anyhow!("connecting to {}: {why}", self.describe())
+            let msg = format!("connecting to {}: {why}", self.describe());
+            // A refused password or a missing database stays refused; a
+            // server that does not answer may come back.
+            match &e {
+                PoolError::Backend(b) if !lost_connection(b) => anyhow::anyhow!(msg),
+                _ => anyhow::Error::new(Unavailable(msg)),
+            }
         })
     }
 
@@ -216,6 +245,13 @@ impl PgApp {
                 .iter()
                 .map(|c| format!("{}::text", ident(c))),
         );
+        // Aliased: ORDER BY "id" would otherwise sort by the output column
+        // of that name, the id as text ("10" before "2").
+        let cols: Vec<String> = cols
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} AS hubsync_c{i}"))
+            .collect();
         format!("SELECT {} FROM {}", cols.join(", "), table_ref(&m.table))
     }
 
