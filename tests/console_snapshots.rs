@@ -138,7 +138,13 @@ fn snapshot() -> Snapshot {
         failed_total: 6,
         failed_before: None,
         failed_newer: 0,
-        notice: Some("retry of maria.garcia@example.com: SUCCESS".into()),
+        engine: Some(hubsync::status::EngineInfo {
+            pid: 4242,
+            started_at: t0() - Duration::minutes(42),
+            version: "0.1.0".into(),
+            config: "/etc/hubsync/hubsync.toml".into(),
+            consoles: 2,
+        }),
     }
 }
 
@@ -160,8 +166,10 @@ fn app(read_only: bool) -> App {
         read_only,
         theme: None,
         title: "hubsync demo".into(),
+        ..Default::default()
     });
     a.set_snapshot(snapshot());
+    a.local_notice = Some("retry of maria.garcia@example.com: SUCCESS".into());
     a
 }
 
@@ -227,6 +235,7 @@ fn no_color_drops_every_colour() {
             read_only: false,
             theme: None,
             title: "t".into(),
+            ..Default::default()
         },
         theme,
     );
@@ -258,13 +267,19 @@ fn a_snapshot_the_engine_stopped_refreshing_is_flagged_stale() {
     a.now = Some(t0() + Duration::seconds(3));
     assert!(!render(&a, 80, 24).0.contains("stale"));
     a.now = Some(t0() + Duration::seconds(42));
-    let (screen, _) = render(&a, 80, 24);
+    let (screen, _) = render(&a, 160, 48);
     assert!(
         screen
             .lines()
             .next()
             .unwrap()
             .contains("⚠ stale: no news from the engine for 42s"),
+        "{screen}"
+    );
+    // At 80 columns the title shrinks, but the warning stays.
+    let (screen, _) = render(&a, 80, 24);
+    assert!(
+        screen.lines().next().unwrap().contains("⚠ stale 42s"),
         "{screen}"
     );
 }

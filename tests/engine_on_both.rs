@@ -7,11 +7,11 @@ mod backends;
 
 use backends::{Kind, World, kinds};
 use hubsync::appdb::AppDb;
+use hubsync::engine::{Engine, EngineSettings};
 use hubsync::hubspot::{ClientSettings, HubSpotClient};
 use hubsync::model::ObjectKind;
 use hubsync::sim::{SeedData, SimServer, SimSettings};
 use hubsync::store::Store;
-use hubsync::sync::engine::{Engine, EngineSettings};
 use hubsync::sync::mapping::ObjectMapping;
 use hubsync::sync::rules::{ObjectSync, SyncRules};
 use secrecy::SecretString;
@@ -123,9 +123,12 @@ impl Sync {
     async fn run(&self) {
         self.engine.bootstrap().await.unwrap();
         self.engine
-            .handle(hubsync::status::Command::SyncNow {
-                object: ObjectKind::Contacts,
-            })
+            .handle(
+                hubsync::status::Command::SyncNow {
+                    object: ObjectKind::Contacts,
+                },
+                None,
+            )
             .await
             .unwrap();
         self.engine.run_until_idle().await.unwrap();
