@@ -357,3 +357,84 @@ async fn a_database_that_goes_away_mid_sync_and_comes_back_loses_and_duplicates_
     );
     w.drop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_pointing_at_a_hubspot_record_that_does_not_exist_is_unlinked_and_kept() {
+    for kind in kinds("unlink_gone") {
+        let w = World::new(kind, "unlink_gone").await;
+        w.exec(&contacts_ddl(kind, "int")).await;
+        w.exec(
+            "INSERT INTO {s}contacts (email, first_name, hubspot_id) VALUES ('member1@example.com', 'Member 1', '99999')",
+        )
+        .await;
+        // OfficeRnD's policy: both ways, records created in the app only.
+        let rules = SyncRules {
+            create_in_hubspot: false,
+            ..SyncRules::both()
+        };
+        let s = Sync::start(&w, SeedData::empty(), rules).await;
+        s.run().await;
+        assert_eq!(
+            app_value(&w, "member1@example.com", "hubspot_id").await,
+            None,
+            "{kind:?}"
+        );
+        assert_eq!(
+            app_value(&w, "member1@example.com", "first_name")
+                .await
+                .as_deref(),
+            Some("Member 1"),
+            "{kind:?}: the row is kept"
+        );
+        assert_eq!(s.sim.state().count(ObjectKind::Contacts), 0, "{kind:?}");
+        w.drop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_same_field_conflict_is_won_by_the_app_and_different_fields_both_kept() {
+    for kind in kinds("conflict") {
+        let w = World::new(kind, "conflict").await;
+        w.exec(&contacts_ddl(kind, "int")).await;
+        w.exec("INSERT INTO {s}contacts (email, first_name, phone) VALUES ('ada@example.com', 'Ada', '1')")
+            .await;
+        let seed = SeedData::contacts(vec![props(&[
+            ("email", "ada@example.com"),
+            ("firstname", "Ada"),
+            ("phone", "1"),
+        ])]);
+        let s = Sync::start(&w, seed, SyncRules::both()).await;
+        s.run().await;
+        let (id, _) = s.sim.state().find_by_email("ada@example.com").unwrap();
+        w.exec(&format!(
+            "UPDATE {{s}}contacts SET first_name = 'Ada (app)', updated_at = {} WHERE email = 'ada@example.com'",
+            now(kind)
+        ))
+        .await;
+        s.sim
+            .state()
+            .set_property(ObjectKind::Contacts, &id, "firstname", "Ada (hubspot)");
+        s.sim
+            .state()
+            .set_property(ObjectKind::Contacts, &id, "phone", "2");
+        s.run().await;
+        assert_eq!(
+            s.hubspot("ada@example.com", "firstname").as_deref(),
+            Some("Ada (app)"),
+            "{kind:?}"
+        );
+        assert_eq!(
+            app_value(&w, "ada@example.com", "first_name")
+                .await
+                .as_deref(),
+            Some("Ada (app)"),
+            "{kind:?}"
+        );
+        assert_eq!(
+            app_value(&w, "ada@example.com", "phone").await.as_deref(),
+            Some("2"),
+            "{kind:?}"
+        );
+        w.drop().await;
+    }
+}
