@@ -6,6 +6,7 @@
 //! hold them. A bad file is refused with the file, line and column of the
 //! problem and what would be right, before anything runs.
 
+mod app;
 mod keys;
 mod raw;
 
@@ -86,7 +87,7 @@ pub struct Config {
     pub keys: keys::Keys,
     pub webhook: Option<WebhookConfig>,
     pub hubspot: HubSpotConfig,
-    pub app_database: PathBuf,
+    pub app_database: crate::appdb::Target,
     pub objects: Vec<ObjectConfig>,
     /// `[control] viewer_group`: a group whose members may attach read-only.
     pub viewer_group: Option<String>,
@@ -173,46 +174,63 @@ impl Config {
         }
     }
 
-    /// Opens the app database `[app] database` names.
+    /// The key that names the app database: `database` or `url`.
+    fn app_key(&self) -> &'static str {
+        match self.app_database {
+            crate::appdb::Target::Sqlite(_) => "app.database",
+            crate::appdb::Target::Postgres(_) => "app.url",
+        }
+    }
+
+    /// Opens the app database `[app]` names.
     pub fn open_app(&self) -> Result<crate::appdb::AppDb, ConfigError> {
         crate::appdb::AppDb::open(&self.app_database)
-            .map_err(|e| self.error_at("app.database", format!("{e:#}")))
+            .map_err(|e| self.error_at(self.app_key(), format!("{e:#}")))
     }
 
     /// Checks that every object's table and columns exist in the app
     /// database, pointing at the key that names the first one missing.
-    pub fn verify_app(&self, app: &crate::appdb::AppDb) -> Result<(), ConfigError> {
-        self.objects
-            .iter()
-            .try_for_each(|o| self.verify_app_object(app, o))
+    pub async fn verify_app(&self, app: &crate::appdb::AppDb) -> Result<(), ConfigError> {
+        for o in self.objects.iter() {
+            self.verify_app_object(app, o).await?;
+        }
+        Ok(())
     }
 
     /// [`Config::verify_app`] for one object.
-    pub fn verify_app_object(
+    pub async fn verify_app_object(
         &self,
         app: &crate::appdb::AppDb,
         o: &ObjectConfig,
     ) -> Result<(), ConfigError> {
-        {
-            let m = &o.mapping;
-            let Err(e) = app.verify(m) else {
-                return Ok(());
-            };
-            let object = format!("objects.{}", m.object);
-            let columns = app.columns(&m.table).unwrap_or_default();
-            let key = if columns.is_empty() {
-                format!("{object}.table")
-            } else {
-                [&m.id_column, &m.updated_at_column, &m.hubspot_id_column]
-                    .into_iter()
-                    .map(String::as_str)
-                    .chain(m.app_columns())
-                    .find(|c| !columns.iter().any(|x| x == c))
-                    .and_then(|c| self.keys.naming(&object, c))
-                    .unwrap_or(object.clone())
-            };
-            Err(self.error_at(&key, format!("[{object}]: {e:#}")))
+        let m = &o.mapping;
+        let Err(e) = app.verify(m).await else {
+            return Ok(());
+        };
+        let key = match app.table_info(m).await {
+            Ok(info) => self.key_for_missing(o, &info),
+            // Not even the table could be read: the database is the problem.
+            Err(_) => self.app_key().to_string(),
+        };
+        Err(self.error_at(&key, format!("[objects.{}]: {e:#}", m.object)))
+    }
+
+    /// The key naming the first thing of `o` the table lacks: the table
+    /// itself, else the first missing column (the key that names it, or
+    /// the object's table for a default).
+    pub fn key_for_missing(&self, o: &ObjectConfig, info: &crate::appdb::TableInfo) -> String {
+        let m = &o.mapping;
+        let object = format!("objects.{}", m.object);
+        if info.columns.is_empty() {
+            return format!("{object}.table");
         }
+        [&m.id_column, &m.updated_at_column, &m.hubspot_id_column]
+            .into_iter()
+            .map(String::as_str)
+            .chain(m.app_columns())
+            .find(|c| !info.columns.iter().any(|x| x.name == *c))
+            .and_then(|c| self.keys.naming(&object, c))
+            .unwrap_or(object)
     }
 
     /// Checks config text; `path` is only used in error messages.

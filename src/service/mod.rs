@@ -30,7 +30,7 @@ pub async fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<E
     crate::store::create_private_dir(data_dir)?;
     let store = Store::open(&data_dir.join("state.db")).await?;
     let app = cfg.open_app()?;
-    cfg.verify_app(&app)?;
+    cfg.verify_app(&app).await?;
     let client = HubSpotClient::new(cfg.client_settings()?)?;
     Ok(Engine::new(
         Arc::new(client),
@@ -81,7 +81,21 @@ pub(crate) async fn start_webhooks(
 
 /// What `hubsync check` found: one line per problem, empty when all is well.
 pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
+    Ok(check_report(cfg).await?.problems)
+}
+
+/// `hubsync check`'s findings: problems (the sync cannot work as
+/// configured) and warnings (it works, slowly: missing indexes, with the
+/// statements that add them).
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub problems: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+pub async fn check_report(cfg: &Config) -> anyhow::Result<Checked> {
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     let app = match cfg.open_app() {
         Ok(a) => Some(a),
         Err(e) => {
@@ -92,10 +106,28 @@ pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
     let client = HubSpotClient::new(cfg.client_settings()?)?;
     for o in &cfg.objects {
         let m = &o.mapping;
-        if let Some(app) = &app
-            && let Err(e) = cfg.verify_app_object(app, o)
-        {
-            problems.push(e.to_string());
+        if let Some(app) = &app {
+            match app.check(m).await {
+                Err(e) => problems.push(format!("[objects.{}]: {e:#}", m.object)),
+                Ok(r) => {
+                    let db = app.describe();
+                    // Point at the key that names what is missing.
+                    let key = match app.table_info(m).await {
+                        Ok(info) => cfg.key_for_missing(o, &info),
+                        Err(_) => format!("objects.{}", m.object),
+                    };
+                    problems.extend(r.problems.iter().map(|p| {
+                        cfg.error_at(&key, format!("[objects.{}] {db}: {p}", m.object))
+                            .to_string()
+                    }));
+                    warnings.extend(
+                        r.warnings
+                            .iter()
+                            .map(|w| format!("[objects.{}] {db}: {w}", m.object)),
+                    );
+                    warnings.extend(r.create_index.iter().map(|c| format!("    {c}")));
+                }
+            }
         }
         match client.properties(m.object).await {
             Err(e) => problems.push(format!("HubSpot {} properties: {e}", m.object)),
@@ -138,5 +170,5 @@ pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
             }
         }
     }
-    Ok(problems)
+    Ok(Checked { problems, warnings })
 }
