@@ -57,14 +57,16 @@ impl World {
         World { dir, sim }
     }
 
-    fn engine(&self, mapping: ObjectMapping) -> Arc<Engine> {
+    async fn engine(&self, mapping: ObjectMapping) -> Arc<Engine> {
         let mut s = ClientSettings::new(self.sim.base_url(), SecretString::from(TOKEN));
         s.search_per_second = 10_000;
         s.backoff_min = Duration::from_millis(5);
         s.backoff_max = Duration::from_millis(20);
         Engine::new(
             Arc::new(HubSpotClient::new(s).unwrap()),
-            Store::open(&self.dir.path().join("state.db")).unwrap(),
+            Store::open(&self.dir.path().join("state.db"))
+                .await
+                .unwrap(),
             AppDb::open(&self.dir.path().join("app.db")).unwrap(),
             vec![ObjectSync {
                 mapping,
@@ -77,8 +79,8 @@ impl World {
     }
 
     async fn sync(&self, engine: &Engine, object: ObjectKind) {
-        engine.bootstrap().unwrap();
-        engine.handle(Command::SyncNow { object }).unwrap();
+        engine.bootstrap().await.unwrap();
+        engine.handle(Command::SyncNow { object }).await.unwrap();
         engine.run_until_idle().await.unwrap();
     }
 
@@ -94,13 +96,13 @@ impl World {
     }
 
     /// Every job finished, no record FAILED.
-    fn assert_clean(&self, engine: &Engine) {
-        let jobs = engine.store().recent_jobs(50).unwrap();
+    async fn assert_clean(&self, engine: &Engine) {
+        let jobs = engine.store().recent_jobs(50).await.unwrap();
         assert!(
             jobs.iter().all(|j| j.state == JobState::Succeeded),
             "{jobs:?}"
         );
-        let failed = engine.store().open_failures(50).unwrap();
+        let failed = engine.store().open_failures(50).await.unwrap();
         assert!(failed.is_empty(), "{failed:?}");
     }
 }
@@ -161,7 +163,7 @@ fn lose_create_answers(w: &World, object: &str) {
 async fn companies_whose_create_answers_are_lost_are_found_by_key_and_never_created_twice() {
     let w = World::start(SimSettings::default(), &company_rows()).await;
     lose_create_answers(&w, "companies");
-    let e = w.engine(companies());
+    let e = w.engine(companies()).await;
     w.sync(&e, ObjectKind::Companies).await;
     assert_eq!(
         w.sim.state().count(ObjectKind::Companies),
@@ -169,7 +171,7 @@ async fn companies_whose_create_answers_are_lost_are_found_by_key_and_never_crea
         "no duplicate"
     );
     assert_eq!(w.unlinked("companies"), 0, "every company linked");
-    w.assert_clean(&e);
+    w.assert_clean(&e).await;
 }
 
 #[tokio::test]
@@ -179,7 +181,7 @@ async fn companies_whose_create_answers_are_lost_are_found_by_their_app_id_and_n
     lose_create_answers(&w, "companies");
     let mut m = companies();
     m.app_id_property = Some("app_record_id".into());
-    let e = w.engine(m);
+    let e = w.engine(m).await;
     w.sync(&e, ObjectKind::Companies).await;
     assert_eq!(
         w.sim.state().count(ObjectKind::Companies),
@@ -187,7 +189,7 @@ async fn companies_whose_create_answers_are_lost_are_found_by_their_app_id_and_n
         "no duplicate"
     );
     assert_eq!(w.unlinked("companies"), 0, "every company linked");
-    w.assert_clean(&e);
+    w.assert_clean(&e).await;
 }
 
 #[tokio::test]
@@ -199,11 +201,11 @@ async fn contacts_whose_create_answers_are_lost_are_found_by_email_without_a_cal
     sql.push_str(&rows.join(", "));
     let w = World::start(SimSettings::default(), &sql).await;
     lose_create_answers(&w, "contacts");
-    let e = w.engine(ObjectMapping::demo_contacts());
+    let e = w.engine(ObjectMapping::demo_contacts()).await;
     w.sync(&e, ObjectKind::Contacts).await;
     assert_eq!(w.sim.state().count(ObjectKind::Contacts), 250);
     assert_eq!(w.unlinked("contacts"), 0, "every contact linked");
-    w.assert_clean(&e);
+    w.assert_clean(&e).await;
     // Resending blindly meets a 409 per contact, each resolved by its own
     // calls; a lookup settles each lost batch in one.
     let calls = w.sim.state().request_count();
@@ -244,7 +246,7 @@ async fn create_where_the_app_id_is_taken(partial_batches: bool) {
         SecretString::from(TOKEN),
     ))
     .unwrap();
-    let store = Store::open(&w.dir.path().join("state.db")).unwrap();
+    let store = Store::open(&w.dir.path().join("state.db")).await.unwrap();
     let app = AppDb::open(&w.dir.path().join("app.db")).unwrap();
     let create = |id: &str, name: &str| Decision::CreateInHubSpot {
         app_id: id.into(),
@@ -268,6 +270,7 @@ async fn create_where_the_app_id_is_taken(partial_batches: bool) {
     assert_eq!((tally.succeeded, tally.failed), (2, 0), "{tally:?}");
     let links = store
         .links_of_app(ObjectKind::Companies, &["1".to_string()])
+        .await
         .unwrap();
     assert_eq!(
         links[0].hubspot_id, taken,
