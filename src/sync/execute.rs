@@ -66,6 +66,19 @@ pub struct Executor<'a> {
     /// Contacts whose HubSpot write landed and whose company association
     /// is still to move.
     pub company_moves: Mutex<Vec<Pending>>,
+    /// Whether a contact create refused because the email exists is handed
+    /// back to be planned against the record found (the pass sends creates
+    /// without looking emails up first: HubSpot's 409 is that lookup).
+    pub defer_conflicts: bool,
+    deferred: Mutex<Deferred>,
+}
+
+/// Creates handed back for planning: the app records, and the HubSpot
+/// records that already hold their keys.
+#[derive(Debug, Default)]
+pub struct Deferred {
+    pub app_ids: Vec<String>,
+    pub found: Vec<SimplePublicObject>,
 }
 
 impl<'a> Executor<'a> {
@@ -83,7 +96,15 @@ impl<'a> Executor<'a> {
             mapping,
             job_id,
             company_moves: Mutex::new(Vec::new()),
+            defer_conflicts: false,
+            deferred: Mutex::new(Deferred::default()),
         }
+    }
+
+    /// The creates a 409 handed back, to be planned again with what was
+    /// found; none unless `defer_conflicts`.
+    pub fn take_deferred(&self) -> Deferred {
+        std::mem::take(&mut *lock(&self.deferred))
     }
 }
 
@@ -714,6 +735,20 @@ impl Executor<'_> {
                 }
                 Err(e) if stops_job(&e) => return Err(e.into()),
                 Err(e) => {
+                    if kind == Write::Create
+                        && self.defer_conflicts
+                        && e.existing_id().is_some()
+                        && self.mapping.email_key_index().is_some()
+                    {
+                        let (found, hit, rest) = self.holders_of_emails(&batch).await?;
+                        if !hit.is_empty() {
+                            let mut d = lock(&self.deferred);
+                            d.app_ids.extend(hit.into_iter().map(|p| p.app_id));
+                            d.found.extend(found);
+                            work.push(rest);
+                            continue;
+                        }
+                    }
                     let conflict = match (kind, e.existing_id()) {
                         (Write::Create, Some(existing)) => {
                             self.resolve_conflict(&batch, &existing).await?

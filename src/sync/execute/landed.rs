@@ -117,6 +117,36 @@ impl Executor<'_> {
         Ok(out)
     }
 
+    /// The contacts HubSpot holds with the emails of `batch` (one batch
+    /// read), and the inputs split into those whose email is held and the
+    /// rest.
+    pub(super) async fn holders_of_emails(
+        &self,
+        batch: &[Pending],
+    ) -> Result<(Vec<SimplePublicObject>, Vec<Pending>, Vec<Pending>), ExecError> {
+        let m = self.mapping;
+        let Some(i) = m.email_key_index() else {
+            return Ok((vec![], vec![], batch.to_vec()));
+        };
+        let mut emails: Vec<String> = batch
+            .iter()
+            .flat_map(|p| self.keys_in(&p.properties))
+            .filter(|(k, _)| *k == i)
+            .map(|(_, v)| v)
+            .collect();
+        emails.sort();
+        emails.dedup();
+        let props = self.lookup_properties();
+        let found = self.hubspot_with_key("email", &emails, &props).await?;
+        let held: HashSet<(usize, String)> = found.iter().flat_map(|o| m.hubspot_keys(o)).collect();
+        let (hit, rest) = batch.iter().cloned().partition(|p| {
+            self.keys_in(&p.properties)
+                .iter()
+                .any(|k| k.0 == i && held.contains(k))
+        });
+        Ok((found, hit, rest))
+    }
+
     /// HubSpot records whose `property` is one of `values`: a batch read
     /// where the property is unique (contacts' email), else a search.
     async fn hubspot_with_key(
