@@ -1,7 +1,8 @@
-//! Creates whose answers are lost, through the real engine, executor and
-//! simulator over loopback, with a SQLite app database: the simulator
-//! applies the write and then cuts the connection or the answer. Nothing
-//! may be created twice, every record ends linked, and none is FAILED.
+//! The write path through the real engine, executor and simulator over
+//! loopback, with a SQLite app database. Creates whose answers are lost
+//! (the simulator applies the write, then cuts the connection or the
+//! answer): nothing may be created twice, every record ends linked, none
+//! is FAILED. And the fewest calls: one per 100 new records.
 
 use hubsync::appdb::AppDb;
 use hubsync::hubspot::{ClientSettings, HubSpotClient};
@@ -58,6 +59,10 @@ impl World {
     }
 
     async fn engine(&self, mapping: ObjectMapping) -> Arc<Engine> {
+        self.engine_with(mapping, SyncRules::to_hubspot()).await
+    }
+
+    async fn engine_with(&self, mapping: ObjectMapping, rules: SyncRules) -> Arc<Engine> {
         let mut s = ClientSettings::new(self.sim.base_url(), SecretString::from(TOKEN));
         s.search_per_second = 10_000;
         s.backoff_min = Duration::from_millis(5);
@@ -70,7 +75,7 @@ impl World {
             AppDb::open(&self.dir.path().join("app.db")).unwrap(),
             vec![ObjectSync {
                 mapping,
-                rules: SyncRules::to_hubspot(),
+                rules,
                 poll_interval: Duration::from_secs(3600),
                 batch_size: 100,
             }],
@@ -288,4 +293,108 @@ async fn a_207_conflict_on_the_app_id_links_the_record_holding_it() {
 #[tokio::test]
 async fn a_whole_batch_refused_for_a_taken_app_id_links_that_record_and_sends_the_rest() {
     create_where_the_app_id_is_taken(false).await;
+}
+
+// ---- the fewest calls ----
+
+fn contact_rows(n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| format!("('person{i}@example.com', 'Person {i}')"))
+        .collect();
+    format!(
+        "INSERT INTO contacts (email, first_name) VALUES {};",
+        rows.join(", ")
+    )
+}
+
+/// The paths of the calls the simulator answered, from `from` on.
+fn paths(w: &World, from: usize) -> Vec<String> {
+    w.sim.state().exchanges()[from..]
+        .iter()
+        .map(|x| format!("{} {}", x.method, x.path))
+        .collect()
+}
+
+#[tokio::test]
+async fn new_app_contacts_cost_one_create_call_per_hundred_and_no_lookup() {
+    let w = World::start(
+        SimSettings {
+            record_exchanges: true,
+            ..SimSettings::default()
+        },
+        &contact_rows(300),
+    )
+    .await;
+    let e = w.engine(ObjectMapping::demo_contacts()).await;
+    e.bootstrap().await.unwrap();
+    let from = w.sim.state().exchanges().len();
+    w.sync(&e, ObjectKind::Contacts).await;
+    let calls = paths(&w, from);
+    let creates = calls
+        .iter()
+        .filter(|c| c.ends_with("/batch/create"))
+        .count();
+    assert_eq!(creates, 3, "one create per 100: {calls:?}");
+    assert!(
+        !calls.iter().any(|c| c.ends_with("/batch/read")),
+        "no batch read by email first: {calls:?}"
+    );
+    assert_eq!(w.sim.state().count(ObjectKind::Contacts), 300);
+    assert_eq!(w.unlinked("contacts"), 0);
+    w.assert_clean(&e).await;
+}
+
+#[tokio::test]
+async fn an_app_contact_whose_email_hubspot_holds_is_linked_by_the_rules_not_overwritten_by_the_create()
+ {
+    let w = World::start(SimSettings::default(), "").await;
+    let rules = SyncRules {
+        system_of_record: hubsync::model::Side::HubSpot,
+        ..SyncRules::both()
+    };
+    let e = w.engine_with(ObjectMapping::demo_contacts(), rules).await;
+    w.sync(&e, ObjectKind::Contacts).await;
+    // After the first pass the app's feed goes first: Ada is unlinked in
+    // the app when her create meets HubSpot's record with her email.
+    let held = reqwest::Client::new()
+        .post(format!("{}/crm/v3/objects/contacts", w.sim.base_url()))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"properties": {"email": "ada@example.com", "firstname": "Ada (HubSpot)"}}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Connection::open(w.dir.path().join("app.db"))
+        .unwrap()
+        .execute_batch(
+            "INSERT INTO contacts (email, first_name) VALUES ('ada@example.com', 'Ada (app)'), ('bea@example.com', 'Bea');",
+        )
+        .unwrap();
+    w.sync(&e, ObjectKind::Contacts).await;
+    assert_eq!(
+        w.sim.state().count(ObjectKind::Contacts),
+        2,
+        "Bea created, Ada not"
+    );
+    assert_eq!(
+        w.sim.state().get(ObjectKind::Contacts, &held).unwrap()["firstname"],
+        "Ada (HubSpot)",
+        "HubSpot is the system of record: the link keeps its value"
+    );
+    let app_first: String = Connection::open(w.dir.path().join("app.db"))
+        .unwrap()
+        .query_row(
+            "SELECT first_name FROM contacts WHERE email = 'ada@example.com'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(app_first, "Ada (HubSpot)");
+    assert_eq!(w.unlinked("contacts"), 0);
+    w.assert_clean(&e).await;
 }
