@@ -398,3 +398,74 @@ async fn an_app_contact_whose_email_hubspot_holds_is_linked_by_the_rules_not_ove
     assert_eq!(w.unlinked("contacts"), 0);
     w.assert_clean(&e).await;
 }
+
+// ---- duplicate keys in the app ----
+
+#[tokio::test]
+async fn app_rows_sharing_an_email_fail_with_duplicate_key_naming_both_and_retry_once_fixed() {
+    let w = World::start(
+        SimSettings::default(),
+        "INSERT INTO contacts (email, first_name) VALUES ('ada@example.com', 'Ada'), ('ADA@example.com', 'Ada again'), ('bea@example.com', 'Bea');",
+    )
+    .await;
+    let e = w.engine(ObjectMapping::demo_contacts()).await;
+    w.sync(&e, ObjectKind::Contacts).await;
+    assert_eq!(w.sim.state().count(ObjectKind::Contacts), 2);
+    let failed = e.store().open_failures(50).await.unwrap();
+    let [f] = &failed[..] else {
+        panic!("one FAILED entry expected: {failed:?}")
+    };
+    assert_eq!(
+        (f.app_id.as_str(), f.category.as_deref()),
+        ("2", Some("DUPLICATE_KEY"))
+    );
+    let said = f.message.clone().unwrap_or_default();
+    assert!(said.contains("app records 2 and 1"), "{said}");
+
+    // The operator fixes the app and retries the entry.
+    Connection::open(w.dir.path().join("app.db"))
+        .unwrap()
+        .execute(
+            "UPDATE contacts SET email = 'ada.two@example.com', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = 2",
+            [],
+        )
+        .unwrap();
+    e.handle(Command::Retry { audit_id: f.id }).await.unwrap();
+    e.run_until_idle().await.unwrap();
+    assert_eq!(w.sim.state().count(ObjectKind::Contacts), 3);
+    assert_eq!(w.unlinked("contacts"), 0);
+    w.assert_clean(&e).await;
+}
+
+#[tokio::test]
+async fn an_app_row_whose_email_another_linked_row_holds_fails_with_duplicate_key() {
+    let w = World::start(
+        SimSettings::default(),
+        "INSERT INTO contacts (email, first_name) VALUES ('ada@example.com', 'Ada');",
+    )
+    .await;
+    let e = w.engine(ObjectMapping::demo_contacts()).await;
+    w.sync(&e, ObjectKind::Contacts).await;
+    Connection::open(w.dir.path().join("app.db"))
+        .unwrap()
+        .execute(
+            "INSERT INTO contacts (email, first_name) VALUES ('Ada@Example.com', 'Ada twice')",
+            [],
+        )
+        .unwrap();
+    w.sync(&e, ObjectKind::Contacts).await;
+    assert_eq!(w.sim.state().count(ObjectKind::Contacts), 1, "no duplicate");
+    let failed = e.store().open_failures(50).await.unwrap();
+    let [f] = &failed[..] else {
+        panic!("one FAILED entry expected: {failed:?}")
+    };
+    assert_eq!(
+        (f.app_id.as_str(), f.category.as_deref()),
+        ("2", Some("DUPLICATE_KEY"))
+    );
+    let said = f.message.clone().unwrap_or_default();
+    assert!(
+        said.contains("app records 2 and 1") && said.contains("already linked to app record 1"),
+        "{said}"
+    );
+}

@@ -482,6 +482,29 @@ impl Executor<'_> {
                         .await?;
                     tally.skipped += 1;
                 }
+                Decision::DuplicateKey {
+                    app_id,
+                    hubspot_id,
+                    reason,
+                    ..
+                } => {
+                    let e = Entry {
+                        record: RecordRef::App(app_id),
+                        hubspot_id: hubspot_id.as_deref(),
+                        direction: Direction::ToHubSpot,
+                        action: AuditAction::Skip,
+                        diff: None,
+                    };
+                    self.audit(
+                        records,
+                        e,
+                        AuditStatus::Failed,
+                        Some("DUPLICATE_KEY".into()),
+                        Some(reason),
+                    )
+                    .await?;
+                    tally.failed += 1;
+                }
                 Decision::Link {
                     app_id,
                     hubspot_id,
