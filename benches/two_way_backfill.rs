@@ -13,11 +13,11 @@
 
 use hubsync::appdb::AppDb;
 use hubsync::appdb::demo::{self as appdemo, FixtureContact};
+use hubsync::engine::{Engine, EngineSettings};
 use hubsync::hubspot::{ClientSettings, HubSpotClient};
 use hubsync::model::ObjectKind;
 use hubsync::sim::{SeedData, SimServer, SimSettings};
 use hubsync::store::Store;
-use hubsync::sync::engine::{Engine, EngineSettings};
 use hubsync::sync::mapping::ObjectMapping;
 use hubsync::sync::rules::{ObjectSync, SyncRules};
 use secrecy::SecretString;

@@ -6,10 +6,10 @@
 mod spec_check;
 
 use hubsync::demo;
+use hubsync::engine::EngineSettings;
 use hubsync::model::ObjectKind;
 use hubsync::sim::{Exchange, SimSettings};
 use hubsync::status::Command;
-use hubsync::sync::engine::EngineSettings;
 use serde_json::{Value, json};
 use spec_check::{check, operation, specs, violations};
 
@@ -62,7 +62,7 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
         )
         .unwrap();
     w.engine
-        .handle(Command::Retry { audit_id: entry.id })
+        .handle(Command::Retry { audit_id: entry.id }, None)
         .await
         .unwrap();
     w.engine.run_next_due().await.unwrap();

@@ -2,10 +2,10 @@
 //! real SQLite app database built from the demo fixtures.
 
 use hubsync::demo::{self, APP_FIXTURE, HUBSPOT_FIXTURE};
+use hubsync::engine::{EngineSettings, FAILED_PAGE, FailedPage};
 use hubsync::model::{ObjectKind, email_key};
 use hubsync::sim::SimSettings;
 use hubsync::status::{AuditAction, AuditStatus, Command, JobKind};
-use hubsync::sync::engine::EngineSettings;
 use std::collections::{HashMap, HashSet};
 
 /// The fixture emails HubSpot must refuse, listed here rather than derived
@@ -179,9 +179,12 @@ async fn a_second_pass_over_every_record_creates_and_writes_nothing() {
         )
         .unwrap();
     w.engine
-        .handle(Command::SyncNow {
-            object: ObjectKind::Contacts,
-        })
+        .handle(
+            Command::SyncNow {
+                object: ObjectKind::Contacts,
+            },
+            None,
+        )
         .await
         .unwrap();
     w.engine.run_until_idle().await.unwrap();
@@ -227,7 +230,7 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
         )
         .unwrap();
     w.engine
-        .handle(Command::Retry { audit_id: entry.id })
+        .handle(Command::Retry { audit_id: entry.id }, None)
         .await
         .unwrap();
     // Run only the retry job: the poll that would also pick up the fix is not due yet.
@@ -419,9 +422,12 @@ async fn retrying_a_category_queues_one_retry_per_failed_record() {
         .collect();
     assert_eq!(before.len(), 7, "six invalid emails and one duplicate");
     w.engine
-        .handle(Command::RetryCategory {
-            category: "VALIDATION_ERROR".into(),
-        })
+        .handle(
+            Command::RetryCategory {
+                category: "VALIDATION_ERROR".into(),
+            },
+            None,
+        )
         .await
         .unwrap();
     for _ in 0..6 {
@@ -447,8 +453,9 @@ async fn a_dismissed_failure_leaves_the_list_and_its_history_stays() {
     let dir = tempfile::tempdir().unwrap();
     let w = synced_world(dir.path()).await;
     let entry = w.engine.store().open_failures(1).await.unwrap().remove(0);
-    w.engine
-        .handle(Command::Dismiss { audit_id: entry.id })
+    let outcome = w
+        .engine
+        .handle(Command::Dismiss { audit_id: entry.id }, None)
         .await
         .unwrap();
     assert_eq!(w.engine.store().open_failure_count(None).await.unwrap(), 6);
@@ -461,15 +468,7 @@ async fn a_dismissed_failure_leaves_the_list_and_its_history_stays() {
             .len(),
         1
     );
-    assert!(
-        w.engine
-            .snapshot()
-            .await
-            .unwrap()
-            .notice
-            .unwrap()
-            .contains("dismissed")
-    );
+    assert!(outcome.notice.contains("dismissed"), "{outcome:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -490,10 +489,14 @@ async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
     assert!(w.engine.run_next_due().await.unwrap(), "the backfill runs");
     let calls = w.sim.state().request_count();
 
+    let mut events = w.engine.events();
     w.engine
-        .handle(Command::SyncNow {
-            object: ObjectKind::Contacts,
-        })
+        .handle(
+            Command::SyncNow {
+                object: ObjectKind::Contacts,
+            },
+            None,
+        )
         .await
         .unwrap();
     assert!(w.engine.run_next_due().await.unwrap());
@@ -506,15 +509,13 @@ async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
     assert_eq!(waiting.state, hubsync::status::JobState::Retrying);
     assert!(waiting.error.unwrap().contains("reserve"));
     assert!(waiting.run_after > chrono::Utc::now() + chrono::Duration::minutes(10));
-    assert!(
-        w.engine
-            .snapshot()
-            .await
-            .unwrap()
-            .notice
-            .unwrap()
-            .contains("daily API calls left")
-    );
+    match events.try_recv() {
+        Ok(hubsync::engine::EngineEvent::Notice { text, warning }) => {
+            assert!(text.contains("daily API calls left"), "{text}");
+            assert!(warning);
+        }
+        other => panic!("no notice to the consoles: {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -531,13 +532,14 @@ async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
         .map(|a| a.id)
         .collect();
     assert_eq!(newest.len(), 7, "six invalid emails and one duplicate");
-    w.engine
-        .handle(Command::FailedPage {
-            before_id: Some(newest[2]),
+    let s = w
+        .engine
+        .snapshot_at(FailedPage {
+            before: Some(newest[2]),
+            limit: FAILED_PAGE,
         })
         .await
         .unwrap();
-    let s = w.engine.snapshot().await.unwrap();
     assert_eq!(
         s.failed.iter().map(|a| a.id).collect::<Vec<_>>(),
         newest[3..].to_vec()
@@ -546,9 +548,5 @@ async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
         (s.failed_before, s.failed_newer, s.failed_total),
         (Some(newest[2]), 3, 7)
     );
-    w.engine
-        .handle(Command::FailedPage { before_id: None })
-        .await
-        .unwrap();
     assert_eq!(w.engine.snapshot().await.unwrap().failed.len(), 7);
 }

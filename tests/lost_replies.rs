@@ -5,12 +5,12 @@
 //! is FAILED. And the fewest calls: one per 100 new records.
 
 use hubsync::appdb::AppDb;
+use hubsync::engine::{Engine, EngineSettings};
 use hubsync::hubspot::{ClientSettings, HubSpotClient};
 use hubsync::model::ObjectKind;
 use hubsync::sim::{Fault, SeedData, SimServer, SimSettings};
 use hubsync::status::{Command, JobState};
 use hubsync::store::Store;
-use hubsync::sync::engine::{Engine, EngineSettings};
 use hubsync::sync::mapping::{FieldMap, KeyMap, ObjectMapping};
 use hubsync::sync::rules::{ObjectSync, SyncRules};
 use hubsync::sync::transform::Transform;
@@ -85,7 +85,10 @@ impl World {
 
     async fn sync(&self, engine: &Engine, object: ObjectKind) {
         engine.bootstrap().await.unwrap();
-        engine.handle(Command::SyncNow { object }).await.unwrap();
+        engine
+            .handle(Command::SyncNow { object }, None)
+            .await
+            .unwrap();
         engine.run_until_idle().await.unwrap();
     }
 
@@ -430,7 +433,9 @@ async fn app_rows_sharing_an_email_fail_with_duplicate_key_naming_both_and_retry
             [],
         )
         .unwrap();
-    e.handle(Command::Retry { audit_id: f.id }).await.unwrap();
+    e.handle(Command::Retry { audit_id: f.id }, None)
+        .await
+        .unwrap();
     e.run_until_idle().await.unwrap();
     assert_eq!(w.sim.state().count(ObjectKind::Contacts), 3);
     assert_eq!(w.unlinked("contacts"), 0);

@@ -81,6 +81,8 @@ pub struct Config {
     pub hubspot: HubSpotConfig,
     pub app_database: PathBuf,
     pub objects: Vec<ObjectConfig>,
+    /// `[control] viewer_group`: a group whose members may attach read-only.
+    pub viewer_group: Option<String>,
 }
 
 /// The platform's default config file (e.g. `~/.config/hubsync/hubsync.toml`).
@@ -91,6 +93,23 @@ pub fn default_path() -> Option<PathBuf> {
 /// The platform's default data folder (state, log).
 pub fn default_data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "hubsync").map(|d| d.data_dir().to_path_buf())
+}
+
+/// The config at `path` (or the platform default), loaded and checked; a
+/// missing file says how to get one instead of pointing at line 0.
+pub fn load_or_explain(path: Option<PathBuf>) -> anyhow::Result<Config> {
+    let Some(path) = path.or_else(default_path) else {
+        anyhow::bail!(
+            "no platform config folder here: pass --config FILE (`hubsync demo` runs without one)"
+        );
+    };
+    if !path.exists() {
+        anyhow::bail!(
+            "no config file at {}: pass --config FILE, or write one there starting from fixtures/hubsync.example.toml (`hubsync demo` runs without one)",
+            path.display()
+        );
+    }
+    Ok(Config::load(&path)?)
 }
 
 impl Config {

@@ -19,7 +19,15 @@ struct RawConfig {
     hubspot: Spanned<RawHubSpot>,
     app: RawApp,
     webhook: Option<Spanned<RawWebhook>>,
+    control: Option<RawControl>,
     objects: Spanned<BTreeMap<Spanned<String>, Spanned<RawObject>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawControl {
+    /// A group whose members may open the viewer socket.
+    viewer_group: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -640,5 +648,6 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         },
         app_database: raw.app.database,
         objects,
+        viewer_group: raw.control.and_then(|c| c.viewer_group),
     })
 }

@@ -7,6 +7,28 @@ use super::keymap::{Action, Keymap};
 use super::theme::Theme;
 use crate::model::ObjectKind;
 use crate::status::{AuditView, Command, Snapshot};
+
+/// Whether this console runs the engine or only watches one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EngineMode {
+    /// Attached to an engine in another process: quitting only detaches.
+    #[default]
+    Attached,
+    /// The engine runs in this process: quitting stops the sync.
+    InProcess,
+}
+
+/// What the console asks of the engine, through the control socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// A command that acts on records (operators only).
+    Engine(Command),
+    /// Show the open FAILED entries older than this audit id (`None`: the
+    /// newest); this console's own place in the list.
+    FailedPage { before_id: Option<i64> },
+    /// Stop the engine (operators only; asked first).
+    Shutdown,
+}
 use crossterm::event::KeyEvent;
 
 #[derive(Debug, Clone, Default)]
@@ -17,6 +39,7 @@ pub struct ConsoleOptions {
     pub theme: Option<String>,
     /// Shown in the title bar.
     pub title: String,
+    pub mode: EngineMode,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +51,11 @@ pub enum Popup {
     /// records: `y` sends the command, Esc drops it.
     Confirm {
         question: String,
-        command: Command,
+        command: Request,
+    },
+    /// Quitting this console would stop the engine other consoles watch.
+    ConfirmQuit {
+        question: String,
     },
 }
 
@@ -38,6 +65,7 @@ pub struct App {
     pub theme: Theme,
     pub read_only: bool,
     pub title: String,
+    pub mode: EngineMode,
     /// Index into `snapshot.failed`.
     pub selected: usize,
     pub popup: Popup,
@@ -48,6 +76,8 @@ pub struct App {
     /// The wall clock as of the last tick, set by the run loop, so the view
     /// can say when the engine has gone quiet without reading a clock.
     pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the engine last said anything (a snapshot or a heartbeat).
+    pub heard: Option<chrono::DateTime<chrono::Utc>>,
     /// Where the earlier FAILED pages started, for `[` to go back.
     pages: Vec<Option<i64>>,
     quit: bool,
@@ -68,11 +98,13 @@ impl App {
             theme,
             read_only: opts.read_only,
             title: opts.title.clone(),
+            mode: opts.mode,
             selected: 0,
             popup: Popup::None,
             local_notice: None,
             page: 10,
             now: None,
+            heard: None,
             pages: Vec::new(),
             quit: false,
         }
@@ -86,9 +118,6 @@ impl App {
         let keep = self
             .selected_entry()
             .map(|a| (a.id, a.object, a.app_id.clone()));
-        if s.notice.is_some() && s.notice != self.snapshot.notice {
-            self.local_notice = None;
-        }
         self.snapshot = s;
         // Follow the same entry; failing that (a retry replaced it), the
         // same record's newer entry.
@@ -115,7 +144,7 @@ impl App {
         }
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Command> {
+    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Request> {
         let action = self.keymap.action(&key)?;
         self.update(action)
     }
@@ -125,18 +154,37 @@ impl App {
     }
 
     pub fn notice(&self) -> Option<&str> {
-        self.local_notice
-            .as_deref()
-            .or(self.snapshot.notice.as_deref())
+        self.local_notice.as_deref()
     }
 
-    pub fn update(&mut self, action: Action) -> Option<Command> {
+    /// Other consoles watching the same engine.
+    fn others_attached(&self) -> u32 {
+        self.snapshot
+            .engine
+            .as_ref()
+            .map_or(0, |e| e.consoles.saturating_sub(1))
+    }
+
+    pub fn update(&mut self, action: Action) -> Option<Request> {
         if self.read_only
             && matches!(
                 action,
-                Action::Retry | Action::RetryCategory | Action::Dismiss | Action::SyncNow
+                Action::Retry
+                    | Action::RetryCategory
+                    | Action::Dismiss
+                    | Action::SyncNow
+                    | Action::StopEngine
             )
         {
+            self.local_notice =
+                Some("read-only: this console only watches (attached to the viewer socket)".into());
+            return None;
+        }
+        if let Popup::ConfirmQuit { .. } = &self.popup {
+            match action {
+                Action::Confirm | Action::Open => self.quit = true,
+                _ => self.popup = Popup::None,
+            }
             return None;
         }
         // While a question is open, only its answer counts.
@@ -157,7 +205,27 @@ impl App {
         }
         let last = self.snapshot.failed.len().saturating_sub(1);
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => {
+                let others = self.others_attached();
+                if self.mode == EngineMode::InProcess && others > 0 {
+                    self.popup = Popup::ConfirmQuit {
+                        question: format!(
+                            "This console runs the engine: quitting stops the sync, and {others} other console(s) lose it. Quit? y / Esc"
+                        ),
+                    };
+                } else {
+                    self.quit = true;
+                }
+            }
+            Action::StopEngine => {
+                self.popup = Popup::Confirm {
+                    question: format!(
+                        "Stop the engine? The sync stops for every console ({} attached) until it is started again. y / Esc",
+                        self.snapshot.engine.as_ref().map_or(1, |e| e.consoles)
+                    ),
+                    command: Request::Shutdown,
+                };
+            }
             Action::Help => {
                 self.popup = if self.popup == Popup::Help {
                     Popup::None
@@ -185,7 +253,7 @@ impl App {
                     "retry of #{id} ({}) requested…",
                     super::text::sanitize(&entry.label)
                 ));
-                return Some(Command::Retry { audit_id: id });
+                return Some(Request::Engine(Command::Retry { audit_id: id }));
             }
             Action::RetryCategory => {
                 let category = self.selected_entry()?.category.clone()?;
@@ -202,7 +270,7 @@ impl App {
                 };
                 self.popup = Popup::Confirm {
                     question: format!("Retry all {n} FAILED {category} records{more}? y / Esc"),
-                    command: Command::RetryCategory { category },
+                    command: Request::Engine(Command::RetryCategory { category }),
                 };
             }
             Action::Dismiss => {
@@ -212,7 +280,7 @@ impl App {
                         "Dismiss the FAILED entry of {}? It leaves this list without a retry. y / Esc",
                         super::text::sanitize(&entry.label)
                     ),
-                    command: Command::Dismiss { audit_id: entry.id },
+                    command: Request::Engine(Command::Dismiss { audit_id: entry.id }),
                 };
             }
             Action::Confirm => {}
@@ -226,20 +294,20 @@ impl App {
                 }
                 self.pages.push(s.failed_before);
                 self.selected = 0;
-                return Some(Command::FailedPage {
+                return Some(Request::FailedPage {
                     before_id: Some(last),
                 });
             }
             Action::NewerPage => {
                 let before = self.pages.pop()?;
                 self.selected = 0;
-                return Some(Command::FailedPage { before_id: before });
+                return Some(Request::FailedPage { before_id: before });
             }
             Action::SyncNow => {
                 self.local_notice = Some("sync of contacts requested…".into());
-                return Some(Command::SyncNow {
+                return Some(Request::Engine(Command::SyncNow {
                     object: ObjectKind::Contacts,
-                });
+                }));
             }
         }
         None
@@ -300,7 +368,7 @@ mod tests {
         a.update(Action::Down);
         assert_eq!(
             a.update(Action::Retry),
-            Some(Command::Retry { audit_id: 2 })
+            Some(Request::Engine(Command::Retry { audit_id: 2 }))
         );
         assert!(a.notice().unwrap().contains("#2"));
     }
@@ -357,7 +425,7 @@ mod tests {
         assert_eq!(a.update(Action::Down), None);
         assert_eq!(
             a.update(Action::Confirm),
-            Some(Command::Dismiss { audit_id: 3 })
+            Some(Request::Engine(Command::Dismiss { audit_id: 3 }))
         );
         assert_eq!(a.popup, Popup::None);
     }
@@ -396,10 +464,55 @@ mod tests {
         );
         assert_eq!(
             command,
-            Command::RetryCategory {
+            Request::Engine(Command::RetryCategory {
                 category: "VALIDATION_ERROR".into()
-            }
+            })
         );
+    }
+
+    #[test]
+    fn a_write_key_in_read_only_mode_says_why_it_does_nothing() {
+        let mut a = app(true, &[(3, "c")]);
+        assert_eq!(a.update(Action::Retry), None);
+        assert!(
+            a.notice().unwrap().contains("read-only"),
+            "{:?}",
+            a.notice()
+        );
+    }
+
+    #[test]
+    fn quitting_an_in_process_engine_others_watch_asks_first() {
+        let mut a = app(false, &[(3, "c")]);
+        a.mode = EngineMode::InProcess;
+        let mut s = a.snapshot.clone();
+        s.engine = Some(crate::status::EngineInfo {
+            pid: 1,
+            started_at: chrono::Utc::now(),
+            version: "0".into(),
+            config: "c".into(),
+            consoles: 2,
+        });
+        a.set_snapshot(s);
+        a.update(Action::Quit);
+        assert!(!a.should_quit());
+        assert!(matches!(a.popup, Popup::ConfirmQuit { .. }));
+        a.update(Action::Confirm);
+        assert!(a.should_quit());
+    }
+
+    #[test]
+    fn quitting_an_attached_console_never_asks() {
+        let mut a = app(false, &[(3, "c")]);
+        a.update(Action::Quit);
+        assert!(a.should_quit());
+    }
+
+    #[test]
+    fn stopping_the_engine_asks_first() {
+        let mut a = app(false, &[(3, "c")]);
+        assert_eq!(a.update(Action::StopEngine), None);
+        assert_eq!(a.update(Action::Confirm), Some(Request::Shutdown));
     }
 
     #[test]
@@ -418,7 +531,7 @@ mod tests {
         a.set_snapshot(s);
         assert_eq!(
             a.update(Action::OlderPage),
-            Some(Command::FailedPage { before_id: Some(8) })
+            Some(Request::FailedPage { before_id: Some(8) })
         );
         let older = Snapshot {
             failed: vec![entry(4, "d"), entry(2, "b")],
@@ -430,7 +543,7 @@ mod tests {
         a.set_snapshot(older);
         assert_eq!(
             a.update(Action::NewerPage),
-            Some(Command::FailedPage { before_id: None })
+            Some(Request::FailedPage { before_id: None })
         );
         assert_eq!(a.update(Action::NewerPage), None, "already at the newest");
     }

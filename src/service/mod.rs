@@ -1,17 +1,29 @@
 //! Running hubsync on a real configuration: `hubsync run` (the engine with
-//! no console, for a service manager) and `hubsync check` (configuration,
-//! credentials and mappings against HubSpot's live property list).
+//! no console, for a service manager: `run`), `hubsync` (a console attached
+//! to the data folder's engine, or hosting one: `attach`), `hubsync status`
+//! (`status`) and `hubsync check` (configuration, credentials and mappings
+//! against HubSpot's live property list). `host` starts and stops an engine
+//! with its control sockets, whoever asked for it.
+
+mod attach;
+pub mod host;
+mod reload;
+mod run;
+mod status;
+
+pub use attach::console;
+pub use run::run;
+pub use status::{StatusReport, status};
 
 use crate::appdb::AppDb;
 use crate::config::Config;
+use crate::engine::{Engine, EngineSettings};
 use crate::hubspot::HubSpotClient;
-use crate::model::{Direction, ObjectKind};
+use crate::model::Direction;
 use crate::store::Store;
-use crate::sync::engine::{Engine, EngineSettings};
 use anyhow::Context;
 use std::path::Path;
 use std::sync::Arc;
-use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 /// The engine for a configuration, its state kept in `data_dir`.
@@ -35,7 +47,7 @@ pub async fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<E
 
 /// Starts the webhook receiver when the config has one: verified events
 /// queue record syncs on the engine.
-async fn start_webhooks(
+pub(crate) async fn start_webhooks(
     cfg: &Config,
     engine: &Arc<Engine>,
     cancel: &CancellationToken,
@@ -81,68 +93,6 @@ async fn start_webhooks(
         cancel.clone(),
     ));
     Ok(())
-}
-
-/// Runs the engine until SIGTERM or SIGINT, then stops after the batch in flight.
-pub async fn run(cfg: &Config, data_dir: &Path) -> anyhow::Result<()> {
-    let engine = build_engine(cfg, data_dir).await?;
-    let cancel = CancellationToken::new();
-    start_webhooks(cfg, &engine, &cancel).await?;
-    let handle = engine.spawn(cancel.clone()).await?;
-    tracing::info!(config = %cfg.path.display(), data = %data_dir.display(), "engine running");
-    eprintln!(
-        "hubsync run: syncing per {}; state and log in {} (SIGTERM stops)",
-        cfg.path.display(),
-        data_dir.display()
-    );
-    let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
-    }
-    cancel.cancel();
-    handle.join().await;
-    tracing::info!("engine stopped");
-    Ok(())
-}
-
-/// The console over the engine: `hubsync` with no subcommand.
-pub async fn console(
-    cfg: &Config,
-    data_dir: &Path,
-    opts: crate::console::ConsoleOptions,
-) -> anyhow::Result<()> {
-    let engine = build_engine(cfg, data_dir).await?;
-    let cancel = CancellationToken::new();
-    start_webhooks(cfg, &engine, &cancel).await?;
-    let handle = engine.spawn(cancel.clone()).await?;
-    let result = crate::console::run(opts, handle.snapshots.clone(), handle.commands.clone()).await;
-    cancel.cancel();
-    handle.join().await;
-    result
-}
-
-/// `hubsync status`: what the state database says, without touching
-/// HubSpot (the counts of HubSpot records are left out).
-pub async fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Snapshot> {
-    let state = data_dir.join("state.db");
-    if !state.exists() {
-        anyhow::bail!(
-            "no state at {}: hubsync has not run with this data folder",
-            state.display()
-        );
-    }
-    let store = Store::open(&state).await?;
-    let app = AppDb::open(&cfg.app_database).ok();
-    let objects: Vec<(ObjectKind, Option<u64>)> = cfg
-        .objects
-        .iter()
-        .map(|o| {
-            let n = app.as_ref().and_then(|a| a.count(&o.mapping).ok());
-            (o.mapping.object, n)
-        })
-        .collect();
-    crate::sync::engine::stored_snapshot(&store, &objects, None).await
 }
 
 /// What `hubsync check` found: one line per problem, empty when all is well.
