@@ -5,6 +5,7 @@
 //! come from the mapping and are always quoted, never spliced in raw.
 
 pub mod demo;
+mod write_back;
 
 use crate::sync::mapping::{ObjectMapping, key_norm};
 use anyhow::Context;

@@ -868,6 +868,7 @@ impl Executor<'_> {
                 created_by_key.insert(k, o.id.clone());
             }
         }
+        let mut written_back: Vec<(String, String)> = Vec::new();
         for mut p in batch {
             if let Some(err) = failed.get(&p.app_id) {
                 if kind == Write::Update {
@@ -900,7 +901,18 @@ impl Executor<'_> {
                 });
                 match id {
                     Some(id) => {
-                        self.link(&p.app_id, &id, &without_company_move(&p)).await?;
+                        // The link first, the app's copy of the id after
+                        // (for the whole batch at once): a crash between
+                        // them leaves a row the next pass writes it to.
+                        self.store
+                            .link(
+                                self.mapping.object,
+                                &p.app_id,
+                                &id,
+                                &without_company_move(&p),
+                            )
+                            .await?;
+                        written_back.push((p.app_id.clone(), id.clone()));
                         p.hubspot_id = Some(id);
                     }
                     None => {
@@ -947,7 +959,7 @@ impl Executor<'_> {
                 .await?;
             tally.succeeded += 1;
         }
-        Ok(())
+        self.app.set_hubspot_ids(self.mapping, &written_back)
     }
 
     /// A 409 names the existing record that holds one input's key: link
