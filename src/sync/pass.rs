@@ -30,6 +30,8 @@ pub enum Scope {
     Changes,
     /// One record, whatever the cursors say (an operator's retry, a webhook).
     Record(RecordRef),
+    /// The HubSpot records a burst of webhook events named (by id).
+    Records(Vec<String>),
     /// Every link, to find records deleted or merged on either side.
     Scan,
 }
@@ -148,6 +150,7 @@ impl Pass<'_> {
                 add(&mut progress.tally, t);
                 on_progress(progress);
             }
+            Scope::Records(ids) => self.records(ids, &mut progress, &mut on_progress).await?,
             Scope::Changes => {
                 // A first pass both ways reads HubSpot first: its records
                 // find their app partners by key in the app's own database,
@@ -800,6 +803,7 @@ struct CompanyMaps {
 }
 
 mod intents;
+mod records;
 mod unchanged;
 
 fn add(t: &mut Tally, more: Tally) {
