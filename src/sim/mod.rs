@@ -13,6 +13,7 @@ mod associations;
 mod data;
 mod errors;
 mod faults;
+mod index;
 mod limits;
 mod oauth;
 mod objects;

@@ -8,7 +8,8 @@
 use super::errors::ApiError;
 use super::{Portal, object_kind, parse_json, properties};
 use crate::model::ObjectKind;
-use crate::sim::data::Rec;
+use crate::sim::data::{Data, Rec};
+use crate::sim::index::StampRange;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -16,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// HubSpot refuses to page past this many results of one query.
 pub const RESULT_CAP: usize = 10_000;
@@ -164,6 +166,32 @@ fn check_request(object: ObjectKind, req: &SearchRequest) -> Result<(), ApiError
                     OPERATORS.join(", ")
                 )));
             }
+            let needs_value = matches!(
+                f.operator.as_str(),
+                "EQ" | "NEQ"
+                    | "LT"
+                    | "LTE"
+                    | "GT"
+                    | "GTE"
+                    | "BETWEEN"
+                    | "CONTAINS_TOKEN"
+                    | "NOT_CONTAINS_TOKEN"
+            );
+            let missing = if needs_value && f.value.is_none() {
+                Some("a value")
+            } else if f.operator == "BETWEEN" && f.high_value.is_none() {
+                Some("a highValue")
+            } else if matches!(f.operator.as_str(), "IN" | "NOT_IN") && f.values.is_none() {
+                Some("values")
+            } else {
+                None
+            };
+            if let Some(what) = missing {
+                return Err(ApiError::validation(format!(
+                    "{at}: filter on {}: operator {} needs {what}",
+                    f.property_name, f.operator
+                )));
+            }
         }
     }
     for (i, sort) in req.sorts.iter().enumerate() {
@@ -252,6 +280,144 @@ fn matches(rec: &Rec, f: &Filter) -> Result<bool, ApiError> {
     })
 }
 
+/// Whether a record passes one group's filters (ANDed).
+fn group_matches(rec: &Rec, g: &FilterGroup) -> Result<bool, ApiError> {
+    for f in &g.filters {
+        if !matches(rec, f)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn query_matches(rec: &Rec, query: Option<&str>) -> bool {
+    query.is_none_or(|q| {
+        let q = q.to_lowercase();
+        rec.props.values().any(|v| v.to_lowercase().contains(&q))
+    })
+}
+
+/// The sort asked for: the property, and whether it is descending.
+fn sort_of(req: &SearchRequest) -> Option<(String, bool)> {
+    Some(match req.sorts.first()? {
+        SortSpec::Object {
+            property_name,
+            direction,
+        } => (
+            property_name.clone(),
+            direction.as_deref() == Some("DESCENDING"),
+        ),
+        SortSpec::Text(s) => match s.strip_prefix('-') {
+            Some(p) => (p.to_string(), true),
+            None => (s.clone(), false),
+        },
+    })
+}
+
+/// The ids of every record the query matches, in the order asked for.
+/// A group that compares the last-modified stamp takes its candidates from
+/// that index (a change feed's query); any other group reads every live
+/// record, as HubSpot's would.
+fn evaluate(data: &Data, object: ObjectKind, req: &SearchRequest) -> Result<Vec<u64>, ApiError> {
+    let Some(t) = data.table(object) else {
+        return Ok(Vec::new());
+    };
+    let lm = properties::last_modified(object);
+    let query = req.query.as_deref();
+    // Per group: its stamp range, and whether that range is the group's
+    // whole condition (no record then needs checking).
+    let mut ranges = Vec::new();
+    for g in &req.filter_groups {
+        let mut range = StampRange::default();
+        let mut used = false;
+        let mut exact = query.is_none() && t.modified.all_stamped();
+        for f in &g.filters {
+            let value = f.value.as_ref().map(text);
+            let high = f.high_value.as_ref().map(text);
+            if f.property_name == lm && range.narrow(&f.operator, value.as_deref(), high.as_deref())
+            {
+                used = true;
+            } else {
+                exact = false;
+            }
+        }
+        ranges.push(used.then_some((range, exact)));
+    }
+    let mut ordered_by_stamp = false;
+    let mut hits: Vec<u64> = Vec::new();
+    if ranges.is_empty() || ranges.iter().any(Option::is_none) {
+        for rec in t.records.values().filter(|r| !r.archived) {
+            let mut ok = req.filter_groups.is_empty();
+            for g in &req.filter_groups {
+                if group_matches(rec, g)? {
+                    ok = true;
+                    break;
+                }
+            }
+            if ok && query_matches(rec, query) {
+                hits.push(rec.id);
+            }
+        }
+    } else {
+        for (g, (range, exact)) in req.filter_groups.iter().zip(ranges.iter().flatten()) {
+            for id in t.modified.within(range) {
+                if *exact {
+                    hits.push(id);
+                    continue;
+                }
+                let Some(rec) = t.records.get(&id) else {
+                    continue;
+                };
+                if group_matches(rec, g)? && query_matches(rec, query) {
+                    hits.push(id);
+                }
+            }
+        }
+        if req.filter_groups.len() == 1 && t.modified.all_stamped() {
+            ordered_by_stamp = true;
+        } else {
+            hits.sort_unstable();
+            hits.dedup();
+        }
+    }
+    match sort_of(req) {
+        // Default: creation order (ids grow with creation).
+        None => {
+            if ordered_by_stamp {
+                hits.sort_unstable();
+            }
+        }
+        Some((prop, false)) if prop == lm && ordered_by_stamp => {}
+        Some((prop, desc)) => {
+            let value = |id: &u64| {
+                t.records
+                    .get(id)
+                    .and_then(|r| r.props.get(&prop))
+                    .map_or("", String::as_str)
+            };
+            // Each value parsed once, not at every comparison.
+            let mut keyed: Vec<(&str, Option<f64>, u64)> = hits
+                .iter()
+                .map(|id| {
+                    let v = value(id);
+                    (v, v.parse::<f64>().ok(), *id)
+                })
+                .collect();
+            // As `compare`; ties keep id order.
+            keyed.sort_by(|a, b| {
+                let o = match (a.1, b.1) {
+                    (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+                    _ => a.0.to_lowercase().cmp(&b.0.to_lowercase()),
+                };
+                let o = if desc { o.reverse() } else { o };
+                o.then(a.2.cmp(&b.2))
+            });
+            hits = keyed.into_iter().map(|(_, _, id)| id).collect();
+        }
+    }
+    Ok(hits)
+}
+
 pub async fn search(
     State(portal): State<Portal>,
     Path(object): Path<String>,
@@ -298,61 +464,24 @@ pub async fn search(
         )));
     }
 
-    let data = portal.data();
-    let mut hits = Vec::new();
-    for rec in data.live(object) {
-        let mut ok = req.filter_groups.is_empty();
-        for g in &req.filter_groups {
-            let mut all = true;
-            for f in &g.filters {
-                if !matches(rec, f)? {
-                    all = false;
-                    break;
-                }
-            }
-            if all {
-                ok = true;
-                break;
-            }
+    let query = format!("{:?}|{:?}|{:?}", req.filter_groups, req.sorts, req.query);
+    let mut data = portal.data();
+    let cached = data.table(object).and_then(|t| t.searches.get(&query));
+    let hits = match cached {
+        Some(hits) => hits,
+        None => {
+            let hits = Arc::new(evaluate(&data, object, &req)?);
+            data.table_mut(object).searches.put(query, hits.clone());
+            hits
         }
-        if ok && let Some(q) = &req.query {
-            let q = q.to_lowercase();
-            ok = rec.props.values().any(|v| v.to_lowercase().contains(&q));
-        }
-        if ok {
-            hits.push(rec);
-        }
-    }
-    // Default: creation order (ids grow with creation). Ties keep id order.
-    if let Some(sort) = req.sorts.first() {
-        let (prop, desc) = match sort {
-            SortSpec::Object {
-                property_name,
-                direction,
-            } => (
-                property_name.clone(),
-                direction.as_deref() == Some("DESCENDING"),
-            ),
-            SortSpec::Text(s) => match s.strip_prefix('-') {
-                Some(p) => (p.to_string(), true),
-                None => (s.clone(), false),
-            },
-        };
-        hits.sort_by(|a, b| {
-            let o = compare(
-                a.props.get(&prop).map_or("", String::as_str),
-                b.props.get(&prop).map_or("", String::as_str),
-            );
-            let o = if desc { o.reverse() } else { o };
-            o.then(a.id.cmp(&b.id))
-        });
-    }
+    };
     let total = hits.len();
     let props = (!req.properties.is_empty()).then_some(req.properties.as_slice());
     let results: Vec<Value> = hits
         .iter()
         .skip(offset)
         .take(limit)
+        .filter_map(|id| data.table(object)?.records.get(id))
         .map(|r| r.to_json(object, props))
         .collect();
     let mut body = json!({ "total": total, "results": results });
