@@ -30,12 +30,12 @@ async fn main() -> anyhow::Result<()> {
             },
         )
         .await?;
-        w.engine.bootstrap()?;
+        w.engine.bootstrap().await?;
         let started = Instant::now();
         // The first pass only: the backfill job, then stop.
         w.engine.run_next_due().await?;
         let took = started.elapsed();
-        let job = w.engine.store().recent_jobs(1)?.remove(0);
+        let job = w.engine.store().recent_jobs(1).await?.remove(0);
         let calls = w.engine.client().request_count();
         let sim_requests = w.sim.state().request_count();
         println!(

@@ -61,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
     let app = AppDb::open(&app_db)?;
     let mapping = ObjectMapping::demo_contacts();
     app.verify(&mapping)?;
-    let store = Store::open(&dir.path().join("state.db"))?;
+    let store = Store::open(&dir.path().join("state.db")).await?;
     let client = HubSpotClient::new(ClientSettings {
         ten_second_limit: TEN_SECOND_LIMIT,
         ..ClientSettings::new(sim.base_url(), SecretString::from(TOKEN))
@@ -77,14 +77,14 @@ async fn main() -> anyhow::Result<()> {
         batch_size: BATCH,
     };
     let engine = Engine::new(Arc::new(client), store, app, vec![contacts], settings);
-    engine.bootstrap()?;
+    engine.bootstrap().await?;
 
     let started = Instant::now();
     // The first pass only (the backfill job), then stop.
     engine.run_next_due().await?;
     let elapsed = started.elapsed().as_secs_f64();
 
-    let job = engine.store().recent_jobs(1)?.remove(0);
+    let job = engine.store().recent_jobs(1).await?.remove(0);
     let calls = engine.client().request_count();
     let sim_requests = sim.state().request_count();
     let rate_limited = sim.state().rate_limited_count();

@@ -100,7 +100,7 @@ pub async fn start_world_with(
     let app = AppDb::open(&app_db_path)?;
     let mapping = ObjectMapping::demo_contacts();
     app.verify(&mapping)?;
-    let store = Store::open(&dir.join("state.db"))?;
+    let store = Store::open(&dir.join("state.db")).await?;
     let client = HubSpotClient::new(ClientSettings::new(
         sim.base_url(),
         SecretString::from(DEMO_TOKEN),
@@ -175,7 +175,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         events_rx,
         cancel.clone(),
     ));
-    let handle = world.engine.spawn(cancel.clone())?;
+    let handle = world.engine.spawn(cancel.clone()).await?;
     let activity = opts.activity.then(|| {
         let path = world.app_db_path.clone();
         let sim = world.sim.state().clone();

@@ -189,7 +189,7 @@ fn main() -> ExitCode {
                 let Some(dir) = data_dir.or_else(hubsync::config::default_data_dir) else {
                     anyhow::bail!("no platform data folder here; pass --data-dir");
                 };
-                let s = hubsync::service::status(&cfg, &dir)?;
+                let s = hubsync::service::status(&cfg, &dir).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&s)?);
                 } else {

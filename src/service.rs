@@ -15,9 +15,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 /// The engine for a configuration, its state kept in `data_dir`.
-pub fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<Engine>> {
+pub async fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<Engine>> {
     crate::store::create_private_dir(data_dir)?;
-    let store = Store::open(&data_dir.join("state.db"))?;
+    let store = Store::open(&data_dir.join("state.db")).await?;
     let app = AppDb::open(&cfg.app_database)?;
     for o in &cfg.objects {
         app.verify(&o.mapping)
@@ -85,10 +85,10 @@ async fn start_webhooks(
 
 /// Runs the engine until SIGTERM or SIGINT, then stops after the batch in flight.
 pub async fn run(cfg: &Config, data_dir: &Path) -> anyhow::Result<()> {
-    let engine = build_engine(cfg, data_dir)?;
+    let engine = build_engine(cfg, data_dir).await?;
     let cancel = CancellationToken::new();
     start_webhooks(cfg, &engine, &cancel).await?;
-    let handle = engine.spawn(cancel.clone())?;
+    let handle = engine.spawn(cancel.clone()).await?;
     tracing::info!(config = %cfg.path.display(), data = %data_dir.display(), "engine running");
     eprintln!(
         "hubsync run: syncing per {}; state and log in {} (SIGTERM stops)",
@@ -112,10 +112,10 @@ pub async fn console(
     data_dir: &Path,
     opts: crate::console::ConsoleOptions,
 ) -> anyhow::Result<()> {
-    let engine = build_engine(cfg, data_dir)?;
+    let engine = build_engine(cfg, data_dir).await?;
     let cancel = CancellationToken::new();
     start_webhooks(cfg, &engine, &cancel).await?;
-    let handle = engine.spawn(cancel.clone())?;
+    let handle = engine.spawn(cancel.clone()).await?;
     let result = crate::console::run(opts, handle.snapshots.clone(), handle.commands.clone()).await;
     cancel.cancel();
     handle.join().await;
@@ -124,7 +124,7 @@ pub async fn console(
 
 /// `hubsync status`: what the state database says, without touching
 /// HubSpot (the counts of HubSpot records are left out).
-pub fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Snapshot> {
+pub async fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Snapshot> {
     let state = data_dir.join("state.db");
     if !state.exists() {
         anyhow::bail!(
@@ -132,7 +132,7 @@ pub fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Sn
             state.display()
         );
     }
-    let store = Store::open(&state)?;
+    let store = Store::open(&state).await?;
     let app = AppDb::open(&cfg.app_database).ok();
     let objects: Vec<(ObjectKind, Option<u64>)> = cfg
         .objects
@@ -142,7 +142,7 @@ pub fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Sn
             (o.mapping.object, n)
         })
         .collect();
-    crate::sync::engine::stored_snapshot(&store, &objects, None)
+    crate::sync::engine::stored_snapshot(&store, &objects, None).await
 }
 
 /// What `hubsync check` found: one line per problem, empty when all is well.

@@ -189,6 +189,8 @@ pub struct JobView {
     pub finished_at: Option<DateTime<Utc>>,
     /// Why the job failed, if it did.
     pub error: Option<String>,
+    /// The OS user of the operator who asked for it, if one did.
+    pub requested_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -268,6 +270,8 @@ pub struct AuditView {
     pub attempt: u32,
     /// A short label for the record, e.g. its email.
     pub label: String,
+    /// The OS user of the operator whose action caused this attempt, if any.
+    pub operator: Option<String>,
 }
 
 /// What the console (or a test) asks the engine to do.

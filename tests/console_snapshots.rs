@@ -44,6 +44,7 @@ fn job(
         started_at: (state != JobState::Queued).then_some(start),
         finished_at: finished.then(|| start + Duration::seconds(17)),
         error: None,
+        requested_by: None,
     }
 }
 
@@ -64,6 +65,7 @@ fn failure(id: i64, label: &str, secs_ago: i64, attempt: u32) -> AuditView {
         )),
         attempt,
         label: label.into(),
+        operator: None,
     }
 }
 

@@ -47,9 +47,9 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
 
     // A real sync: lookups by email and id, creates (201 and 207), updates,
     // counts by search, then a retry of a fixed record.
-    w.engine.bootstrap().unwrap();
+    w.engine.bootstrap().await.unwrap();
     w.engine.run_until_idle().await.unwrap();
-    let failed = w.engine.store().open_failures(10).unwrap();
+    let failed = w.engine.store().open_failures(10).await.unwrap();
     let entry = failed
         .iter()
         .find(|a| a.label == "maria.garcia@example")
@@ -63,6 +63,7 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
         .unwrap();
     w.engine
         .handle(Command::Retry { audit_id: entry.id })
+        .await
         .unwrap();
     w.engine.run_next_due().await.unwrap();
 

@@ -53,7 +53,7 @@ async fn world(dir: &std::path::Path) -> demo::DemoWorld {
 /// A demo world after its first full sync.
 async fn synced_world(dir: &std::path::Path) -> demo::DemoWorld {
     let w = world(dir).await;
-    w.engine.bootstrap().unwrap();
+    w.engine.bootstrap().await.unwrap();
     w.engine.run_until_idle().await.unwrap();
     w
 }
@@ -85,7 +85,7 @@ async fn every_valid_contact_ends_linked_to_exactly_one_hubspot_contact() {
     let dir = tempfile::tempdir().unwrap();
     let w = world(dir.path()).await;
     let f = fixture();
-    w.engine.bootstrap().unwrap();
+    w.engine.bootstrap().await.unwrap();
     w.engine.run_until_idle().await.unwrap();
 
     let rows = app_rows(&w);
@@ -113,7 +113,11 @@ async fn every_valid_contact_ends_linked_to_exactly_one_hubspot_contact() {
         f.hubspot_seed_keys.len() + f.valid_keys.difference(&f.hubspot_seed_keys).count();
     assert_eq!(w.sim.state().count(ObjectKind::Contacts), expected);
     assert_eq!(
-        w.engine.store().link_count(ObjectKind::Contacts).unwrap() as usize,
+        w.engine
+            .store()
+            .link_count(ObjectKind::Contacts)
+            .await
+            .unwrap() as usize,
         f.valid_keys.len()
     );
 }
@@ -123,7 +127,7 @@ async fn invalid_emails_are_failed_with_hubspots_category_and_message() {
     let dir = tempfile::tempdir().unwrap();
     let w = synced_world(dir.path()).await;
 
-    let failed = w.engine.store().open_failures(100).unwrap();
+    let failed = w.engine.store().open_failures(100).await.unwrap();
     let labels: HashSet<&str> = failed.iter().map(|a| a.label.as_str()).collect();
     assert_eq!(labels, INVALID.iter().copied().collect::<HashSet<_>>());
     for a in &failed {
@@ -158,13 +162,19 @@ async fn a_second_pass_over_every_record_creates_and_writes_nothing() {
         .handle(Command::SyncNow {
             object: ObjectKind::Contacts,
         })
+        .await
         .unwrap();
     w.engine.run_until_idle().await.unwrap();
 
     assert_eq!(w.sim.state().count(ObjectKind::Contacts), contacts);
-    let last = w.engine.store().recent_jobs(1).unwrap().remove(0);
+    let last = w.engine.store().recent_jobs(1).await.unwrap().remove(0);
     assert_eq!(last.done, 1000, "the second pass read every row");
-    let outcomes = w.engine.store().audit_counts_for_job(last.id).unwrap();
+    let outcomes = w
+        .engine
+        .store()
+        .audit_counts_for_job(last.id)
+        .await
+        .unwrap();
     let wrote: u64 = outcomes
         .iter()
         .filter(|(k, _)| {
@@ -183,6 +193,7 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
         .engine
         .store()
         .open_failures(100)
+        .await
         .unwrap()
         .into_iter()
         .find(|a| a.label == "maria.garcia@example")
@@ -197,6 +208,7 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
         .unwrap();
     w.engine
         .handle(Command::Retry { audit_id: entry.id })
+        .await
         .unwrap();
     // Run only the retry job: the poll that would also pick up the fix is not due yet.
     assert!(w.engine.run_next_due().await.unwrap());
@@ -205,6 +217,7 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
         .engine
         .store()
         .record_history(ObjectKind::Contacts, &entry.app_id)
+        .await
         .unwrap();
     let last = history.last().unwrap();
     assert_eq!(
@@ -222,11 +235,12 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
         !w.engine
             .store()
             .open_failures(100)
+            .await
             .unwrap()
             .iter()
             .any(|a| a.app_id == entry.app_id)
     );
-    let job = w.engine.store().job(last.job_id).unwrap().unwrap();
+    let job = w.engine.store().job(last.job_id).await.unwrap().unwrap();
     assert_eq!(
         (job.kind, job.done, job.succeeded, job.failed),
         (JobKind::RetryRecord, 1, 1, 0)
@@ -315,6 +329,7 @@ async fn a_create_answered_409_links_the_existing_contact_and_writes_the_app_val
         .engine
         .store()
         .links_for(ObjectKind::Contacts, std::slice::from_ref(&rec.id))
+        .await
         .unwrap();
     assert_eq!(links.get(&rec.id), Some(&existing));
     let props = w.sim.state().get(ObjectKind::Contacts, &existing).unwrap();
@@ -326,6 +341,7 @@ async fn a_create_answered_409_links_the_existing_contact_and_writes_the_app_val
         .engine
         .store()
         .record_history(ObjectKind::Contacts, &rec.id)
+        .await
         .unwrap()
         .pop()
         .unwrap();
@@ -348,10 +364,10 @@ async fn when_hubspot_rejects_whole_batches_the_bad_inputs_are_isolated_and_the_
     )
     .await;
     let f = fixture();
-    w.engine.bootstrap().unwrap();
+    w.engine.bootstrap().await.unwrap();
     w.engine.run_until_idle().await.unwrap();
 
-    let failed = w.engine.store().open_failures(100).unwrap();
+    let failed = w.engine.store().open_failures(100).await.unwrap();
     let labels: HashSet<&str> = failed.iter().map(|a| a.label.as_str()).collect();
     assert_eq!(labels, INVALID.iter().copied().collect::<HashSet<_>>());
     for key in &f.valid_keys {
@@ -370,6 +386,7 @@ async fn retrying_a_category_queues_one_retry_per_failed_record() {
         .engine
         .store()
         .open_failures(100)
+        .await
         .unwrap()
         .iter()
         .map(|a| a.id)
@@ -379,11 +396,12 @@ async fn retrying_a_category_queues_one_retry_per_failed_record() {
         .handle(Command::RetryCategory {
             category: "VALIDATION_ERROR".into(),
         })
+        .await
         .unwrap();
     for _ in 0..6 {
         assert!(w.engine.run_next_due().await.unwrap());
     }
-    let after = w.engine.store().open_failures(100).unwrap();
+    let after = w.engine.store().open_failures(100).await.unwrap();
     assert_eq!(after.len(), 6, "still invalid, so FAILED again");
     assert!(
         after
@@ -397,15 +415,17 @@ async fn retrying_a_category_queues_one_retry_per_failed_record() {
 async fn a_dismissed_failure_leaves_the_list_and_its_history_stays() {
     let dir = tempfile::tempdir().unwrap();
     let w = synced_world(dir.path()).await;
-    let entry = w.engine.store().open_failures(1).unwrap().remove(0);
+    let entry = w.engine.store().open_failures(1).await.unwrap().remove(0);
     w.engine
         .handle(Command::Dismiss { audit_id: entry.id })
+        .await
         .unwrap();
-    assert_eq!(w.engine.store().open_failure_count(None).unwrap(), 5);
+    assert_eq!(w.engine.store().open_failure_count(None).await.unwrap(), 5);
     assert_eq!(
         w.engine
             .store()
             .record_history(ObjectKind::Contacts, &entry.app_id)
+            .await
             .unwrap()
             .len(),
         1
@@ -413,6 +433,7 @@ async fn a_dismissed_failure_leaves_the_list_and_its_history_stays() {
     assert!(
         w.engine
             .snapshot()
+            .await
             .unwrap()
             .notice
             .unwrap()
@@ -434,7 +455,7 @@ async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
         ..EngineSettings::default()
     };
     let w = demo::start_world(dir.path(), sim, settings).await.unwrap();
-    w.engine.bootstrap().unwrap();
+    w.engine.bootstrap().await.unwrap();
     assert!(w.engine.run_next_due().await.unwrap(), "the backfill runs");
     let calls = w.sim.state().request_count();
 
@@ -442,6 +463,7 @@ async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
         .handle(Command::SyncNow {
             object: ObjectKind::Contacts,
         })
+        .await
         .unwrap();
     assert!(w.engine.run_next_due().await.unwrap());
     assert_eq!(
@@ -449,13 +471,14 @@ async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
         calls + 1,
         "one call to refresh the budget, no pass"
     );
-    let waiting = w.engine.store().queued_jobs(5).unwrap().remove(0);
+    let waiting = w.engine.store().queued_jobs(5).await.unwrap().remove(0);
     assert_eq!(waiting.state, hubsync::status::JobState::Retrying);
     assert!(waiting.error.unwrap().contains("reserve"));
     assert!(waiting.run_after > chrono::Utc::now() + chrono::Duration::minutes(10));
     assert!(
         w.engine
             .snapshot()
+            .await
             .unwrap()
             .notice
             .unwrap()
@@ -470,6 +493,7 @@ async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
     let newest: Vec<i64> = w
         .engine
         .snapshot()
+        .await
         .unwrap()
         .failed
         .iter()
@@ -480,8 +504,9 @@ async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
         .handle(Command::FailedPage {
             before_id: Some(newest[2]),
         })
+        .await
         .unwrap();
-    let s = w.engine.snapshot().unwrap();
+    let s = w.engine.snapshot().await.unwrap();
     assert_eq!(
         s.failed.iter().map(|a| a.id).collect::<Vec<_>>(),
         newest[3..].to_vec()
@@ -492,6 +517,7 @@ async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
     );
     w.engine
         .handle(Command::FailedPage { before_id: None })
+        .await
         .unwrap();
-    assert_eq!(w.engine.snapshot().unwrap().failed.len(), 6);
+    assert_eq!(w.engine.snapshot().await.unwrap().failed.len(), 6);
 }

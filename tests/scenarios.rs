@@ -147,7 +147,7 @@ impl World {
         s.search_per_second = 10_000;
         Engine::new(
             Arc::new(HubSpotClient::new(s).unwrap()),
-            Store::open(&self.dir.join("state.db")).unwrap(),
+            Store::open_blocking(&self.dir.join("state.db")).unwrap(),
             AppDb::open(&self.app_path).unwrap(),
             objects,
             EngineSettings::default(),
@@ -155,12 +155,13 @@ impl World {
     }
 
     async fn sync(&self, engine: &Engine) {
-        engine.bootstrap().unwrap();
+        engine.bootstrap().await.unwrap();
         // Polls are scheduled an hour out: a pass now means "sync now".
         for o in [ObjectKind::Companies, ObjectKind::Contacts] {
             if engine.object(o).is_some() {
                 engine
                     .handle(hubsync::status::Command::SyncNow { object: o })
+                    .await
                     .unwrap();
             }
         }
@@ -177,6 +178,7 @@ impl World {
                 None,
                 chrono::Utc::now(),
             )
+            .await
             .unwrap();
         engine.run_until_idle().await.unwrap();
     }
@@ -490,12 +492,12 @@ async fn the_engines_own_writes_are_not_synced_back() {
         w.hubspot(ObjectKind::Contacts, &id, "phone").as_deref(),
         Some("2")
     );
-    let audit_before = e.store().audit_len().unwrap();
+    let audit_before = e.store().audit_len().await.unwrap();
     let updated_at = w.app_value("contacts", "email", "ada@example.com", "updated_at");
     w.sync(&e).await;
     w.sync(&e).await;
     assert_eq!(
-        e.store().audit_len().unwrap(),
+        e.store().audit_len().await.unwrap(),
         audit_before,
         "an echo wrote nothing and audited nothing"
     );
@@ -565,7 +567,11 @@ async fn a_filter_change_that_makes_records_eligible_syncs_them_on_the_next_pass
     let e = w.engine(vec![contacts(filtered)]);
     w.sync(&e).await;
     assert_eq!(w.sim.state().count(ObjectKind::Contacts), 1, "only Acme");
-    let skipped = e.store().record_history(ObjectKind::Contacts, "2").unwrap();
+    let skipped = e
+        .store()
+        .record_history(ObjectKind::Contacts, "2")
+        .await
+        .unwrap();
     let reason = skipped.last().unwrap().message.clone().unwrap();
     assert!(
         reason.contains("company equals") && reason.contains("Initech"),
@@ -637,6 +643,7 @@ async fn hubspot_records_a_to_app_filter_excludes_are_not_created_in_the_app() {
                 ObjectKind::Contacts,
                 &format!("hs:{}", w.hubspot_id_of("b@initech.example"))
             )
+            .await
             .unwrap()
             .is_empty(),
         "pushed down, so not even skipped"
@@ -675,7 +682,11 @@ async fn a_contact_merged_into_an_unlinked_one_is_relinked_to_the_survivor() {
         w.app_value("contacts", "email", "ada@example.com", "hubspot_id"),
         Some(survivor.clone())
     );
-    let history = e.store().record_history(ObjectKind::Contacts, "1").unwrap();
+    let history = e
+        .store()
+        .record_history(ObjectKind::Contacts, "1")
+        .await
+        .unwrap();
     assert!(
         history.iter().any(|a| a
             .message
@@ -713,7 +724,7 @@ async fn a_contact_deleted_in_hubspot_is_unlinked_by_the_scan_and_the_app_row_ke
         w.app_value("contacts", "email", "ada@example.com", "hubspot_id"),
         None
     );
-    assert_eq!(e.store().link_count(ObjectKind::Contacts).unwrap(), 0);
+    assert_eq!(e.store().link_count(ObjectKind::Contacts).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -721,7 +732,7 @@ async fn a_contact_deleted_in_the_app_is_unlinked_and_not_created_again_from_hub
     let (w, e, id) = linked_ada(SyncRules::both()).await;
     w.app().execute("DELETE FROM contacts", []).unwrap();
     w.scan(&e, ObjectKind::Contacts).await;
-    assert_eq!(e.store().link_count(ObjectKind::Contacts).unwrap(), 0);
+    assert_eq!(e.store().link_count(ObjectKind::Contacts).await.unwrap(), 0);
     // HubSpot keeps it, and a later edit there does not bring it back.
     w.sim
         .state()
@@ -762,7 +773,7 @@ async fn more_than_ten_thousand_hubspot_records_stamped_at_one_time_all_reach_th
         })
         .unwrap();
     assert_eq!(distinct, n);
-    let failed = e.store().open_failure_count(None).unwrap();
+    let failed = e.store().open_failure_count(None).await.unwrap();
     assert_eq!(failed, 0);
 }
 
@@ -815,22 +826,23 @@ async fn a_hubspot_edit_reaches_the_app_through_a_webhook_and_our_own_writes_que
         .unwrap();
     w.sync(&e).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let queued = |e: &Engine| {
+    async fn queued(e: &Engine) -> usize {
         e.store()
             .queued_jobs(50)
+            .await
             .unwrap()
             .into_iter()
             .filter(|j| j.kind == JobKind::Webhook)
             .count()
-    };
-    assert_eq!(queued(&e), 0, "an echo of our write queued a job");
+    }
+    assert_eq!(queued(&e).await, 0, "an echo of our write queued a job");
 
     // A user edits the contact in HubSpot: the webhook queues its sync.
     w.sim
         .state()
         .set_property(ObjectKind::Contacts, &id, "firstname", "Augusta");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while queued(&e) == 0 {
+    while queued(&e).await == 0 {
         assert!(
             std::time::Instant::now() < deadline,
             "no webhook job within 10 s"
@@ -928,9 +940,9 @@ async fn a_contacts_company_follows_its_hubspot_association_and_the_reverse() {
         "app → HubSpot, the old association dropped"
     );
     // And nothing moves on the next pass.
-    let audits = e.store().audit_len().unwrap();
+    let audits = e.store().audit_len().await.unwrap();
     w.sync(&e).await;
-    assert_eq!(e.store().audit_len().unwrap(), audits);
+    assert_eq!(e.store().audit_len().await.unwrap(), audits);
 }
 
 // ---- deals: read-only, HubSpot → app ----
@@ -969,10 +981,11 @@ async fn deals_flow_from_hubspot_into_the_app_and_never_back() {
     };
     let e = w.engine(vec![object(deals, rules)]);
     let sync_deals = || async {
-        e.bootstrap().unwrap();
+        e.bootstrap().await.unwrap();
         e.handle(hubsync::status::Command::SyncNow {
             object: ObjectKind::Deals,
         })
+        .await
         .unwrap();
         e.run_until_idle().await.unwrap();
     };
@@ -1014,7 +1027,7 @@ async fn a_poll_rereads_its_lookback_window_without_handling_records_again() {
     // the window holds only records already handled.
     w.sync(&e).await;
     w.sync(&e).await;
-    let last = e.store().recent_jobs(1).unwrap().remove(0);
+    let last = e.store().recent_jobs(1).await.unwrap().remove(0);
     assert_eq!(
         (last.done, last.total),
         (0, 0),
@@ -1043,6 +1056,7 @@ async fn crashed_mid_write(landed: bool) -> (World, Arc<Engine>, String) {
     let sent = props(&[("firstname", "Augusta")]);
     e.store()
         .set_pending(ObjectKind::Contacts, &[(app_id.as_str(), &sent)])
+        .await
         .unwrap();
     if landed {
         let r = reqwest::Client::new()
@@ -1113,7 +1127,7 @@ async fn an_app_table_keyed_by_uuids_is_read_past_its_cursor() {
         w.hubspot(ObjectKind::Contacts, &b, "firstname").as_deref(),
         Some("Bee")
     );
-    let last = e.store().recent_jobs(1).unwrap().remove(0);
+    let last = e.store().recent_jobs(1).await.unwrap().remove(0);
     assert_eq!(
         last.done, 1,
         "only the changed row was read again: {last:?}"
@@ -1206,6 +1220,7 @@ async fn two_linked_contacts_merged_in_hubspot_leave_one_skipped_and_the_jobs_ru
     let failed_jobs: Vec<_> = e
         .store()
         .recent_jobs(20)
+        .await
         .unwrap()
         .into_iter()
         .filter(|j| j.state == hubsync::status::JobState::Failed)
@@ -1216,7 +1231,11 @@ async fn two_linked_contacts_merged_in_hubspot_leave_one_skipped_and_the_jobs_ru
         1,
         "nothing recreated"
     );
-    let last = e.store().record_history(ObjectKind::Contacts, "2").unwrap();
+    let last = e
+        .store()
+        .record_history(ObjectKind::Contacts, "2")
+        .await
+        .unwrap();
     let said = last
         .last()
         .and_then(|a| a.message.clone())

@@ -267,6 +267,7 @@ mod tests {
             message: None,
             attempt: 1,
             label: format!("r{app_id}"),
+            operator: None,
         }
     }
 

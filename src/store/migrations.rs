@@ -89,6 +89,15 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE links ADD COLUMN pending TEXT;
     "#,
+    // 4: who did what. A job an operator asked for names their OS user (from
+    // the control socket's peer credentials); its audit entries copy it, and
+    // a dismissal records who closed the entry and when.
+    r#"
+    ALTER TABLE jobs ADD COLUMN requested_by TEXT;
+    ALTER TABLE audit ADD COLUMN operator TEXT;
+    ALTER TABLE audit ADD COLUMN dismissed_by TEXT;
+    ALTER TABLE audit ADD COLUMN dismissed_at TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -94,34 +94,37 @@ pub const FAILED_PAGE: usize = 200;
 /// What the state database alone says: links, FAILED entries, jobs. No
 /// connection is touched, so `hubsync status` works while the engine runs
 /// elsewhere, and without credentials.
-pub fn stored_snapshot(
+pub async fn stored_snapshot(
     store: &Store,
     objects: &[(ObjectKind, Option<u64>)],
     failed_before: Option<i64>,
 ) -> anyhow::Result<Snapshot> {
-    let counts = objects
-        .iter()
-        .map(|&(object, app)| {
-            Ok(ObjectCounts {
-                object,
-                hubspot: None,
-                app,
-                linked: store.link_count(object)?,
-                failed: store.open_failure_count(Some(object))?,
-            })
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let mut counts = Vec::with_capacity(objects.len());
+    for &(object, app) in objects {
+        counts.push(ObjectCounts {
+            object,
+            hubspot: None,
+            app,
+            linked: store.link_count(object).await?,
+            failed: store.open_failure_count(Some(object)).await?,
+        });
+    }
     Ok(Snapshot {
         taken_at: Some(Utc::now()),
         connections: vec![],
         counts,
-        running: store.running_job()?,
-        queued: store.queued_jobs(10)?,
-        recent: store.recent_jobs(10)?,
-        failed: store.open_failures_before(failed_before, FAILED_PAGE)?,
-        failed_total: store.open_failure_count(None)?,
+        running: store.running_job().await?,
+        queued: store.queued_jobs(10).await?,
+        recent: store.recent_jobs(10).await?,
+        failed: store
+            .open_failures_before(failed_before, FAILED_PAGE)
+            .await?,
+        failed_total: store.open_failure_count(None).await?,
         failed_before,
-        failed_newer: failed_before.map_or(Ok(0), |id| store.open_failures_from(id))?,
+        failed_newer: match failed_before {
+            Some(id) => store.open_failures_from(id).await?,
+            None => 0,
+        },
         notice: None,
     })
 }
@@ -194,44 +197,55 @@ impl Engine {
 
     /// Readies the queue after a start: requeues jobs a crash cut short and
     /// makes sure a pass is scheduled.
-    pub fn bootstrap(&self) -> anyhow::Result<()> {
-        let n = self.store.requeue_interrupted()?;
+    pub async fn bootstrap(&self) -> anyhow::Result<()> {
+        let n = self
+            .store
+            .requeue_running("interrupted; requeued on restart")
+            .await?;
         if n > 0 {
             tracing::warn!(jobs = n, "requeued jobs interrupted by the last shutdown");
         }
         for o in &self.objects {
-            self.schedule_pass(o, Duration::ZERO)?;
-            self.schedule_scan(o.mapping.object, self.settings.scan_interval)?;
+            self.schedule_pass(o, Duration::ZERO).await?;
+            self.schedule_scan(o.mapping.object, self.settings.scan_interval)
+                .await?;
         }
         Ok(())
     }
 
     /// Queues the next deletion scan of the object unless one is waiting.
-    fn schedule_scan(&self, object: ObjectKind, delay: Duration) -> anyhow::Result<()> {
-        if self.store.has_pending(object, JobKind::Scan)? {
+    async fn schedule_scan(&self, object: ObjectKind, delay: Duration) -> anyhow::Result<()> {
+        if self.store.has_pending(object, JobKind::Scan).await? {
             return Ok(());
         }
         let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
         self.store
-            .enqueue(JobKind::Scan, object, Direction::Both, None, at)?;
+            .enqueue(JobKind::Scan, object, Direction::Both, None, at)
+            .await?;
         Ok(())
     }
 
     /// Queues a sync of one HubSpot record a webhook reported, unless one
     /// is already waiting for it.
-    pub fn enqueue_webhook(&self, object: ObjectKind, hubspot_id: &str) -> anyhow::Result<()> {
+    pub async fn enqueue_webhook(
+        &self,
+        object: ObjectKind,
+        hubspot_id: &str,
+    ) -> anyhow::Result<()> {
         if self.object(object).is_none() {
             return Ok(());
         }
         let key = RecordRef::HubSpot(hubspot_id.to_string()).key();
-        if !self.store.has_pending_record(object, &key)? {
-            self.store.enqueue(
-                JobKind::Webhook,
-                object,
-                Direction::ToApp,
-                Some(&key),
-                Utc::now(),
-            )?;
+        if !self.store.has_pending_record(object, &key).await? {
+            self.store
+                .enqueue(
+                    JobKind::Webhook,
+                    object,
+                    Direction::ToApp,
+                    Some(&key),
+                    Utc::now(),
+                )
+                .await?;
             self.wake.notify_one();
         }
         Ok(())
@@ -239,10 +253,10 @@ impl Engine {
 
     /// Queues the next pass of the object unless one is already waiting:
     /// a backfill the first time, then polls.
-    fn schedule_pass(&self, o: &ObjectSync, delay: Duration) -> anyhow::Result<()> {
+    async fn schedule_pass(&self, o: &ObjectSync, delay: Duration) -> anyhow::Result<()> {
         let object = o.mapping.object;
         let direction = o.rules.direction;
-        if self.store.has_pending_pass(object)? {
+        if self.store.has_pending_pass(object).await? {
             return Ok(());
         }
         let first_way = if o.rules.flows(Direction::ToHubSpot) {
@@ -250,44 +264,52 @@ impl Engine {
         } else {
             Direction::ToApp
         };
-        let kind = if self.store.cursor(object, first_way)?.is_some() {
+        let kind = if self.store.cursor(object, first_way).await?.is_some() {
             JobKind::Poll
         } else {
             JobKind::Backfill
         };
         let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-        self.store.enqueue(kind, object, direction, None, at)?;
+        self.store
+            .enqueue(kind, object, direction, None, at)
+            .await?;
         Ok(())
     }
 
     /// Acts on an operator's command.
-    pub fn handle(&self, cmd: Command) -> anyhow::Result<()> {
+    pub async fn handle(&self, cmd: Command) -> anyhow::Result<()> {
         match cmd {
             Command::Retry { audit_id } => {
-                let Some(entry) = self.store.audit_entry(audit_id)? else {
+                let Some(entry) = self.store.audit_entry(audit_id).await? else {
                     self.set_notice(format!("retry: audit entry #{audit_id} no longer exists"));
                     return Ok(());
                 };
-                let job = self.store.enqueue(
-                    JobKind::RetryRecord,
-                    entry.object,
-                    entry.direction,
-                    Some(&entry.app_id),
-                    Utc::now(),
-                )?;
+                let job = self
+                    .store
+                    .enqueue(
+                        JobKind::RetryRecord,
+                        entry.object,
+                        entry.direction,
+                        Some(&entry.app_id),
+                        Utc::now(),
+                    )
+                    .await?;
                 lock(&self.watched).insert(job, entry.label.clone());
                 self.set_notice(format!("retry of {} queued (job {job})", entry.label));
             }
             Command::RetryCategory { category } => {
-                let entries = self.store.open_failures_in(&category)?;
+                let entries = self.store.open_failures_in(&category).await?;
                 for e in &entries {
-                    let job = self.store.enqueue(
-                        JobKind::RetryRecord,
-                        e.object,
-                        e.direction,
-                        Some(&e.app_id),
-                        Utc::now(),
-                    )?;
+                    let job = self
+                        .store
+                        .enqueue(
+                            JobKind::RetryRecord,
+                            e.object,
+                            e.direction,
+                            Some(&e.app_id),
+                            Utc::now(),
+                        )
+                        .await?;
                     lock(&self.watched).insert(job, e.label.clone());
                 }
                 self.set_notice(format!(
@@ -299,9 +321,9 @@ impl Engine {
                 *lock(&self.failed_before) = before_id;
             }
             Command::Dismiss { audit_id } => {
-                let entry = self.store.audit_entry(audit_id)?;
+                let entry = self.store.audit_entry(audit_id).await?;
                 let label = entry.map_or_else(|| format!("#{audit_id}"), |e| e.label);
-                if self.store.dismiss(audit_id)? {
+                if self.store.dismiss(audit_id, None).await? {
                     tracing::info!(audit_id, "FAILED entry dismissed by the operator");
                     self.set_notice(format!("dismissed the FAILED entry of {label}"));
                 } else {
@@ -314,14 +336,18 @@ impl Engine {
                     return Ok(());
                 };
                 // A waiting poll is brought forward rather than doubled.
-                if !self.store.hurry_pass(object)? && !self.store.has_pending_pass(object)? {
-                    self.store.enqueue(
-                        JobKind::SyncNow,
-                        object,
-                        o.rules.direction,
-                        None,
-                        Utc::now(),
-                    )?;
+                if !self.store.hurry_pass(object).await?
+                    && !self.store.has_pending_pass(object).await?
+                {
+                    self.store
+                        .enqueue(
+                            JobKind::SyncNow,
+                            object,
+                            o.rules.direction,
+                            None,
+                            Utc::now(),
+                        )
+                        .await?;
                 }
                 self.set_notice(format!("sync of {object} queued"));
             }
@@ -358,7 +384,7 @@ impl Engine {
 
     /// Runs the next due job to its end. Returns false when none was due.
     pub async fn run_next_due(&self) -> anyhow::Result<bool> {
-        let Some(job) = self.store.next_due_job(Utc::now())? else {
+        let Some(job) = self.store.next_due_job(Utc::now()).await? else {
             return Ok(false);
         };
         // Other apps share the daily budget: stop short of the reserve.
@@ -372,17 +398,19 @@ impl Engine {
             );
             tracing::warn!(job = job.id, "{why}");
             self.store
-                .retry_job_at(job.id, Utc::now() + chrono::Duration::minutes(15), &why)?;
+                .retry_job_at(job.id, Utc::now() + chrono::Duration::minutes(15), &why)
+                .await?;
             self.set_notice(why);
             return Ok(true);
         }
         let Some(object) = self.object(job.object).cloned() else {
             let why = format!("{} are no longer in the configuration", job.object);
             self.store
-                .finish_job(job.id, JobState::Failed, Some(&why))?;
+                .finish_job(job.id, JobState::Failed, Some(&why))
+                .await?;
             return Ok(true);
         };
-        self.store.start_job(job.id)?;
+        self.store.start_job(job.id).await?;
         let scope = match (&job.kind, &job.app_id) {
             (JobKind::RetryRecord | JobKind::Webhook, Some(id)) => {
                 Scope::Record(RecordRef::parse(id))
@@ -402,11 +430,7 @@ impl Engine {
         let store = &self.store;
         let result = pass
             .run(scope, |p: Progress| {
-                if let Err(e) =
-                    store.job_progress(job.id, p.done, p.total, p.tally.succeeded, p.tally.failed)
-                {
-                    tracing::error!(job = job.id, error = %e, "recording job progress");
-                }
+                store.job_progress(job.id, p.done, p.total, p.tally.succeeded, p.tally.failed)
             })
             .await;
         let attempts = job.attempts + 1;
@@ -421,24 +445,29 @@ impl Engine {
                     skipped = p.tally.skipped,
                     "job finished"
                 );
-                self.store.finish_job(job.id, JobState::Succeeded, None)?;
+                self.store
+                    .finish_job(job.id, JobState::Succeeded, None)
+                    .await?;
             }
             Err(e) if e.is_transient() && attempts < self.settings.max_job_attempts => {
                 let delay = self.job_backoff(attempts);
                 tracing::warn!(job = job.id, attempts, ?delay, error = %e, "job will be retried");
                 let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                self.store.retry_job_at(job.id, at, &e.to_string())?;
+                self.store.retry_job_at(job.id, at, &e.to_string()).await?;
             }
             Err(e) => {
                 tracing::error!(job = job.id, attempts, error = %e, "job FAILED");
                 self.store
-                    .finish_job(job.id, JobState::Failed, Some(&e.to_string()))?;
+                    .finish_job(job.id, JobState::Failed, Some(&e.to_string()))
+                    .await?;
             }
         }
-        if let Some(label) = lock(&self.watched).remove(&job.id) {
+        let watched = lock(&self.watched).remove(&job.id);
+        if let Some(label) = watched {
             let outcome = match self
                 .store
-                .record_history(job.object, job.app_id.as_deref().unwrap_or(""))?
+                .record_history(job.object, job.app_id.as_deref().unwrap_or(""))
+                .await?
                 .last()
             {
                 Some(a) if a.job_id == job.id => match (a.status, &a.message) {
@@ -447,7 +476,8 @@ impl Engine {
                 },
                 _ => self
                     .store
-                    .job(job.id)?
+                    .job(job.id)
+                    .await?
                     .and_then(|j| j.error)
                     .map_or("no change".into(), |e| format!("job error: {e}")),
             };
@@ -458,19 +488,23 @@ impl Engine {
         // refreshes once, when it is done, not once per record: counting
         // is a search, and search is limited to a few calls a second.
         let single = matches!(job.kind, JobKind::RetryRecord | JobKind::Webhook);
-        if !single || self.store.next_due_job(Utc::now())?.is_none() {
+        if !single || self.store.next_due_job(Utc::now()).await?.is_none() {
             self.refresh_counts().await;
         }
         if job.kind == JobKind::Scan {
-            self.schedule_scan(job.object, self.settings.scan_interval)?;
+            self.schedule_scan(job.object, self.settings.scan_interval)
+                .await?;
         } else if !single {
             let age = chrono::Duration::from_std(self.settings.audit_max_age)
                 .unwrap_or(chrono::Duration::MAX);
-            let pruned = self.store.prune_audit(self.settings.audit_max_rows, age)?;
+            let pruned = self
+                .store
+                .prune_audit(self.settings.audit_max_rows, age)
+                .await?;
             if pruned > 0 {
                 tracing::info!(pruned, "audit entries past retention removed");
             }
-            self.schedule_pass(&object, object.poll_interval)?;
+            self.schedule_pass(&object, object.poll_interval).await?;
         }
         Ok(true)
     }
@@ -539,7 +573,7 @@ impl Engine {
     }
 
     /// What the console shows, read from the store now.
-    pub fn snapshot(&self) -> anyhow::Result<Snapshot> {
+    pub async fn snapshot(&self) -> anyhow::Result<Snapshot> {
         let cached = lock(&self.cached).clone();
         let app_status = cached.app_status.unwrap_or_else(|| ConnectionStatus {
             name: "App DB".into(),
@@ -555,7 +589,7 @@ impl Engine {
             .iter()
             .map(|o| (o.mapping.object, cached.app.get(&o.mapping.object).copied()))
             .collect();
-        let mut s = stored_snapshot(&self.store, &objects, before)?;
+        let mut s = stored_snapshot(&self.store, &objects, before).await?;
         s.connections = vec![self.client.connection_status(), app_status];
         for c in &mut s.counts {
             c.hubspot = cached.hubspot.get(&c.object).copied();
@@ -565,9 +599,12 @@ impl Engine {
     }
 
     /// Starts the worker, command and publisher tasks.
-    pub fn spawn(self: &Arc<Self>, cancel: CancellationToken) -> anyhow::Result<EngineHandle> {
-        self.bootstrap()?;
-        let (snap_tx, snap_rx) = watch::channel(self.snapshot()?);
+    pub async fn spawn(
+        self: &Arc<Self>,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<EngineHandle> {
+        self.bootstrap().await?;
+        let (snap_tx, snap_rx) = watch::channel(self.snapshot().await?);
         let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(64);
         let mut tasks = Vec::new();
 
@@ -585,7 +622,7 @@ impl Engine {
                     Ok(false) => {}
                     Err(e) => tracing::error!(error = %format!("{e:#}"), "engine worker"),
                 }
-                let sleep = match me.store.next_due_at() {
+                let sleep = match me.store.next_due_at().await {
                     Ok(Some(at)) => (at - Utc::now())
                         .to_std()
                         .unwrap_or_default()
@@ -614,7 +651,7 @@ impl Engine {
                         break;
                     }
                     Some(cmd) => {
-                        if let Err(e) = me.handle(cmd.clone()) {
+                        if let Err(e) = me.handle(cmd.clone()).await {
                             tracing::error!(?cmd, error = %format!("{e:#}"), "handling command");
                             me.set_notice(format!("{cmd:?} failed: {e}"));
                         }
@@ -633,7 +670,7 @@ impl Engine {
                     _ = c.cancelled() => break,
                     _ = tick.tick() => {}
                 }
-                let snap = match me.snapshot() {
+                let snap = match me.snapshot().await {
                     Ok(s) => s,
                     Err(e) => {
                         tracing::error!(error = %format!("{e:#}"), "building snapshot");

@@ -162,7 +162,7 @@ struct Entry<'p> {
 }
 
 impl Executor<'_> {
-    fn audit(
+    async fn audit(
         &self,
         records: &Records<'_>,
         e: Entry<'_>,
@@ -189,23 +189,25 @@ impl Executor<'_> {
             .filter(|d| !d.is_empty())
             .map(serde_json::to_string)
             .transpose()?;
-        self.store.record(&NewAudit {
-            job_id: self.job_id,
-            object: m.object,
-            direction: e.direction,
-            app_id: e.record.key(),
-            hubspot_id: e.hubspot_id.map(str::to_string),
-            action: e.action,
-            status,
-            category,
-            message,
-            diff,
-            label,
-        })?;
+        self.store
+            .record(&NewAudit {
+                job_id: self.job_id,
+                object: m.object,
+                direction: e.direction,
+                app_id: e.record.key(),
+                hubspot_id: e.hubspot_id.map(str::to_string),
+                action: e.action,
+                status,
+                category,
+                message,
+                diff,
+                label,
+            })
+            .await?;
         Ok(())
     }
 
-    fn audit_pending(
+    async fn audit_pending(
         &self,
         records: &Records<'_>,
         p: &Pending,
@@ -220,17 +222,18 @@ impl Executor<'_> {
             action: p.action,
             diff: Some(&p.properties),
         };
-        self.audit(records, e, status, category, message)
+        self.audit(records, e, status, category, message).await
     }
 
-    fn link(
+    async fn link(
         &self,
         app_id: &str,
         hubspot_id: &str,
         memory: &BTreeMap<String, String>,
     ) -> anyhow::Result<()> {
         self.store
-            .link(self.mapping.object, app_id, hubspot_id, memory)?;
+            .link(self.mapping.object, app_id, hubspot_id, memory)
+            .await?;
         self.app
             .set_hubspot_id(self.mapping, app_id, Some(hubspot_id))
     }
@@ -238,7 +241,7 @@ impl Executor<'_> {
     /// Settles a pair's app half (already written, or failed, in the
     /// batch's app transaction) and returns its HubSpot half to be batched,
     /// carrying the memory to keep once it lands.
-    fn settle_pair(
+    async fn settle_pair(
         &self,
         records: &Records<'_>,
         pair: PairWrite,
@@ -263,7 +266,8 @@ impl Executor<'_> {
             match result {
                 Ok(()) => {
                     memory.extend(writes.to_app_memory.clone());
-                    self.audit(records, e, AuditStatus::Success, None, None)?;
+                    self.audit(records, e, AuditStatus::Success, None, None)
+                        .await?;
                     tally.succeeded += 1;
                 }
                 Err(err) => {
@@ -274,13 +278,15 @@ impl Executor<'_> {
                         AuditStatus::Failed,
                         Some("APP_DB".into()),
                         Some(msg),
-                    )?;
+                    )
+                    .await?;
                     tally.failed += 1;
                 }
             }
         }
         self.store
-            .set_memory(self.mapping.object, &app_id, &memory)?;
+            .set_memory(self.mapping.object, &app_id, &memory)
+            .await?;
         if writes.to_hubspot.is_empty() {
             if action == AuditAction::Link && writes.to_app.is_empty() {
                 let e = Entry {
@@ -290,7 +296,8 @@ impl Executor<'_> {
                     action,
                     diff: None,
                 };
-                self.audit(records, e, AuditStatus::Success, None, None)?;
+                self.audit(records, e, AuditStatus::Success, None, None)
+                    .await?;
                 tally.succeeded += 1;
             }
             return Ok(None);
@@ -310,7 +317,7 @@ impl Executor<'_> {
     /// Writes the app half of a plan in one transaction, then records what
     /// landed: links of created rows, memory, audit entries. Returns the
     /// HubSpot halves of the pairs, to be batched.
-    fn apply_app_side(
+    async fn apply_app_side(
         &self,
         records: &Records<'_>,
         pairs: Vec<PairWrite>,
@@ -340,13 +347,17 @@ impl Executor<'_> {
             } else {
                 updated.next()
             };
-            to_hubspot.extend(self.settle_pair(records, pair, app_result, tally)?);
+            to_hubspot.extend(self.settle_pair(records, pair, app_result, tally).await?);
         }
         for (c, result) in creates.into_iter().zip(inserted) {
-            let created = result.and_then(|id| {
-                self.store.link(m.object, &id, &c.hubspot_id, &c.memory)?;
-                Ok(id)
-            });
+            let created = match result {
+                Ok(id) => self
+                    .store
+                    .link(m.object, &id, &c.hubspot_id, &c.memory)
+                    .await
+                    .map(|()| id),
+                Err(e) => Err(e),
+            };
             let (record, status, category, message) = match created {
                 Ok(id) => (RecordRef::App(id), AuditStatus::Success, None, None),
                 Err(err) => (
@@ -368,7 +379,7 @@ impl Executor<'_> {
                 action: AuditAction::Create,
                 diff: Some(&c.values),
             };
-            self.audit(records, e, status, category, message)?;
+            self.audit(records, e, status, category, message).await?;
         }
         Ok(to_hubspot)
     }
@@ -397,11 +408,11 @@ impl Executor<'_> {
                             // the change feed even if we die before the
                             // link is gone.
                             self.app.clear_hubspot_id(m, &app_id)?;
-                            self.store.unlink(m.object, &app_id)?;
+                            self.store.unlink(m.object, &app_id).await?;
                             "the HubSpot record no longer exists; app record kept"
                         }
                         Gone::App => {
-                            self.store.bury(m.object, &app_id, &hubspot_id)?;
+                            self.store.bury(m.object, &app_id, &hubspot_id).await?;
                             "the app record was deleted; HubSpot record kept and not created in the app again"
                         }
                     };
@@ -412,7 +423,8 @@ impl Executor<'_> {
                         action: AuditAction::Unlink,
                         diff: None,
                     };
-                    self.audit(records, e, AuditStatus::Success, None, Some(why.into()))?;
+                    self.audit(records, e, AuditStatus::Success, None, Some(why.into()))
+                        .await?;
                     tally.succeeded += 1;
                 }
                 Decision::InStep { app_id, hubspot_id } => {
@@ -424,7 +436,8 @@ impl Executor<'_> {
                         diff: None,
                     };
                     let why = "already in step on both sides; nothing to write";
-                    self.audit(records, e, AuditStatus::Success, None, Some(why.into()))?;
+                    self.audit(records, e, AuditStatus::Success, None, Some(why.into()))
+                        .await?;
                     tally.succeeded += 1;
                 }
                 Decision::Skip {
@@ -444,7 +457,8 @@ impl Executor<'_> {
                         action: AuditAction::Skip,
                         diff: None,
                     };
-                    self.audit(records, e, AuditStatus::Skipped, None, Some(reason))?;
+                    self.audit(records, e, AuditStatus::Skipped, None, Some(reason))
+                        .await?;
                     tally.skipped += 1;
                 }
                 Decision::Link {
@@ -452,7 +466,7 @@ impl Executor<'_> {
                     hubspot_id,
                     writes,
                 } => {
-                    if let Err(err) = self.link(&app_id, &hubspot_id, &writes.memory) {
+                    if let Err(err) = self.link(&app_id, &hubspot_id, &writes.memory).await {
                         let e = Entry {
                             record: RecordRef::App(app_id),
                             hubspot_id: Some(&hubspot_id),
@@ -467,7 +481,8 @@ impl Executor<'_> {
                             AuditStatus::Failed,
                             Some("LINK".into()),
                             Some(msg),
-                        )?;
+                        )
+                        .await?;
                         tally.failed += 1;
                         continue;
                     }
@@ -486,7 +501,7 @@ impl Executor<'_> {
                 } => {
                     // The link row is keyed by the app record: relinking
                     // replaces its HubSpot id in place.
-                    self.link(&app_id, &hubspot_id, &writes.memory)?;
+                    self.link(&app_id, &hubspot_id, &writes.memory).await?;
                     let e = Entry {
                         record: RecordRef::App(app_id.clone()),
                         hubspot_id: Some(&hubspot_id),
@@ -498,7 +513,8 @@ impl Executor<'_> {
                         "HubSpot {} {from} was merged into {hubspot_id}; the link follows the surviving record",
                         m.object
                     );
-                    self.audit(records, e, AuditStatus::Success, None, Some(why))?;
+                    self.audit(records, e, AuditStatus::Success, None, Some(why))
+                        .await?;
                     tally.succeeded += 1;
                     pairs.push(PairWrite {
                         app_id,
@@ -544,7 +560,9 @@ impl Executor<'_> {
                 }),
             }
         }
-        let mut updates = self.apply_app_side(records, pairs, app_creates, &mut tally)?;
+        let mut updates = self
+            .apply_app_side(records, pairs, app_creates, &mut tally)
+            .await?;
         // Creates first: a 409 turns a create into a link whose values
         // still have to be written, which joins the updates.
         for chunk in creates.chunks(MAX_BATCH) {
@@ -614,12 +632,17 @@ impl Executor<'_> {
                         .zip(&inputs)
                         .map(|(p, i)| (p.app_id.as_str(), &i.properties))
                         .collect();
-                    self.store.set_pending(self.mapping.object, &intents)?;
+                    self.store
+                        .set_pending(self.mapping.object, &intents)
+                        .await?;
                     self.client.batch_update(self.mapping.object, inputs).await
                 }
             };
             match result {
-                Ok(resp) => self.settle(records, batch, kind, resp.results, &resp.errors, tally)?,
+                Ok(resp) => {
+                    self.settle(records, batch, kind, resp.results, &resp.errors, tally)
+                        .await?
+                }
                 Err(e) if stops_job(&e) => return Err(e.into()),
                 Err(e) => {
                     let conflict = match (kind, e.existing_id()) {
@@ -636,7 +659,8 @@ impl Executor<'_> {
                                 AuditStatus::Failed,
                                 Some(e.category()),
                                 Some(format!("{}; {why}", e.message())),
-                            )?;
+                            )
+                            .await?;
                             tally.failed += 1;
                         }
                         linked.extend(c.linked);
@@ -651,7 +675,9 @@ impl Executor<'_> {
                     } else {
                         for p in &batch {
                             if kind == Write::Update {
-                                self.store.clear_pending(self.mapping.object, &p.app_id)?;
+                                self.store
+                                    .clear_pending(self.mapping.object, &p.app_id)
+                                    .await?;
                             }
                             self.audit_pending(
                                 records,
@@ -659,7 +685,8 @@ impl Executor<'_> {
                                 AuditStatus::Failed,
                                 Some(e.category()),
                                 Some(e.message()),
-                            )?;
+                            )
+                            .await?;
                             tally.failed += 1;
                         }
                     }
@@ -685,7 +712,7 @@ impl Executor<'_> {
     }
 
     /// Records the outcome of a 200/201/207 answer for each input.
-    fn settle(
+    async fn settle(
         &self,
         records: &Records<'_>,
         batch: Vec<Pending>,
@@ -717,7 +744,9 @@ impl Executor<'_> {
         for mut p in batch {
             if let Some(err) = failed.get(&p.app_id) {
                 if kind == Write::Update {
-                    self.store.clear_pending(self.mapping.object, &p.app_id)?;
+                    self.store
+                        .clear_pending(self.mapping.object, &p.app_id)
+                        .await?;
                 }
                 self.audit_pending(
                     records,
@@ -725,7 +754,8 @@ impl Executor<'_> {
                     AuditStatus::Failed,
                     err.category.clone(),
                     err.message.clone(),
-                )?;
+                )
+                .await?;
                 tally.failed += 1;
                 continue;
             }
@@ -743,7 +773,7 @@ impl Executor<'_> {
                 });
                 match id {
                     Some(id) => {
-                        self.link(&p.app_id, &id, &without_company_move(&p))?;
+                        self.link(&p.app_id, &id, &without_company_move(&p)).await?;
                         p.hubspot_id = Some(id);
                     }
                     None => {
@@ -756,7 +786,8 @@ impl Executor<'_> {
                             AuditStatus::Failed,
                             Some("UNCONFIRMED".into()),
                             Some(msg),
-                        )?;
+                        )
+                        .await?;
                         tally.failed += 1;
                         continue;
                     }
@@ -765,7 +796,8 @@ impl Executor<'_> {
                 || returned.contains(p.hubspot_id.as_deref().unwrap_or(""))
             {
                 self.store
-                    .set_memory(self.mapping.object, &p.app_id, &without_company_move(&p))?;
+                    .set_memory(self.mapping.object, &p.app_id, &without_company_move(&p))
+                    .await?;
             } else {
                 // Neither a result nor an error for it: do not assume it
                 // landed. Its pending write is settled on the next pass.
@@ -776,14 +808,16 @@ impl Executor<'_> {
                     AuditStatus::Failed,
                     Some("UNCONFIRMED".into()),
                     Some(msg.into()),
-                )?;
+                )
+                .await?;
                 tally.failed += 1;
                 continue;
             }
             if p.properties.contains_key(COMPANY) {
                 lock(&self.company_moves).push(p.clone());
             }
-            self.audit_pending(records, &p, AuditStatus::Success, None, None)?;
+            self.audit_pending(records, &p, AuditStatus::Success, None, None)
+                .await?;
             tally.succeeded += 1;
         }
         Ok(())
@@ -839,7 +873,7 @@ impl Executor<'_> {
         for mut p in hit {
             // The existing record's values are unknown to the link: the
             // update that follows writes the app's, and remembers them.
-            match self.link(&p.app_id, existing_id, &BTreeMap::new()) {
+            match self.link(&p.app_id, existing_id, &BTreeMap::new()).await {
                 Ok(()) => {
                     p.hubspot_id = Some(existing_id.to_string());
                     p.action = AuditAction::Link;

@@ -105,8 +105,11 @@ impl Pass<'_> {
         self.mapping.object
     }
 
-    fn cursor<T: for<'de> Deserialize<'de>>(&self, way: Direction) -> anyhow::Result<Option<T>> {
-        let Some(s) = self.store.cursor(self.object(), way)? else {
+    async fn cursor<T: for<'de> Deserialize<'de>>(
+        &self,
+        way: Direction,
+    ) -> anyhow::Result<Option<T>> {
+        let Some(s) = self.store.cursor(self.object(), way).await? else {
             return Ok(None);
         };
         match serde_json::from_str::<Stored<T>>(&s) {
@@ -121,12 +124,12 @@ impl Pass<'_> {
         }
     }
 
-    fn set_cursor<T: Serialize>(&self, way: Direction, at: T) -> anyhow::Result<()> {
+    async fn set_cursor<T: Serialize>(&self, way: Direction, at: T) -> anyhow::Result<()> {
         let s = serde_json::to_string(&Stored {
             config: config_fingerprint(self.mapping, self.rules),
             at,
         })?;
-        self.store.set_cursor(self.object(), way, &s)
+        self.store.set_cursor(self.object(), way, &s).await
     }
 
     /// Runs the pass, calling `on_progress` after each batch.
@@ -156,10 +159,13 @@ impl Pass<'_> {
             }
             Scope::Scan => {
                 let mut after = String::new();
-                progress.total = self.store.link_count(self.object())?;
+                progress.total = self.store.link_count(self.object()).await?;
                 on_progress(progress);
                 loop {
-                    let links = self.store.links_after(self.object(), &after, self.size())?;
+                    let links = self
+                        .store
+                        .links_after(self.object(), &after, self.size())
+                        .await?;
                     let Some(last) = links.last() else { break };
                     after = last.app_id.clone();
                     let n = links.len() as u64;
@@ -184,9 +190,11 @@ impl Pass<'_> {
                 let links = match rec {
                     Some(_) => vec![],
                     // Deleted since: its link (if any) is what is left to settle.
-                    None => self
-                        .store
-                        .links_of_app(self.object(), std::slice::from_ref(&id))?,
+                    None => {
+                        self.store
+                            .links_of_app(self.object(), std::slice::from_ref(&id))
+                            .await?
+                    }
                 };
                 if rec.is_none() && links.is_empty() {
                     return Err(anyhow::anyhow!(
@@ -209,7 +217,8 @@ impl Pass<'_> {
                     found.into_iter().filter(|o| o.id == id).collect();
                 let links = self
                     .store
-                    .links_of_hubspot(self.object(), std::slice::from_ref(&id))?;
+                    .links_of_hubspot(self.object(), std::slice::from_ref(&id))
+                    .await?;
                 if found.is_empty() && links.is_empty() {
                     return Err(anyhow::anyhow!(
                         "HubSpot {} {id} no longer exists and is not linked",
@@ -230,7 +239,7 @@ impl Pass<'_> {
         on_progress: &mut impl FnMut(Progress),
     ) -> Result<(), ExecError> {
         let m = self.mapping;
-        let mut cursor: Option<AppCursor> = self.cursor(Direction::ToHubSpot)?;
+        let mut cursor: Option<AppCursor> = self.cursor(Direction::ToHubSpot).await?;
         progress.total += self.app.count_changed_since(m, cursor.as_ref())?;
         on_progress(*progress);
         loop {
@@ -242,7 +251,7 @@ impl Pass<'_> {
             };
             let n = page.len() as u64;
             let t = self.batch(page, vec![], vec![], None).await?;
-            self.set_cursor(Direction::ToHubSpot, &next)?;
+            self.set_cursor(Direction::ToHubSpot, &next).await?;
             cursor = Some(next);
             progress.done += n;
             // Rows changed during the pass make it longer than counted.
@@ -278,7 +287,7 @@ impl Pass<'_> {
         progress: &mut Progress,
         on_progress: &mut impl FnMut(Progress),
     ) -> Result<(), ExecError> {
-        let saved: Option<HubSpotCursor> = self.cursor(Direction::ToApp)?;
+        let saved: Option<HubSpotCursor> = self.cursor(Direction::ToApp).await?;
         let saved_at = saved.as_ref().map(|c| c.at);
         let from = saved
             .as_ref()
@@ -336,7 +345,8 @@ impl Pass<'_> {
             // hold a whole bulk edit.
             if last_saved.elapsed() >= std::time::Duration::from_secs(5) {
                 seen.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS);
-                self.set_cursor(Direction::ToApp, HubSpotCursorRef { at, seen: &seen })?;
+                self.set_cursor(Direction::ToApp, HubSpotCursorRef { at, seen: &seen })
+                    .await?;
                 last_saved = std::time::Instant::now();
             }
             progress.done += chunk.len() as u64;
@@ -348,7 +358,8 @@ impl Pass<'_> {
         }
         // Only the window the next pass rereads needs remembering.
         seen.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS);
-        self.set_cursor(Direction::ToApp, HubSpotCursorRef { at, seen: &seen })?;
+        self.set_cursor(Direction::ToApp, HubSpotCursorRef { at, seen: &seen })
+            .await?;
         Ok(())
     }
 
@@ -465,10 +476,12 @@ impl Pass<'_> {
             associations,
             by_app: self
                 .store
-                .links_for(ObjectKind::Companies, &app_companies)?,
+                .links_for(ObjectKind::Companies, &app_companies)
+                .await?,
             by_hubspot: self
                 .store
-                .app_ids_for(ObjectKind::Companies, &hubspot_companies)?,
+                .app_ids_for(ObjectKind::Companies, &hubspot_companies)
+                .await?,
         })
     }
 
@@ -491,8 +504,8 @@ impl Pass<'_> {
         let mut hubspot: HashMap<String, SimplePublicObject> =
             hubspot.into_iter().map(|r| (r.id.clone(), r)).collect();
 
-        links.extend(self.store.links_of_app(o, &app_feed)?);
-        links.extend(self.store.links_of_hubspot(o, &hubspot_feed)?);
+        links.extend(self.store.links_of_app(o, &app_feed).await?);
+        links.extend(self.store.links_of_hubspot(o, &hubspot_feed).await?);
         let mut seen = HashSet::new();
         links.retain(|l| seen.insert(l.app_id.clone()));
 
@@ -635,9 +648,9 @@ impl Pass<'_> {
 
         let all_app: Vec<String> = app.keys().cloned().collect();
         let all_hubspot: Vec<String> = hubspot.keys().cloned().collect();
-        let app_links = self.store.links_for(o, &all_app)?;
-        let hubspot_links = self.store.app_ids_for(o, &all_hubspot)?;
-        let tombstones = self.store.tombstones_among(o, &unlinked_hubspot)?;
+        let app_links = self.store.links_for(o, &all_app).await?;
+        let hubspot_links = self.store.app_ids_for(o, &all_hubspot).await?;
+        let tombstones = self.store.tombstones_among(o, &unlinked_hubspot).await?;
         let companies = match &m.company_column {
             Some(column) if o == ObjectKind::Contacts => {
                 Some(self.company_maps(column, &app, &hubspot).await?)

@@ -63,7 +63,7 @@ pub async fn feed(
             },
         };
         for (object, id) in records_of(&ev) {
-            if let Err(e) = engine.enqueue_webhook(object, &id) {
+            if let Err(e) = engine.enqueue_webhook(object, &id).await {
                 tracing::error!(%object, id, error = %format!("{e:#}"), "queueing a webhook record sync");
             }
         }

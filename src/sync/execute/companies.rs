@@ -57,13 +57,15 @@ impl Executor<'_> {
                     // this record may have landed since.
                     let mut memory = self
                         .store
-                        .links_of_app(m.object, std::slice::from_ref(&p.app_id))?
+                        .links_of_app(m.object, std::slice::from_ref(&p.app_id))
+                        .await?
                         .pop()
                         .map(|l| l.memory)
                         .unwrap_or_default();
                     memory.insert(COMPANY.into(), company.clone());
-                    self.store.set_memory(m.object, &p.app_id, &memory)?;
-                    self.audit(records, e, AuditStatus::Success, None, None)?;
+                    self.store.set_memory(m.object, &p.app_id, &memory).await?;
+                    self.audit(records, e, AuditStatus::Success, None, None)
+                        .await?;
                     tally.succeeded += 1;
                 }
                 Err(err) if stops_job(&err) => return Err(err.into()),
@@ -74,7 +76,8 @@ impl Executor<'_> {
                         AuditStatus::Failed,
                         Some(err.category()),
                         Some(err.message()),
-                    )?;
+                    )
+                    .await?;
                     tally.failed += 1;
                 }
             }

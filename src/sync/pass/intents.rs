@@ -90,7 +90,9 @@ impl Pass<'_> {
             // Settled: written down now, so the question is never asked twice.
             let l = &mut links[i];
             l.pending.clear();
-            self.store.set_memory(self.object(), &l.app_id, &l.memory)?;
+            self.store
+                .set_memory(self.object(), &l.app_id, &l.memory)
+                .await?;
         }
         Ok(())
     }
