@@ -116,6 +116,9 @@ impl Default for SimSettings {
 #[derive(Debug, Default, Clone)]
 pub struct SeedData {
     objects: BTreeMap<ObjectKind, Vec<BTreeMap<String, String>>>,
+    /// When the records were created and last modified (default: when the
+    /// simulator starts).
+    at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl SeedData {
@@ -126,7 +129,14 @@ impl SeedData {
     pub fn contacts(props: Vec<BTreeMap<String, String>>) -> Self {
         SeedData {
             objects: BTreeMap::from([(ObjectKind::Contacts, props)]),
+            at: None,
         }
+    }
+
+    /// The records as imported at `at`, long before a sync looks at them.
+    pub fn stamped_at(mut self, at: chrono::DateTime<chrono::Utc>) -> Self {
+        self.at = Some(at);
+        self
     }
 
     /// These records of `object` too.
@@ -174,7 +184,7 @@ impl SeedData {
             }
             objects.insert(kind, out);
         }
-        Ok(SeedData { objects })
+        Ok(SeedData { objects, at: None })
     }
 }
 
@@ -184,6 +194,8 @@ struct Inner {
     settings: SimSettings,
     requests: AtomicU64,
     rate_limited: AtomicU64,
+    /// Records returned by searches, to tell a record read twice.
+    searched: AtomicU64,
     exchanges: Mutex<Vec<Exchange>>,
     issued: Mutex<std::collections::HashMap<String, oauth::Issued>>,
     injected: Mutex<std::collections::VecDeque<Fault>>,
@@ -275,6 +287,11 @@ impl SimState {
     /// Every HTTP request received, 429s included.
     pub fn request_count(&self) -> u64 {
         self.0.requests.load(Ordering::Relaxed)
+    }
+
+    /// Records returned by searches so far.
+    pub fn searched_count(&self) -> u64 {
+        self.0.searched.load(Ordering::Relaxed)
     }
 
     pub fn rate_limited_count(&self) -> u64 {
@@ -570,7 +587,7 @@ impl SimServer {
         seed: SeedData,
     ) -> anyhow::Result<SimServer> {
         let mut data = Data::default();
-        let now = chrono::Utc::now();
+        let now = seed.at.unwrap_or_else(chrono::Utc::now);
         for (object, records) in seed.objects {
             for (i, mut props) in records.into_iter().enumerate() {
                 let self_id = None;
@@ -591,6 +608,7 @@ impl SimServer {
             settings,
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
+            searched: AtomicU64::new(0),
             exchanges: Mutex::new(Vec::new()),
             issued: Mutex::new(std::collections::HashMap::new()),
             injected: Mutex::new(std::collections::VecDeque::new()),

@@ -484,6 +484,10 @@ pub async fn search(
         .filter_map(|id| data.table(object)?.records.get(id))
         .map(|r| r.to_json(object, props))
         .collect();
+    portal
+        .0
+        .searched
+        .fetch_add(results.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let mut body = json!({ "total": total, "results": results });
     if offset + limit < total {
         body["paging"] = json!({ "next": { "after": (offset + limit).to_string() } });
