@@ -314,6 +314,64 @@ fn sort_of(req: &SearchRequest) -> Option<(String, bool)> {
     })
 }
 
+/// Where a group's candidates come from: an index range that its filters
+/// on the last-modified stamp (a change feed) or on the id (a read by id)
+/// describe.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Stamp(StampRange),
+    Id(StampRange),
+}
+
+/// The group's candidate source, and whether that range is the group's
+/// whole condition (no record then needs checking); `None` when the group
+/// has to read every record.
+fn source_of(
+    g: &FilterGroup,
+    lm: &str,
+    no_query: bool,
+    all_stamped: bool,
+) -> Option<(Source, bool)> {
+    let range_on = |prop: &str| {
+        let mut range = StampRange::default();
+        let mut used = false;
+        let mut exact = no_query;
+        for f in &g.filters {
+            let value = f.value.as_ref().map(text);
+            let high = f.high_value.as_ref().map(text);
+            if f.property_name == prop
+                && range.narrow(&f.operator, value.as_deref(), high.as_deref())
+            {
+                used = true;
+            } else {
+                exact = false;
+            }
+        }
+        used.then_some((range, exact))
+    };
+    if let Some((range, exact)) = range_on(lm) {
+        return Some((Source::Stamp(range), exact && all_stamped));
+    }
+    range_on("hs_object_id").map(|(range, exact)| (Source::Id(range), exact))
+}
+
+/// The ids a range of `hs_object_id` values covers, or `None` if none.
+fn ids_within(r: &StampRange) -> Option<std::ops::RangeInclusive<u64>> {
+    use std::ops::Bound;
+    let lo = match r.lo {
+        Bound::Included(v) => v,
+        Bound::Excluded(v) => v.saturating_add(1),
+        Bound::Unbounded => 0,
+    }
+    .max(0);
+    let hi = match r.hi {
+        Bound::Included(v) => v,
+        Bound::Excluded(v) => v.saturating_sub(1),
+        Bound::Unbounded => i64::MAX,
+    };
+    (lo <= hi).then_some(lo as u64..=hi as u64)
+}
+
 /// The ids of every record the query matches, in the order asked for.
 /// A group that compares the last-modified stamp takes its candidates from
 /// that index (a change feed's query); any other group reads every live
@@ -326,26 +384,13 @@ fn evaluate(data: &Data, object: ObjectKind, req: &SearchRequest) -> Result<Vec<
     let query = req.query.as_deref();
     // Per group: its stamp range, and whether that range is the group's
     // whole condition (no record then needs checking).
-    let mut ranges = Vec::new();
+    let mut sources = Vec::new();
     for g in &req.filter_groups {
-        let mut range = StampRange::default();
-        let mut used = false;
-        let mut exact = query.is_none() && t.modified.all_stamped();
-        for f in &g.filters {
-            let value = f.value.as_ref().map(text);
-            let high = f.high_value.as_ref().map(text);
-            if f.property_name == lm && range.narrow(&f.operator, value.as_deref(), high.as_deref())
-            {
-                used = true;
-            } else {
-                exact = false;
-            }
-        }
-        ranges.push(used.then_some((range, exact)));
+        sources.push(source_of(g, lm, query.is_none(), t.modified.all_stamped()));
     }
-    let mut ordered_by_stamp = false;
+    let mut order = None;
     let mut hits: Vec<u64> = Vec::new();
-    if ranges.is_empty() || ranges.iter().any(Option::is_none) {
+    if sources.is_empty() || sources.iter().any(Option::is_none) {
         for rec in t.records.values().filter(|r| !r.archived) {
             let mut ok = req.filter_groups.is_empty();
             for g in &req.filter_groups {
@@ -359,8 +404,19 @@ fn evaluate(data: &Data, object: ObjectKind, req: &SearchRequest) -> Result<Vec<
             }
         }
     } else {
-        for (g, (range, exact)) in req.filter_groups.iter().zip(ranges.iter().flatten()) {
-            for id in t.modified.within(range) {
+        for (g, (source, exact)) in req.filter_groups.iter().zip(sources.iter().flatten()) {
+            let ids: Box<dyn Iterator<Item = u64>> = match source {
+                Source::Stamp(range) => Box::new(t.modified.within(range)),
+                Source::Id(range) => Box::new(
+                    ids_within(range)
+                        .map(|r| t.records.range(r))
+                        .into_iter()
+                        .flatten()
+                        .filter(|(_, rec)| !rec.archived)
+                        .map(|(id, _)| *id),
+                ),
+            };
+            for id in ids {
                 if *exact {
                     hits.push(id);
                     continue;
@@ -373,21 +429,24 @@ fn evaluate(data: &Data, object: ObjectKind, req: &SearchRequest) -> Result<Vec<
                 }
             }
         }
-        if req.filter_groups.len() == 1 && t.modified.all_stamped() {
-            ordered_by_stamp = true;
-        } else {
-            hits.sort_unstable();
-            hits.dedup();
+        match sources.as_slice() {
+            [Some((Source::Id(_), _))] => order = Some("hs_object_id"),
+            [Some((Source::Stamp(_), _))] if t.modified.all_stamped() => order = Some(lm),
+            _ => {
+                hits.sort_unstable();
+                hits.dedup();
+            }
         }
     }
     match sort_of(req) {
         // Default: creation order (ids grow with creation).
         None => {
-            if ordered_by_stamp {
+            if order == Some(lm) {
                 hits.sort_unstable();
             }
         }
-        Some((prop, false)) if prop == lm && ordered_by_stamp => {}
+        Some((prop, false)) if order == Some(prop.as_str()) => {}
+        Some((prop, false)) if prop == "hs_object_id" && order.is_none() => {}
         Some((prop, desc)) => {
             let value = |id: &u64| {
                 t.records
