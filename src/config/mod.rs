@@ -174,24 +174,16 @@ impl Config {
         }
     }
 
-    /// The key that names the app database: `database` or `url`.
-    fn app_key(&self) -> &'static str {
-        match self.app_database {
-            crate::appdb::Target::Sqlite(_) => "app.database",
-            crate::appdb::Target::Postgres(_) => "app.url",
-        }
-    }
-
-    /// Opens the app database `[app]` names.
+    /// Opens the app database `[app] database` names.
     pub fn open_app(&self) -> Result<crate::appdb::AppDb, ConfigError> {
         crate::appdb::AppDb::open(&self.app_database)
-            .map_err(|e| self.error_at(self.app_key(), format!("{e:#}")))
+            .map_err(|e| self.error_at("app.database", format!("{e:#}")))
     }
 
     /// Checks that every object's table and columns exist in the app
     /// database, pointing at the key that names the first one missing.
     pub async fn verify_app(&self, app: &crate::appdb::AppDb) -> Result<(), ConfigError> {
-        for o in self.objects.iter() {
+        for o in &self.objects {
             self.verify_app_object(app, o).await?;
         }
         Ok(())
@@ -203,34 +195,30 @@ impl Config {
         app: &crate::appdb::AppDb,
         o: &ObjectConfig,
     ) -> Result<(), ConfigError> {
-        let m = &o.mapping;
-        let Err(e) = app.verify(m).await else {
-            return Ok(());
-        };
-        let key = match app.table_info(m).await {
-            Ok(info) => self.key_for_missing(o, &info),
-            // Not even the table could be read: the database is the problem.
-            Err(_) => self.app_key().to_string(),
-        };
-        Err(self.error_at(&key, format!("[objects.{}]: {e:#}", m.object)))
-    }
-
-    /// The key naming the first thing of `o` the table lacks: the table
-    /// itself, else the first missing column (the key that names it, or
-    /// the object's table for a default).
-    pub fn key_for_missing(&self, o: &ObjectConfig, info: &crate::appdb::TableInfo) -> String {
-        let m = &o.mapping;
-        let object = format!("objects.{}", m.object);
-        if info.columns.is_empty() {
-            return format!("{object}.table");
+        {
+            let m = &o.mapping;
+            let Err(e) = app.verify(m).await else {
+                return Ok(());
+            };
+            let object = format!("objects.{}", m.object);
+            let columns: Vec<String> = app
+                .table_info(m)
+                .await
+                .map(|t| t.columns.into_iter().map(|c| c.name).collect())
+                .unwrap_or_default();
+            let key = if columns.is_empty() {
+                format!("{object}.table")
+            } else {
+                [&m.id_column, &m.updated_at_column, &m.hubspot_id_column]
+                    .into_iter()
+                    .map(String::as_str)
+                    .chain(m.app_columns())
+                    .find(|c| !columns.iter().any(|x| x == c))
+                    .and_then(|c| self.keys.naming(&object, c))
+                    .unwrap_or(object.clone())
+            };
+            Err(self.error_at(&key, format!("[{object}]: {e:#}")))
         }
-        [&m.id_column, &m.updated_at_column, &m.hubspot_id_column]
-            .into_iter()
-            .map(String::as_str)
-            .chain(m.app_columns())
-            .find(|c| !info.columns.iter().any(|x| x.name == *c))
-            .and_then(|c| self.keys.naming(&object, c))
-            .unwrap_or(object)
     }
 
     /// Checks config text; `path` is only used in error messages.

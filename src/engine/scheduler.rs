@@ -235,6 +235,10 @@ impl Engine {
             })
             .await;
         let attempts = job.attempts + 1;
+        // A pass that found nothing changed leaves the counts as they were:
+        // an idle engine costs one call per object per side, not two.
+        let quiet = matches!(&result, Ok(p) if p.done == 0)
+            && lock(&self.cached).hubspot.contains_key(&job.object);
         match result {
             Ok(p) => {
                 tracing::info!(
@@ -297,7 +301,7 @@ impl Engine {
         // refreshes once, when it is done, not once per record: counting
         // is a search, and search is limited to a few calls a second.
         let single = matches!(job.kind, JobKind::RetryRecord | JobKind::Webhook);
-        if !single || self.store.next_due_job(Utc::now()).await?.is_none() {
+        if !quiet && (!single || self.store.next_due_job(Utc::now()).await?.is_none()) {
             self.refresh_counts().await;
         }
         if job.kind == JobKind::Scan {

@@ -107,25 +107,28 @@ pub async fn check_report(cfg: &Config) -> anyhow::Result<Checked> {
     for o in &cfg.objects {
         let m = &o.mapping;
         if let Some(app) = &app {
-            match app.check(m).await {
-                Err(e) => problems.push(format!("[objects.{}]: {e:#}", m.object)),
-                Ok(r) => {
-                    let db = app.describe();
-                    // Point at the key that names what is missing.
-                    let key = match app.table_info(m).await {
-                        Ok(info) => cfg.key_for_missing(o, &info),
-                        Err(_) => format!("objects.{}", m.object),
-                    };
-                    problems.extend(r.problems.iter().map(|p| {
-                        cfg.error_at(&key, format!("[objects.{}] {db}: {p}", m.object))
-                            .to_string()
-                    }));
-                    warnings.extend(
-                        r.warnings
-                            .iter()
-                            .map(|w| format!("[objects.{}] {db}: {w}", m.object)),
-                    );
-                    warnings.extend(r.create_index.iter().map(|c| format!("    {c}")));
+            // A missing table or column is pointed at where the config
+            // names it; the rest (types, indexes) comes from the table's
+            // description.
+            if let Err(e) = cfg.verify_app_object(app, o).await {
+                problems.push(e.to_string());
+            } else {
+                match app.check(m).await {
+                    Err(e) => problems.push(format!("[objects.{}]: {e:#}", m.object)),
+                    Ok(r) => {
+                        let db = app.describe();
+                        problems.extend(
+                            r.problems
+                                .iter()
+                                .map(|p| format!("[objects.{}] {db}: {p}", m.object)),
+                        );
+                        warnings.extend(
+                            r.warnings
+                                .iter()
+                                .map(|w| format!("[objects.{}] {db}: {w}", m.object)),
+                        );
+                        warnings.extend(r.create_index.iter().map(|c| format!("    {c}")));
+                    }
                 }
             }
         }

@@ -13,6 +13,7 @@ mod associations;
 mod data;
 mod errors;
 mod faults;
+mod index;
 mod limits;
 mod oauth;
 mod objects;
@@ -121,6 +122,8 @@ struct Inner {
     settings: SimSettings,
     requests: AtomicU64,
     rate_limited: AtomicU64,
+    /// Records returned by searches, to tell a record read twice.
+    searched: AtomicU64,
     exchanges: Mutex<Vec<Exchange>>,
     issued: Mutex<std::collections::HashMap<String, oauth::Issued>>,
     injected: Mutex<std::collections::VecDeque<Fault>>,
@@ -213,6 +216,11 @@ impl SimState {
     /// Every HTTP request received, 429s included.
     pub fn request_count(&self) -> u64 {
         self.0.requests.load(Ordering::Relaxed)
+    }
+
+    /// Records returned by searches so far.
+    pub fn searched_count(&self) -> u64 {
+        self.0.searched.load(Ordering::Relaxed)
     }
 
     pub fn rate_limited_count(&self) -> u64 {
@@ -534,6 +542,7 @@ impl SimServer {
             settings,
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
+            searched: AtomicU64::new(0),
             exchanges: Mutex::new(Vec::new()),
             issued: Mutex::new(std::collections::HashMap::new()),
             injected: Mutex::new(std::collections::VecDeque::new()),
