@@ -57,6 +57,11 @@ enum Cmd {
         /// Do not simulate app users editing and adding contacts.
         #[arg(long)]
         no_activity: bool,
+        /// Put the demo's app database on this PostgreSQL server, in a
+        /// schema of its own (postgres://user@host:port/db?sslmode=…; the
+        /// password, if any, from PGPASSWORD).
+        #[arg(long, value_name = "URL")]
+        app_db: Option<String>,
         #[command(flatten)]
         console: ConsoleArgs,
     },
@@ -246,8 +251,17 @@ fn main() -> ExitCode {
                 poll_secs,
                 batch_size,
                 no_activity,
+                app_db,
                 console: demo_console,
             }) => {
+                let app_db = app_db
+                    .map(|url| {
+                        let password =
+                            std::env::var_os("PGPASSWORD").map(|_| "PGPASSWORD".to_string());
+                        hubsync::appdb::postgres::Settings::parse(&url, password)
+                            .map_err(|e| anyhow::anyhow!("--app-db: {e}"))
+                    })
+                    .transpose()?;
                 // `hubsync --read-only demo` and `hubsync demo --read-only` alike.
                 let read_only = console.read_only || demo_console.read_only;
                 let theme = demo_console.theme.or(console.theme);
@@ -259,6 +273,7 @@ fn main() -> ExitCode {
                     activity: !no_activity,
                     read_only,
                     theme,
+                    app_db,
                 })
                 .await
             }

@@ -15,6 +15,7 @@
 //! whose value has a character outside ASCII and compare them in Rust.
 //! Every candidate is checked with `key_norm` before it is returned.
 
+pub mod demo;
 mod settings;
 pub mod sql;
 mod tls;
