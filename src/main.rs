@@ -70,7 +70,12 @@ enum Cmd {
     Run,
     /// Check the config, the credentials, the app tables and the mappings
     /// against HubSpot's live property lists.
-    Check,
+    Check {
+        /// Print the SQL of the PostgreSQL trigger that `[app] listen = true`
+        /// listens to, for each object's table, instead of checking.
+        #[arg(long)]
+        print_trigger: bool,
+    },
     /// The engine's status (asked of the running engine, or read from the
     /// state when none runs); exits 1 when anything is FAILED or down.
     Status {
@@ -222,8 +227,23 @@ fn main() -> ExitCode {
                 }
                 Ok(())
             }
-            Some(Cmd::Check) => {
+            Some(Cmd::Check { print_trigger }) => {
                 let cfg = hubsync::config::load_or_explain(config)?;
+                if print_trigger {
+                    let hubsync::appdb::Target::Postgres(_) = &cfg.app_database else {
+                        anyhow::bail!(
+                            "--print-trigger: the app database of {} is not PostgreSQL",
+                            cfg.path.display()
+                        );
+                    };
+                    for o in &cfg.objects {
+                        println!(
+                            "{}\n",
+                            hubsync::appdb::postgres::listen::trigger_sql(&o.mapping)
+                        );
+                    }
+                    return Ok(());
+                }
                 let hubsync::service::Checked { problems, warnings } =
                     hubsync::service::check_report(&cfg).await?;
                 for w in &warnings {

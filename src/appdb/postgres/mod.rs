@@ -16,6 +16,7 @@
 //! Every candidate is checked with `key_norm` before it is returned.
 
 pub mod demo;
+pub mod listen;
 mod settings;
 pub mod sql;
 mod tls;
