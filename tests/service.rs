@@ -205,3 +205,44 @@ async fn wait_for_property(w: &World, email: &str, property: &str, value: &str) 
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[test]
+fn a_viewer_group_opens_the_viewer_socket_to_that_group_and_nothing_else() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let w = World::start(1, 0);
+    // The test's own primary group: the only one it can be sure exists.
+    let out = std::process::Command::new("id")
+        .arg("-gn")
+        .output()
+        .unwrap();
+    let group = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let gid = nix_gid();
+    let text = std::fs::read_to_string(&w.config).unwrap();
+    std::fs::write(
+        &w.config,
+        format!("{text}\n[control]\nviewer_group = \"{group}\"\n"),
+    )
+    .unwrap();
+    let mut engine = w.run();
+    w.wait_for_engine(&mut engine);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let viewer = w.data.join("viewer.sock");
+    assert_eq!(mode(&viewer), 0o660);
+    assert_eq!(std::fs::metadata(&viewer).unwrap().gid(), gid);
+    assert_eq!(mode(&w.data.join("control.sock")), 0o600, "operators only");
+    assert_eq!(mode(&w.data), 0o710, "the group may traverse, not list");
+    assert_eq!(
+        mode(&w.data.join("state.db")),
+        0o600,
+        "the state stays private"
+    );
+}
+
+fn nix_gid() -> u32 {
+    let out = std::process::Command::new("id").arg("-g").output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}

@@ -43,7 +43,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
         return;
     }
     let wide = area.width >= 120;
-    let conn_rows = app.snapshot.connections.len().max(1) as u16;
+    let conn_rows = connections::rows(
+        app,
+        if area.width >= 120 {
+            area.width * 55 / 100
+        } else {
+            area.width
+        },
+    );
     let count_rows = app.snapshot.counts.len().max(1) as u16 + 1;
     let top = if wide {
         conn_rows.max(count_rows) + 2
