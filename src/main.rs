@@ -124,6 +124,10 @@ enum Cmd {
         /// Share of requests answered 200 with a cut-off body.
         #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
         fault_malformed: f64,
+        /// Share of writes applied and then answered with a lost or
+        /// cut-off reply, half each (the client cannot tell if they landed).
+        #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
+        fault_lost_reply: f64,
         /// How long a hanging request hangs, in milliseconds.
         #[arg(long, default_value_t = 60_000)]
         hang_ms: u64,
@@ -311,6 +315,7 @@ fn main() -> ExitCode {
                 fault_429,
                 fault_hang,
                 fault_malformed,
+                fault_lost_reply,
                 hang_ms,
             }) => {
                 hubsync::logging::to_stderr();
@@ -331,6 +336,7 @@ fn main() -> ExitCode {
                         rate_limited: fault_429,
                         hang: fault_hang,
                         malformed: fault_malformed,
+                        lost_reply: fault_lost_reply,
                         hang_for: Duration::from_millis(hang_ms),
                     },
                     ..SimSettings::default()

@@ -19,6 +19,19 @@ const INVALID: [&str; 6] = [
     "ken.tanaka@example.com,",
 ];
 
+/// The fixture row whose email another row already has (row 12's, in
+/// another case and with spaces): it fails as a duplicate, not as invalid.
+const DUPLICATE: &str = "  DENNIS.TURING11@HOOLI.EXAMPLE ";
+
+/// The labels of open failures in one category.
+fn labels_in<'a>(failed: &'a [hubsync::status::AuditView], category: &str) -> HashSet<&'a str> {
+    failed
+        .iter()
+        .filter(|a| a.category.as_deref() == Some(category))
+        .map(|a| a.label.as_str())
+        .collect()
+}
+
 struct Fixture {
     /// Normalised emails of app rows that should end up in HubSpot.
     valid_keys: HashSet<String>,
@@ -128,9 +141,16 @@ async fn invalid_emails_are_failed_with_hubspots_category_and_message() {
     let w = synced_world(dir.path()).await;
 
     let failed = w.engine.store().open_failures(100).await.unwrap();
-    let labels: HashSet<&str> = failed.iter().map(|a| a.label.as_str()).collect();
-    assert_eq!(labels, INVALID.iter().copied().collect::<HashSet<_>>());
-    for a in &failed {
+    assert_eq!(
+        labels_in(&failed, "VALIDATION_ERROR"),
+        INVALID.iter().copied().collect::<HashSet<_>>()
+    );
+    assert_eq!(
+        labels_in(&failed, "DUPLICATE_KEY"),
+        HashSet::from([DUPLICATE])
+    );
+    assert_eq!(failed.len(), INVALID.len() + 1, "{failed:?}");
+    for a in failed.iter().filter(|a| a.label != DUPLICATE) {
         assert_eq!(
             (a.action, a.status),
             (AuditAction::Create, AuditStatus::Failed)
@@ -372,8 +392,14 @@ async fn when_hubspot_rejects_whole_batches_the_bad_inputs_are_isolated_and_the_
     w.engine.run_until_idle().await.unwrap();
 
     let failed = w.engine.store().open_failures(100).await.unwrap();
-    let labels: HashSet<&str> = failed.iter().map(|a| a.label.as_str()).collect();
-    assert_eq!(labels, INVALID.iter().copied().collect::<HashSet<_>>());
+    assert_eq!(
+        labels_in(&failed, "VALIDATION_ERROR"),
+        INVALID.iter().copied().collect::<HashSet<_>>()
+    );
+    assert_eq!(
+        labels_in(&failed, "DUPLICATE_KEY"),
+        HashSet::from([DUPLICATE])
+    );
     for key in &f.valid_keys {
         assert!(
             w.sim.state().find_by_email(key).is_some(),
@@ -395,7 +421,7 @@ async fn retrying_a_category_queues_one_retry_per_failed_record() {
         .iter()
         .map(|a| a.id)
         .collect();
-    assert_eq!(before.len(), 6);
+    assert_eq!(before.len(), 7, "six invalid emails and one duplicate");
     w.engine
         .handle(
             Command::RetryCategory {
@@ -409,9 +435,14 @@ async fn retrying_a_category_queues_one_retry_per_failed_record() {
         assert!(w.engine.run_next_due().await.unwrap());
     }
     let after = w.engine.store().open_failures(100).await.unwrap();
-    assert_eq!(after.len(), 6, "still invalid, so FAILED again");
+    assert_eq!(after.len(), 7, "still invalid, so FAILED again");
+    let retried: Vec<_> = after
+        .iter()
+        .filter(|a| a.category.as_deref() == Some("VALIDATION_ERROR"))
+        .collect();
+    assert_eq!(retried.len(), 6);
     assert!(
-        after
+        retried
             .iter()
             .all(|a| a.attempt == 2 && !before.contains(&a.id)),
         "{after:?}"
@@ -428,7 +459,7 @@ async fn a_dismissed_failure_leaves_the_list_and_its_history_stays() {
         .handle(Command::Dismiss { audit_id: entry.id }, None)
         .await
         .unwrap();
-    assert_eq!(w.engine.store().open_failure_count(None).await.unwrap(), 5);
+    assert_eq!(w.engine.store().open_failure_count(None).await.unwrap(), 6);
     assert_eq!(
         w.engine
             .store()
@@ -501,7 +532,7 @@ async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
         .iter()
         .map(|a| a.id)
         .collect();
-    assert_eq!(newest.len(), 6);
+    assert_eq!(newest.len(), 7, "six invalid emails and one duplicate");
     let s = w
         .engine
         .snapshot_at(FailedPage {
@@ -516,7 +547,7 @@ async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
     );
     assert_eq!(
         (s.failed_before, s.failed_newer, s.failed_total),
-        (Some(newest[2]), 3, 6)
+        (Some(newest[2]), 3, 7)
     );
-    assert_eq!(w.engine.snapshot().await.unwrap().failed.len(), 6);
+    assert_eq!(w.engine.snapshot().await.unwrap().failed.len(), 7);
 }

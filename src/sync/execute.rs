@@ -70,6 +70,19 @@ pub struct Executor<'a> {
     /// Contacts whose HubSpot write landed and whose company association
     /// is still to move.
     pub company_moves: Mutex<Vec<Pending>>,
+    /// Whether a contact create refused because the email exists is handed
+    /// back to be planned against the record found (the pass sends creates
+    /// without looking emails up first: HubSpot's 409 is that lookup).
+    pub defer_conflicts: bool,
+    deferred: Mutex<Deferred>,
+}
+
+/// Creates handed back for planning: the app records, and the HubSpot
+/// records that already hold their keys.
+#[derive(Debug, Default)]
+pub struct Deferred {
+    pub app_ids: Vec<String>,
+    pub found: Vec<SimplePublicObject>,
 }
 
 impl<'a> Executor<'a> {
@@ -87,7 +100,15 @@ impl<'a> Executor<'a> {
             mapping,
             job_id,
             company_moves: Mutex::new(Vec::new()),
+            defer_conflicts: false,
+            deferred: Mutex::new(Deferred::default()),
         }
+    }
+
+    /// The creates a 409 handed back, to be planned again with what was
+    /// found; none unless `defer_conflicts`.
+    pub fn take_deferred(&self) -> Deferred {
+        std::mem::take(&mut *lock(&self.deferred))
     }
 }
 
@@ -559,6 +580,29 @@ impl Executor<'_> {
                         .await?;
                     tally.skipped += 1;
                 }
+                Decision::DuplicateKey {
+                    app_id,
+                    hubspot_id,
+                    reason,
+                    ..
+                } => {
+                    let e = Entry {
+                        record: RecordRef::App(app_id),
+                        hubspot_id: hubspot_id.as_deref(),
+                        direction: Direction::ToHubSpot,
+                        action: AuditAction::Skip,
+                        diff: None,
+                    };
+                    self.audit(
+                        records,
+                        e,
+                        AuditStatus::Failed,
+                        Some("DUPLICATE_KEY".into()),
+                        Some(reason),
+                    )
+                    .await?;
+                    tally.failed += 1;
+                }
                 Decision::Link {
                     app_id,
                     hubspot_id,
@@ -676,6 +720,7 @@ impl Executor<'_> {
         tally: &mut Tally,
     ) -> Result<Vec<Pending>, ExecError> {
         let mut linked = Vec::new();
+        let mut lost_replies = 0;
         let mut work = vec![batch];
         while let Some(batch) = work.pop() {
             if batch.is_empty() {
@@ -716,12 +761,94 @@ impl Executor<'_> {
                 }
             };
             match result {
-                Ok(resp) => {
+                Ok(mut resp) => {
+                    if kind == Write::Create {
+                        self.link_app_id_conflicts(&batch, &mut resp).await?;
+                    }
                     self.settle(records, batch, kind, resp.results, &resp.errors, tally)
                         .await?
                 }
+                Err(e) if kind == Write::Create && e.may_have_landed() => {
+                    lost_replies += 1;
+                    if lost_replies > MAX_LOST_REPLIES {
+                        return Err(e.into());
+                    }
+                    tracing::warn!(object = %self.mapping.object, inputs = batch.len(), error = %e,
+                        "a create's answer was lost; looking up what landed before sending again");
+                    let found = self.find_landed(batch).await?;
+                    if !found.landed.is_empty() {
+                        self.settle(records, found.landed, kind, found.records, &[], tally)
+                            .await?;
+                    }
+                    for p in &found.unknowable {
+                        let why = format!(
+                            "{}; it carries no key to look it up by, so it is not sent again: check HubSpot for it before retrying",
+                            e.message()
+                        );
+                        self.audit_pending(
+                            records,
+                            p,
+                            AuditStatus::Failed,
+                            Some(e.category()),
+                            Some(why),
+                        )
+                        .await?;
+                        tally.failed += 1;
+                    }
+                    work.push(found.absent);
+                }
+                Err(e)
+                    if kind == Write::Create
+                        && self
+                            .mapping
+                            .app_id_property
+                            .as_deref()
+                            .is_some_and(|p| landed::conflicts_on(&e.message(), p)) =>
+                {
+                    // HubSpot already holds one of these app ids: those are
+                    // hubsync's own records, to link; the rest go again.
+                    let mut found = self.find_landed(batch).await?;
+                    if found.landed.is_empty() && found.absent.len() > 1 {
+                        // Not found after all: split as any rejected batch.
+                        let right = found.absent.split_off(found.absent.len() / 2);
+                        work.push(right);
+                        work.push(found.absent);
+                        continue;
+                    }
+                    if found.landed.is_empty() {
+                        for p in &found.absent {
+                            self.audit_pending(
+                                records,
+                                p,
+                                AuditStatus::Failed,
+                                Some(e.category()),
+                                Some(e.message()),
+                            )
+                            .await?;
+                            tally.failed += 1;
+                        }
+                        continue;
+                    }
+                    self.settle(records, found.landed, kind, found.records, &[], tally)
+                        .await?;
+                    work.push(found.absent);
+                }
                 Err(e) if stops_job(&e) => return Err(e.into()),
                 Err(e) => {
+                    if kind == Write::Create
+                        && self.defer_conflicts
+                        && e.existing_id().is_some()
+                        && self.mapping.email_key_index().is_some()
+                    {
+                        let (found, hit, rest) = self.holders_of_emails(&batch).await?;
+                        if !hit.is_empty() {
+                            let mut d = lock(&self.deferred);
+                            d.app_ids.extend(hit.into_iter().map(|p| p.app_id));
+                            d.found.extend(found);
+                            work.push(rest);
+                            continue;
+                        }
+                    }
                     let conflict = match (kind, e.existing_id()) {
                         (Write::Create, Some(existing)) => {
                             self.resolve_conflict(&batch, &existing).await?
@@ -984,6 +1111,56 @@ struct Conflict {
 }
 
 mod companies;
+mod landed;
+
+/// Lost answers one batch of creates may meet before the job stops and is
+/// tried again later: each is settled by a lookup, so this only bounds a
+/// HubSpot that loses every answer.
+const MAX_LOST_REPLIES: u32 = 10;
+
+impl Executor<'_> {
+    /// A 207's per-input `CONFLICTING_UNIQUE_VALUE` on the app id
+    /// property means HubSpot holds a record hubsync created for that app
+    /// record (a create that landed unconfirmed): it becomes a result, so
+    /// the input is linked to it instead of failing.
+    async fn link_app_id_conflicts(
+        &self,
+        batch: &[Pending],
+        resp: &mut crate::hubspot::client::BatchOutcome,
+    ) -> Result<(), ExecError> {
+        let Some(prop) = self.mapping.app_id_property.as_deref() else {
+            return Ok(());
+        };
+        let conflicted: HashSet<String> = resp
+            .errors
+            .iter()
+            .filter(|e| {
+                e.message
+                    .as_deref()
+                    .is_some_and(|m| landed::conflicts_on(m, prop))
+            })
+            .flat_map(|e| e.context.get("objectWriteTraceId").into_iter().flatten())
+            .cloned()
+            .collect();
+        if conflicted.is_empty() {
+            return Ok(());
+        }
+        let ours: Vec<Pending> = batch
+            .iter()
+            .filter(|p| conflicted.contains(&p.app_id))
+            .cloned()
+            .collect();
+        let found = self.find_landed(ours).await?;
+        let linked: HashSet<&str> = found.landed.iter().map(|p| p.app_id.as_str()).collect();
+        resp.errors.retain(|e| {
+            !e.context
+                .get("objectWriteTraceId")
+                .is_some_and(|ids| ids.iter().any(|id| linked.contains(id.as_str())))
+        });
+        resp.results.extend(found.records);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Write {

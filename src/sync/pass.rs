@@ -149,10 +149,25 @@ impl Pass<'_> {
                 on_progress(progress);
             }
             Scope::Changes => {
+                // A first pass both ways reads HubSpot first: its records
+                // find their app partners by key in the app's own database,
+                // at no call, where app records would each need HubSpot's
+                // answer to find theirs.
+                let both =
+                    self.rules.flows(Direction::ToHubSpot) && self.rules.flows(Direction::ToApp);
+                let first = both
+                    && self
+                        .cursor::<serde_json::Value>(Direction::ToApp)
+                        .await?
+                        .is_none();
+                if first {
+                    self.hubspot_changes(&mut progress, &mut on_progress)
+                        .await?;
+                }
                 if self.rules.flows(Direction::ToHubSpot) {
                     self.app_changes(&mut progress, &mut on_progress).await?;
                 }
-                if self.rules.flows(Direction::ToApp) {
+                if self.rules.flows(Direction::ToApp) && !first {
                     self.hubspot_changes(&mut progress, &mut on_progress)
                         .await?;
                 }
@@ -497,8 +512,33 @@ impl Pass<'_> {
         &self,
         app: Vec<AppRecord>,
         hubspot: Vec<SimplePublicObject>,
+        links: Vec<Link>,
+        report: Option<RecordRef>,
+    ) -> Result<Tally, ExecError> {
+        self.batch_with(app, hubspot, links, report, None).await
+    }
+
+    /// Whether unlinked app contacts are sent as creates without looking
+    /// their emails up first: HubSpot refuses a second contact with an
+    /// email (409), and that refusal is the lookup, at no call when the
+    /// email is new. Only where every unmatched record would be created:
+    /// otherwise a match found by email is what the pass is for.
+    fn creates_find_emails(&self) -> bool {
+        self.object() == ObjectKind::Contacts
+            && self.rules.create_in_hubspot
+            && self.rules.filters_to_hubspot.is_empty()
+    }
+
+    /// [`Pass::batch`], with `known`: HubSpot records already found to hold
+    /// the keys of these app records (by a create's 409), planned against
+    /// instead of looking the keys up.
+    async fn batch_with(
+        &self,
+        app: Vec<AppRecord>,
+        hubspot: Vec<SimplePublicObject>,
         mut links: Vec<Link>,
         report: Option<RecordRef>,
+        known: Option<Vec<SimplePublicObject>>,
     ) -> Result<Tally, ExecError> {
         let m = self.mapping;
         let o = self.object();
@@ -509,7 +549,20 @@ impl Pass<'_> {
         let mut hubspot: HashMap<String, SimplePublicObject> =
             hubspot.into_iter().map(|r| (r.id.clone(), r)).collect();
 
-        links.extend(self.store.links_of_app(o, &app_feed).await?);
+        let mut app_feed = app_feed;
+        for l in self.store.links_of_app(o, &app_feed).await? {
+            let skip = report.is_none()
+                && known.is_none()
+                && app
+                    .get(&l.app_id)
+                    .is_some_and(|r| unchanged::app_unchanged(m, self.rules, r, &l));
+            if skip {
+                app_feed.retain(|a| a != &l.app_id);
+                app.remove(&l.app_id);
+            } else {
+                links.push(l);
+            }
+        }
         links.extend(self.store.links_of_hubspot(o, &hubspot_feed).await?);
         let mut seen = HashSet::new();
         links.retain(|l| seen.insert(l.app_id.clone()));
@@ -612,8 +665,15 @@ impl Pass<'_> {
             }
         }
         // …then by key.
+        let replanning = known.is_some();
+        for r in known.into_iter().flatten() {
+            hubspot.entry(r.id.clone()).or_insert(r);
+        }
         if self.rules.flows(Direction::ToHubSpot) {
             for i in 0..m.keys.len() {
+                if m.email_key_index() == Some(i) && (replanning || self.creates_find_emails()) {
+                    continue;
+                }
                 let mut keys: Vec<String> = rematch
                     .iter()
                     .flat_map(|r| m.app_keys(r))
@@ -703,15 +763,32 @@ impl Pass<'_> {
                 });
             }
         }
-        let exec = Executor::new(self.client, self.store, self.app, m, self.job_id);
-        exec.run(
-            &Records {
-                app: &app,
-                hubspot: &hubspot,
-            },
-            decisions,
-        )
-        .await
+        let mut exec = Executor::new(self.client, self.store, self.app, m, self.job_id);
+        exec.defer_conflicts = !replanning && self.creates_find_emails();
+        let mut tally = exec
+            .run(
+                &Records {
+                    app: &app,
+                    hubspot: &hubspot,
+                },
+                decisions,
+            )
+            .await?;
+        let deferred = exec.take_deferred();
+        if !deferred.app_ids.is_empty() {
+            // Contacts whose email HubSpot already holds: planned again
+            // against those records, so they are linked by the rules
+            // (which side wins) rather than overwritten by the create.
+            let again: Vec<AppRecord> = deferred
+                .app_ids
+                .iter()
+                .filter_map(|a| app.get(a).cloned())
+                .collect();
+            let t = Box::pin(self.batch_with(again, vec![], vec![], None, Some(deferred.found)))
+                .await?;
+            add(&mut tally, t);
+        }
+        Ok(tally)
     }
 }
 
@@ -723,6 +800,7 @@ struct CompanyMaps {
 }
 
 mod intents;
+mod unchanged;
 
 fn add(t: &mut Tally, more: Tally) {
     t.succeeded += more.succeeded;
