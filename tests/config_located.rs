@@ -156,7 +156,8 @@ fn a_file_that_is_not_utf8_says_at_which_byte_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let (config, text) = config_in(dir.path(), |t| t);
     let line = line_of(&text, "table = ");
-    let offset = text.find("table = ").unwrap();
+    // The start of that line (a comment higher up may hold the words too).
+    let offset: usize = text.lines().take(line - 1).map(|l| l.len() + 1).sum();
     let mut bytes = text.into_bytes();
     bytes.splice(offset..offset, *b"\xff\xfe");
     std::fs::write(&config, bytes).unwrap();

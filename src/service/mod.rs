@@ -110,26 +110,32 @@ pub async fn check_report(cfg: &Config) -> anyhow::Result<Checked> {
         if let Some(app) = &app {
             // A missing table or column is pointed at where the config
             // names it; the rest (types, indexes) comes from the table's
-            // description.
-            if let Err(e) = cfg.verify_app_object(app, o).await {
+            // description, without saying the missing ones twice.
+            let positioned = cfg.verify_app_object(app, o).await.err();
+            let missing_said = positioned.is_some();
+            if let Some(e) = positioned {
                 problems.push(e.to_string());
-            } else {
-                match app.check(m).await {
-                    Err(e) => problems.push(format!("[objects.{}]: {e:#}", m.object)),
-                    Ok(r) => {
-                        let db = app.describe();
-                        problems.extend(
-                            r.problems
-                                .iter()
-                                .map(|p| format!("[objects.{}] {db}: {p}", m.object)),
-                        );
-                        warnings.extend(
-                            r.warnings
-                                .iter()
-                                .map(|w| format!("[objects.{}] {db}: {w}", m.object)),
-                        );
-                        warnings.extend(r.create_index.iter().map(|c| format!("    {c}")));
-                    }
+            }
+            match app.check(m).await {
+                Err(e) => problems.push(format!("[objects.{}]: {e:#}", m.object)),
+                Ok(r) => {
+                    let db = app.describe();
+                    problems.extend(
+                        r.problems
+                            .iter()
+                            .filter(|p| {
+                                !(missing_said
+                                    && (p.starts_with("no table ")
+                                        || p.contains(" has no column ")))
+                            })
+                            .map(|p| format!("[objects.{}] {db}: {p}", m.object)),
+                    );
+                    warnings.extend(
+                        r.warnings
+                            .iter()
+                            .map(|w| format!("[objects.{}] {db}: {w}", m.object)),
+                    );
+                    warnings.extend(r.create_index.iter().map(|c| format!("    {c}")));
                 }
             }
         }
