@@ -37,12 +37,30 @@ PG_PASSWORD="$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
 printf '%s\n' "$PG_PASSWORD" >"$PG_DIR/pwfile"
 chown "$PG_USER" "$PG_DIR/pwfile"
 
+# TLS with a throwaway CA, so that sslmode=require/verify-ca/verify-full
+# are tested against a real handshake (skipped where openssl is missing).
+PG_TLS=()
+if command -v openssl >/dev/null 2>&1; then
+    (
+        cd "$PG_DIR"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 \
+            -subj /CN=hubsync-test-ca >/dev/null 2>&1
+        openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
+            -subj /CN=localhost >/dev/null 2>&1
+        printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >server.ext
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+            -out server.crt -days 2 -extfile server.ext >/dev/null 2>&1
+        chown "$PG_USER" server.key server.crt
+        chmod 600 server.key
+    ) && PG_TLS=(-c ssl=on -c "ssl_cert_file=$PG_DIR/server.crt" -c "ssl_key_file=$PG_DIR/server.key")
+fi
+
 as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U hubsync --pwfile="$PG_DIR/pwfile" \
     --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 ||
     { cat "$PG_DIR/initdb.log"; exit 1; }
 rm -f "$PG_DIR/pwfile"
 as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null ||
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off ${PG_TLS[*]}" start >/dev/null ||
     { cat "$PG_DIR/server.log"; exit 1; }
 
 stop_postgres() {
@@ -53,4 +71,7 @@ trap stop_postgres EXIT
 
 export HUBSYNC_TEST_POSTGRES_URL="postgres://hubsync@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
 export HUBSYNC_TEST_POSTGRES_PASSWORD="$PG_PASSWORD"
+if [ ${#PG_TLS[@]} -gt 0 ]; then
+    export HUBSYNC_TEST_POSTGRES_ROOT_CERT="$PG_DIR/ca.crt"
+fi
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') for the tests on 127.0.0.1:$PG_PORT"

@@ -3,12 +3,15 @@
 //! simulator holding HubSpot's Free/Starter limit of 100 requests per ten
 //! seconds and batches of 100. How close does the engine get to the rate
 //! ceiling, and does it stay under it? Prints figures; never fails on a
-//! slow machine.
+//! slow machine. Runs on a SQLite app database, and again on PostgreSQL
+//! (a table in a schema of its own) when `HUBSYNC_TEST_POSTGRES_URL` names
+//! a server (password in `HUBSYNC_TEST_POSTGRES_PASSWORD`).
 //!
 //!     cargo bench --bench ten_thousand_contacts [-- RECORDS]
 
-use hubsync::appdb::AppDb;
 use hubsync::appdb::demo::{self as appdemo, FixtureContact};
+use hubsync::appdb::postgres::Settings;
+use hubsync::appdb::{AppDb, Target};
 use hubsync::engine::{Engine, EngineSettings};
 use hubsync::hubspot::{ClientSettings, HubSpotClient};
 use hubsync::model::ObjectKind;
@@ -45,6 +48,92 @@ async fn main() -> anyhow::Result<()> {
         .find_map(|a| a.parse().ok())
         .unwrap_or(10_000);
     let dir = tempfile::tempdir()?;
+    let app_db = dir.path().join("app.db");
+    appdemo::create(&app_db, &contacts(records))?;
+    run(records, AppDb::open(&app_db)?, "contacts", "SQLite").await?;
+    match std::env::var("HUBSYNC_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => {
+            let (client, schema) = postgres_contacts(&url, records).await?;
+            let settings =
+                Settings::parse(&url, Some(PASSWORD_ENV.into())).map_err(|e| anyhow::anyhow!(e))?;
+            let app = AppDb::open(&Target::Postgres(settings))?;
+            let table = format!("{schema}.contacts");
+            let result = run(records, app, &table, "PostgreSQL").await;
+            client
+                .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+                .await?;
+            result?;
+        }
+        _ => println!("(PostgreSQL skipped: HUBSYNC_TEST_POSTGRES_URL is not set)"),
+    }
+    Ok(())
+}
+
+const PASSWORD_ENV: &str = "HUBSYNC_TEST_POSTGRES_PASSWORD";
+
+/// The same contacts in a PostgreSQL table with the indexes `hubsync
+/// check` asks for.
+async fn postgres_contacts(
+    url: &str,
+    records: usize,
+) -> anyhow::Result<(tokio_postgres::Client, String)> {
+    let mut cfg: tokio_postgres::Config = url.parse()?;
+    if let Ok(p) = std::env::var(PASSWORD_ENV) {
+        cfg.password(p);
+    }
+    let (client, conn) = cfg.connect(tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    let schema = format!("bench_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema};
+             CREATE TABLE {schema}.contacts (id bigserial PRIMARY KEY, email text, first_name text,
+               last_name text, phone text, company text, job_title text, hubspot_id text,
+               updated_at timestamptz NOT NULL DEFAULT now());"
+        ))
+        .await?;
+    let m = ObjectMapping {
+        table: format!("{schema}.contacts"),
+        ..ObjectMapping::demo_contacts()
+    };
+    let stmt = client
+        .prepare(&format!(
+            "INSERT INTO {schema}.contacts (email, first_name, last_name, phone, company, job_title)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
+        ))
+        .await?;
+    for chunk in contacts(records).chunks(5_000) {
+        let col = |f: fn(&FixtureContact) -> Option<String>| -> Vec<Option<String>> {
+            chunk.iter().map(f).collect()
+        };
+        client
+            .execute(
+                &stmt,
+                &[
+                    &col(|c| c.email.clone()),
+                    &col(|c| c.first_name.clone()),
+                    &col(|c| c.last_name.clone()),
+                    &col(|c| c.phone.clone()),
+                    &col(|c| c.company.clone()),
+                    &col(|c| c.job_title.clone()),
+                ],
+            )
+            .await?;
+    }
+    let app = AppDb::open(&Target::Postgres(
+        Settings::parse(url, Some(PASSWORD_ENV.into())).map_err(|e| anyhow::anyhow!(e))?,
+    ))?;
+    for stmt in app.check(&m).await?.create_index {
+        client.batch_execute(&stmt).await?;
+    }
+    client
+        .batch_execute(&format!("ANALYZE {schema}.contacts"))
+        .await?;
+    Ok((client, schema))
+}
+
+async fn run(records: usize, app: AppDb, table: &str, backend: &str) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
     let sim = SimServer::start(
         0,
         SimSettings {
@@ -56,10 +145,10 @@ async fn main() -> anyhow::Result<()> {
         SeedData::empty(),
     )
     .await?;
-    let app_db = dir.path().join("app.db");
-    appdemo::create(&app_db, &contacts(records))?;
-    let app = AppDb::open(&app_db)?;
-    let mapping = ObjectMapping::demo_contacts();
+    let mapping = ObjectMapping {
+        table: table.to_string(),
+        ..ObjectMapping::demo_contacts()
+    };
     app.verify(&mapping).await?;
     let store = Store::open(&dir.path().join("state.db")).await?;
     let client = HubSpotClient::new(ClientSettings {
@@ -110,7 +199,7 @@ async fn main() -> anyhow::Result<()> {
     // again each time a window has passed: the first window counts too.
     let ceiling = ((elapsed / WINDOW.as_secs_f64()).floor() + 1.0) * TEN_SECOND_LIMIT as f64;
     println!(
-        "ten_thousand_contacts: {records} new app contacts → HubSpot, batch {BATCH}, \
+        "ten_thousand_contacts ({backend}): {records} new app contacts → HubSpot, batch {BATCH}, \
          simulator limit {TEN_SECOND_LIMIT} requests per {} s",
         WINDOW.as_secs()
     );

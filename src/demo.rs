@@ -49,6 +49,9 @@ pub struct DemoOptions {
     pub activity: bool,
     pub read_only: bool,
     pub theme: Option<String>,
+    /// A PostgreSQL server for the demo's app database (a schema of its
+    /// own); a SQLite file in the data folder if None.
+    pub app_db: Option<crate::appdb::postgres::Settings>,
 }
 
 /// Writes the compiled-in fixtures where `SeedData::load` and the app
@@ -66,6 +69,8 @@ pub struct DemoWorld {
     pub sim: SimServer,
     pub engine: Arc<Engine>,
     pub app_db_path: PathBuf,
+    /// On PostgreSQL: the server and the demo's schema there.
+    pub postgres: Option<(crate::appdb::postgres::Settings, String)>,
 }
 
 /// The demo world syncing contacts app → HubSpot only.
@@ -84,6 +89,17 @@ pub async fn start_world_with(
     settings: EngineSettings,
     rules: SyncRules,
 ) -> anyhow::Result<DemoWorld> {
+    start_world_on(dir, sim, settings, rules, None).await
+}
+
+/// The demo world with its app database on `postgres` when given.
+pub async fn start_world_on(
+    dir: &Path,
+    sim: SimSettings,
+    settings: EngineSettings,
+    rules: SyncRules,
+    postgres: Option<&crate::appdb::postgres::Settings>,
+) -> anyhow::Result<DemoWorld> {
     crate::store::create_private_dir(dir)?;
     let (app_fixture, hub_fixture) = write_fixtures(dir)?;
     let seed = SeedData::load(&hub_fixture)?;
@@ -99,9 +115,21 @@ pub async fn start_world_with(
     .context("starting the HubSpot simulator")?;
 
     let app_db_path = dir.join("app.db");
-    appdemo::create(&app_db_path, &appdemo::load_fixture(&app_fixture)?)?;
-    let app = AppDb::open(&app_db_path)?;
-    let mapping = ObjectMapping::demo_contacts();
+    let fixture = appdemo::load_fixture(&app_fixture)?;
+    let mut mapping = ObjectMapping::demo_contacts();
+    let (app, postgres) = match postgres {
+        None => {
+            appdemo::create(&app_db_path, &fixture)?;
+            (AppDb::open(&app_db_path)?, None)
+        }
+        Some(pg) => {
+            let schema = crate::appdb::postgres::demo::create(pg, &fixture).await?;
+            tracing::info!(schema = %schema, db = %pg.describe(), "demo app database on PostgreSQL");
+            mapping.table = format!("{schema}.contacts");
+            let app = AppDb::open(&crate::appdb::Target::Postgres(pg.clone()))?;
+            (app, Some((pg.clone(), schema)))
+        }
+    };
     app.verify(&mapping).await?;
     let store = Store::open(&dir.join("state.db")).await?;
     let client = HubSpotClient::new(ClientSettings::new(
@@ -119,6 +147,7 @@ pub async fn start_world_with(
         sim,
         engine,
         app_db_path,
+        postgres,
     })
 }
 
@@ -138,7 +167,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     // on loopback.
     let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let hook_base = format!("http://{}", hook.local_addr()?);
-    let world = start_world_with(
+    let world = start_world_on(
         &dir,
         SimSettings {
             latency: opts.latency,
@@ -154,6 +183,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             ..EngineSettings::default()
         },
         SyncRules::both(),
+        opts.app_db.as_ref(),
     )
     .await?;
 
@@ -195,10 +225,18 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     ));
     let activity = opts.activity.then(|| {
         let path = world.app_db_path.clone();
+        let postgres = world.postgres.clone();
         let sim = world.sim.state().clone();
         let c = cancel.clone();
         tokio::spawn(async move {
-            if let Err(e) = app_activity(&path, &sim, c).await {
+            let users = match &postgres {
+                None => appdemo::Users::open(&path).map(appdemo::AppUsers::Sqlite),
+                Some((pg, schema)) => crate::appdb::postgres::demo::Users::open(pg, schema)
+                    .await
+                    .map(appdemo::AppUsers::Postgres),
+            };
+            let run = async { app_activity(&users?, &sim, c).await };
+            if let Err(e) = run.await {
                 tracing::error!(error = %format!("{e:#}"), "demo app activity stopped");
             }
         })
@@ -237,6 +275,17 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             dir.display()
         );
     }
+    if let Some((pg, schema)) = &world.postgres {
+        // Like the temp folder: kept only when asked to keep the files.
+        if opts.data_dir.is_some() {
+            println!(
+                "hubsync demo: the app's contacts are kept in {schema}.contacts on {}",
+                pg.describe()
+            );
+        } else if let Err(e) = crate::appdb::postgres::demo::drop(pg, schema).await {
+            eprintln!("hubsync demo: {e:#}");
+        }
+    }
     result
 }
 
@@ -244,11 +293,10 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
 /// a few with emails HubSpot will refuse, as an app's users would; and,
 /// as HubSpot's users would, edits a contact there now and then.
 async fn app_activity(
-    path: &Path,
+    users: &appdemo::AppUsers,
     sim: &crate::sim::SimState,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
-    let users = appdemo::Users::open(path)?;
     let titles = [
         "Engineer",
         "Support Lead",
@@ -265,9 +313,9 @@ async fn app_activity(
         }
         n += 1;
         let title = titles[(n as usize) % titles.len()];
-        users.retitle_someone(title)?;
+        users.retitle_someone(title).await?;
         if n.is_multiple_of(2)
-            && let Some(id) = users.someone_linked()?
+            && let Some(id) = users.someone_linked().await?
         {
             let phone = format!("+1 555 {:04}", n % 10_000);
             sim.set_property(ObjectKind::Contacts, &id, "phone", &phone);
@@ -278,7 +326,7 @@ async fn app_activity(
             } else {
                 format!("new.signup{n}@example.com")
             };
-            users.sign_up(&email, &format!("Signup {n}"))?;
+            users.sign_up(&email, &format!("Signup {n}")).await?;
         }
     }
 }

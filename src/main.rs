@@ -57,6 +57,11 @@ enum Cmd {
         /// Do not simulate app users editing and adding contacts.
         #[arg(long)]
         no_activity: bool,
+        /// Put the demo's app database on this PostgreSQL server, in a
+        /// schema of its own (postgres://user@host:port/db?sslmode=…; the
+        /// password, if any, from PGPASSWORD).
+        #[arg(long, value_name = "URL")]
+        app_db: Option<String>,
         #[command(flatten)]
         console: ConsoleArgs,
     },
@@ -65,7 +70,12 @@ enum Cmd {
     Run,
     /// Check the config, the credentials, the app tables and the mappings
     /// against HubSpot's live property lists.
-    Check,
+    Check {
+        /// Print the SQL of the PostgreSQL trigger that `[app] listen = true`
+        /// listens to, for each object's table, instead of checking.
+        #[arg(long)]
+        print_trigger: bool,
+    },
     /// The engine's status (asked of the running engine, or read from the
     /// state when none runs); exits 1 when anything is FAILED or down.
     Status {
@@ -221,8 +231,23 @@ fn main() -> ExitCode {
                 }
                 Ok(())
             }
-            Some(Cmd::Check) => {
+            Some(Cmd::Check { print_trigger }) => {
                 let cfg = hubsync::config::load_or_explain(config)?;
+                if print_trigger {
+                    let hubsync::appdb::Target::Postgres(_) = &cfg.app_database else {
+                        anyhow::bail!(
+                            "--print-trigger: the app database of {} is not PostgreSQL",
+                            cfg.path.display()
+                        );
+                    };
+                    for o in &cfg.objects {
+                        println!(
+                            "{}\n",
+                            hubsync::appdb::postgres::listen::trigger_sql(&o.mapping)
+                        );
+                    }
+                    return Ok(());
+                }
                 let hubsync::service::Checked { problems, warnings } =
                     hubsync::service::check_report(&cfg).await?;
                 for w in &warnings {
@@ -250,8 +275,17 @@ fn main() -> ExitCode {
                 poll_secs,
                 batch_size,
                 no_activity,
+                app_db,
                 console: demo_console,
             }) => {
+                let app_db = app_db
+                    .map(|url| {
+                        let password =
+                            std::env::var_os("PGPASSWORD").map(|_| "PGPASSWORD".to_string());
+                        hubsync::appdb::postgres::Settings::parse(&url, password)
+                            .map_err(|e| anyhow::anyhow!("--app-db: {e}"))
+                    })
+                    .transpose()?;
                 // `hubsync --read-only demo` and `hubsync demo --read-only` alike.
                 let read_only = console.read_only || demo_console.read_only;
                 let theme = demo_console.theme.or(console.theme);
@@ -263,6 +297,7 @@ fn main() -> ExitCode {
                     activity: !no_activity,
                     read_only,
                     theme,
+                    app_db,
                 })
                 .await
             }

@@ -438,3 +438,65 @@ async fn a_same_field_conflict_is_won_by_the_app_and_different_fields_both_kept(
         w.drop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_world_syncs_the_same_on_postgres_as_on_sqlite() {
+    let Some(url) = backends::postgres_url("demo_world") else {
+        return;
+    };
+    let pg = hubsync::appdb::postgres::Settings::parse(&url, Some(backends::PASSWORD_ENV.into()))
+        .unwrap();
+    let mut outcomes = Vec::new();
+    for on in [None, Some(&pg)] {
+        let dir = tempfile::tempdir().unwrap();
+        let w = hubsync::demo::start_world_on(
+            dir.path(),
+            SimSettings::default(),
+            EngineSettings {
+                batch_size: 100,
+                ..EngineSettings::default()
+            },
+            SyncRules::both(),
+            on,
+        )
+        .await
+        .unwrap();
+        w.engine.bootstrap().await.unwrap();
+        w.engine.run_until_idle().await.unwrap();
+        let count = "SELECT count(*), count(hubspot_id) FROM {t}";
+        let (rows, linked): (i64, i64) = match &w.postgres {
+            None => {
+                let c = rusqlite::Connection::open(&w.app_db_path).unwrap();
+                c.query_row(&count.replace("{t}", "contacts"), [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .unwrap()
+            }
+            Some((_, schema)) => {
+                let c = backends::pg_client(&url).await;
+                let r = c
+                    .query_one(&count.replace("{t}", &format!("{schema}.contacts")), &[])
+                    .await
+                    .unwrap();
+                c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .await
+                    .unwrap();
+                (r.get(0), r.get(1))
+            }
+        };
+        let failed = w.engine.store().open_failures(100).await.unwrap().len();
+        outcomes.push((
+            rows,
+            linked,
+            w.sim.state().count(ObjectKind::Contacts),
+            failed,
+        ));
+        w.sim.shutdown().await;
+    }
+    assert_eq!(outcomes[0], outcomes[1], "SQLite then PostgreSQL");
+    assert!(
+        outcomes[0].0 > 1000 && outcomes[0].3 > 0,
+        "{:?}",
+        outcomes[0]
+    );
+}

@@ -97,7 +97,8 @@ pub fn create(path: &Path, contacts: &[FixtureContact]) -> anyhow::Result<()> {
 /// a connection of their own, as the app's code would, never through
 /// hubsync's.
 pub struct Users {
-    conn: Connection,
+    // Behind a mutex so the users' task can hold them across awaits.
+    conn: std::sync::Mutex<Connection>,
 }
 
 impl Users {
@@ -105,12 +106,18 @@ impl Users {
         let conn = Connection::open(path)
             .with_context(|| format!("opening the demo app database {}", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        Ok(Users { conn })
+        Ok(Users {
+            conn: std::sync::Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Gives a random linked contact a new job title.
     pub fn retitle_someone(&self, title: &str) -> anyhow::Result<()> {
-        self.conn.execute(
+        self.conn().execute(
             "UPDATE contacts SET job_title = ?1 WHERE id = (SELECT id FROM contacts WHERE hubspot_id IS NOT NULL ORDER BY random() LIMIT 1)",
             params![title],
         )?;
@@ -121,7 +128,7 @@ impl Users {
     pub fn someone_linked(&self) -> anyhow::Result<Option<String>> {
         use rusqlite::OptionalExtension;
         Ok(self
-            .conn
+            .conn()
             .query_row(
                 "SELECT hubspot_id FROM contacts WHERE hubspot_id IS NOT NULL ORDER BY random() LIMIT 1",
                 [],
@@ -131,10 +138,39 @@ impl Users {
     }
 
     pub fn sign_up(&self, email: &str, last_name: &str) -> anyhow::Result<()> {
-        self.conn.execute(
+        self.conn().execute(
             "INSERT INTO contacts (email, first_name, last_name, company) VALUES (?1, 'New', ?2, 'Signup Ltd')",
             params![email, last_name],
         )?;
         Ok(())
+    }
+}
+
+/// The demo's app users on either database.
+pub enum AppUsers {
+    Sqlite(Users),
+    Postgres(super::postgres::demo::Users),
+}
+
+impl AppUsers {
+    pub async fn retitle_someone(&self, title: &str) -> anyhow::Result<()> {
+        match self {
+            AppUsers::Sqlite(u) => u.retitle_someone(title),
+            AppUsers::Postgres(u) => u.retitle_someone(title).await,
+        }
+    }
+
+    pub async fn someone_linked(&self) -> anyhow::Result<Option<String>> {
+        match self {
+            AppUsers::Sqlite(u) => u.someone_linked(),
+            AppUsers::Postgres(u) => u.someone_linked().await,
+        }
+    }
+
+    pub async fn sign_up(&self, email: &str, last_name: &str) -> anyhow::Result<()> {
+        match self {
+            AppUsers::Sqlite(u) => u.sign_up(email, last_name),
+            AppUsers::Postgres(u) => u.sign_up(email, last_name).await,
+        }
     }
 }

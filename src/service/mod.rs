@@ -7,6 +7,7 @@
 
 mod attach;
 pub mod host;
+mod listen;
 mod reload;
 mod run;
 mod status;

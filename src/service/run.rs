@@ -55,6 +55,7 @@ pub(super) async fn start(cfg: &Config, data_dir: &Path, lock: EngineLock) -> an
     )
     .await?;
     super::start_webhooks(cfg, &engine, &host.stop).await?;
+    super::listen::start_app_listener(cfg, &engine, &host.stop);
     tracing::info!(config = %cfg.path.display(), data = %data_dir.display(), pid = std::process::id(), "engine running");
     Ok(host)
 }

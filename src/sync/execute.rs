@@ -296,6 +296,66 @@ impl Executor<'_> {
         Ok(())
     }
 
+    /// Links the pairs the planner matched: each in the state database,
+    /// then their HubSpot ids written back to the app in one transaction.
+    /// A pair whose link or write-back fails is audited FAILED and left
+    /// out; the rest come back to be written.
+    async fn link_pairs(
+        &self,
+        records: &Records<'_>,
+        pairs: Vec<PairWrite>,
+        tally: &mut Tally,
+    ) -> anyhow::Result<Vec<PairWrite>> {
+        let mut stored = Vec::with_capacity(pairs.len());
+        let mut failed = Vec::new();
+        for p in pairs {
+            match self
+                .store
+                .link(
+                    self.mapping.object,
+                    &p.app_id,
+                    &p.hubspot_id,
+                    &p.writes.memory,
+                )
+                .await
+            {
+                Ok(()) => stored.push(p),
+                Err(e) => failed.push((p, e)),
+            }
+        }
+        let ids: Vec<(String, String)> = stored
+            .iter()
+            .map(|p| (p.app_id.clone(), p.hubspot_id.clone()))
+            .collect();
+        let written = self.app.set_hubspot_ids(self.mapping, &ids).await?;
+        let mut linked = Vec::with_capacity(stored.len());
+        for (p, r) in stored.into_iter().zip(written) {
+            match r {
+                Ok(()) => linked.push(p),
+                Err(e) => failed.push((p, e)),
+            }
+        }
+        for (p, err) in failed {
+            let e = Entry {
+                record: RecordRef::App(p.app_id.clone()),
+                hubspot_id: Some(&p.hubspot_id),
+                direction: Direction::Both,
+                action: AuditAction::Link,
+                diff: None,
+            };
+            self.audit(
+                records,
+                e,
+                AuditStatus::Failed,
+                Some("LINK".into()),
+                Some(format!("{err:#}")),
+            )
+            .await?;
+            tally.failed += 1;
+        }
+        Ok(linked)
+    }
+
     /// Settles a pair's app half (already written, or failed, in the
     /// batch's app transaction) and returns its HubSpot half to be batched,
     /// carrying the memory to keep once it lands.
@@ -453,6 +513,7 @@ impl Executor<'_> {
         let mut creates = Vec::new();
         let mut pairs = Vec::new();
         let mut app_creates = Vec::new();
+        let mut links = Vec::new();
         for d in decisions {
             match d {
                 Decision::Unlink {
@@ -546,34 +607,12 @@ impl Executor<'_> {
                     app_id,
                     hubspot_id,
                     writes,
-                } => {
-                    if let Err(err) = self.link(&app_id, &hubspot_id, &writes.memory).await {
-                        let e = Entry {
-                            record: RecordRef::App(app_id),
-                            hubspot_id: Some(&hubspot_id),
-                            direction: Direction::Both,
-                            action: AuditAction::Link,
-                            diff: None,
-                        };
-                        let msg = format!("{err:#}");
-                        self.audit(
-                            records,
-                            e,
-                            AuditStatus::Failed,
-                            Some("LINK".into()),
-                            Some(msg),
-                        )
-                        .await?;
-                        tally.failed += 1;
-                        continue;
-                    }
-                    pairs.push(PairWrite {
-                        app_id,
-                        hubspot_id,
-                        writes,
-                        action: AuditAction::Link,
-                    });
-                }
+                } => links.push(PairWrite {
+                    app_id,
+                    hubspot_id,
+                    writes,
+                    action: AuditAction::Link,
+                }),
                 Decision::Relink {
                     app_id,
                     from,
@@ -641,6 +680,7 @@ impl Executor<'_> {
                 }),
             }
         }
+        pairs.extend(self.link_pairs(records, links, &mut tally).await?);
         let mut updates = self
             .apply_app_side(records, pairs, app_creates, &mut tally)
             .await?;
