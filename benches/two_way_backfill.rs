@@ -88,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
     appdemo::create(&app_db, &app)?;
     let app = AppDb::open(&app_db)?;
     let mapping = ObjectMapping::demo_contacts();
-    app.verify(&mapping)?;
+    app.verify(&mapping).await?;
     let store = Store::open(&dir.path().join("state.db")).await?;
     let client = HubSpotClient::new(ClientSettings {
         ten_second_limit: TEN_SECOND_LIMIT,

@@ -102,7 +102,7 @@ pub async fn start_world_with(
     appdemo::create(&app_db_path, &appdemo::load_fixture(&app_fixture)?)?;
     let app = AppDb::open(&app_db_path)?;
     let mapping = ObjectMapping::demo_contacts();
-    app.verify(&mapping)?;
+    app.verify(&mapping).await?;
     let store = Store::open(&dir.join("state.db")).await?;
     let client = HubSpotClient::new(ClientSettings::new(
         sim.base_url(),
@@ -248,7 +248,7 @@ async fn app_activity(
     sim: &crate::sim::SimState,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
-    let app = AppDb::open(path)?;
+    let users = appdemo::Users::open(path)?;
     let titles = [
         "Engineer",
         "Support Lead",
@@ -265,18 +265,12 @@ async fn app_activity(
         }
         n += 1;
         let title = titles[(n as usize) % titles.len()];
-        app.execute(
-            "UPDATE contacts SET job_title = ?1 WHERE id = (SELECT id FROM contacts WHERE hubspot_id IS NOT NULL ORDER BY random() LIMIT 1)",
-            &[&title],
-        )?;
-        if n.is_multiple_of(2) {
-            let linked: Option<String> = app.query_one(
-                "SELECT hubspot_id FROM contacts WHERE hubspot_id IS NOT NULL ORDER BY random() LIMIT 1",
-            )?;
-            if let Some(id) = linked {
-                let phone = format!("+1 555 {:04}", n % 10_000);
-                sim.set_property(ObjectKind::Contacts, &id, "phone", &phone);
-            }
+        users.retitle_someone(title)?;
+        if n.is_multiple_of(2)
+            && let Some(id) = users.someone_linked()?
+        {
+            let phone = format!("+1 555 {:04}", n % 10_000);
+            sim.set_property(ObjectKind::Contacts, &id, "phone", &phone);
         }
         if n.is_multiple_of(3) {
             let email = if n.is_multiple_of(12) {
@@ -284,10 +278,7 @@ async fn app_activity(
             } else {
                 format!("new.signup{n}@example.com")
             };
-            app.execute(
-                "INSERT INTO contacts (email, first_name, last_name, company) VALUES (?1, 'New', ?2, 'Signup Ltd')",
-                &[&email, &format!("Signup {n}")],
-            )?;
+            users.sign_up(&email, &format!("Signup {n}"))?;
         }
     }
 }

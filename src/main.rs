@@ -223,7 +223,11 @@ fn main() -> ExitCode {
             }
             Some(Cmd::Check) => {
                 let cfg = hubsync::config::load_or_explain(config)?;
-                let problems = hubsync::service::check(&cfg).await?;
+                let hubsync::service::Checked { problems, warnings } =
+                    hubsync::service::check_report(&cfg).await?;
+                for w in &warnings {
+                    println!("warning: {w}");
+                }
                 if problems.is_empty() {
                     println!(
                         "{}: config, credentials, app tables and mappings are fine",

@@ -351,3 +351,55 @@ fn a_connected_engine_with_no_budget_left_is_not_shown_as_connected() {
     assert!(screen.contains("no budget"), "{screen}");
     assert!(!screen.contains("connected    HubSpot"), "{screen}");
 }
+
+#[test]
+fn moving_down_the_failed_list_keeps_the_entries_above_in_view_and_says_where_it_is() {
+    let mut a = app(false);
+    render(&a, 80, 24);
+    a.handle_key(key('j'));
+    a.handle_key(key('j'));
+    let (screen, _) = render(&a, 80, 24);
+    assert!(
+        screen.contains("ken.tanaka"),
+        "the newest is still shown:\n{screen}"
+    );
+    assert!(screen.contains("3 of 6"), "{screen}");
+}
+
+#[test]
+fn failed_entries_from_another_day_carry_their_date() {
+    let mut snap = snapshot();
+    snap.failed[0].at = t0() - Duration::days(2);
+    let mut a = app(false);
+    a.set_snapshot(snap);
+    let (screen, _) = render(&a, 80, 24);
+    let day = (t0() - Duration::days(2)).format("%m-%d").to_string();
+    assert!(screen.contains(&day), "{screen}");
+}
+
+#[test]
+fn a_job_that_finished_with_failures_is_not_drawn_as_all_good() {
+    let mut snap = snapshot();
+    snap.recent[0].failed = 3;
+    let mut a = App::with_theme(
+        &ConsoleOptions::default(),
+        Theme::load("default", None).unwrap(),
+    );
+    a.set_snapshot(snap);
+    let (screen, buf) = render(&a, 80, 24);
+    let (x, y) = find(&screen, "✓ succeeded").expect("the finished job is listed");
+    let ok = Theme::load("default", None).unwrap().ok().fg;
+    assert_ne!(
+        buf[(x as u16, y as u16)].fg,
+        ok.unwrap_or_default(),
+        "{screen}"
+    );
+}
+
+/// Column and row of a text on the rendered screen.
+fn find(screen: &str, what: &str) -> Option<(usize, usize)> {
+    screen
+        .lines()
+        .enumerate()
+        .find_map(|(y, l)| l.find(what).map(|b| (l[..b].chars().count(), y)))
+}

@@ -54,11 +54,11 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
         .iter()
         .find(|a| a.label == "maria.garcia@example")
         .unwrap();
-    w.engine
-        .app()
+    rusqlite::Connection::open(dir.path().join("app.db"))
+        .unwrap()
         .execute(
             "UPDATE contacts SET email = 'maria.garcia@example.com' WHERE id = ?1",
-            &[&entry.app_id],
+            rusqlite::params![entry.app_id],
         )
         .unwrap();
     w.engine

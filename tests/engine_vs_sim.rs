@@ -171,11 +171,11 @@ async fn a_second_pass_over_every_record_creates_and_writes_nothing() {
     let contacts = w.sim.state().count(ObjectKind::Contacts);
 
     // Touch every row so the next pass reads all of them again.
-    w.engine
-        .app()
+    rusqlite::Connection::open(dir.path().join("app.db"))
+        .unwrap()
         .execute(
             "UPDATE contacts SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 second')",
-            &[],
+            [],
         )
         .unwrap();
     w.engine
@@ -222,11 +222,11 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
         .find(|a| a.label == "maria.garcia@example")
         .expect("maria's invalid email failed");
 
-    w.engine
-        .app()
+    rusqlite::Connection::open(dir.path().join("app.db"))
+        .unwrap()
         .execute(
             "UPDATE contacts SET email = 'maria.garcia@example.com' WHERE id = ?1",
-            &[&entry.app_id],
+            rusqlite::params![entry.app_id],
         )
         .unwrap();
     w.engine
@@ -288,19 +288,19 @@ async fn a_create_answered_409_links_the_existing_contact_and_writes_the_app_val
         .unwrap()
         .clone();
     let (existing, _) = w.sim.state().find_by_email(&key).unwrap();
-    let app_id: i64 = w
-        .engine
-        .app()
-        .query_one(&format!(
-            "SELECT id FROM contacts WHERE lower(trim(email)) = '{key}'"
-        ))
+    let app_id: i64 = rusqlite::Connection::open(dir.path().join("app.db"))
         .unwrap()
+        .query_row(
+            &format!("SELECT id FROM contacts WHERE lower(trim(email)) = '{key}'"),
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    w.engine
-        .app()
+    rusqlite::Connection::open(dir.path().join("app.db"))
+        .unwrap()
         .execute(
             "UPDATE contacts SET job_title = 'Chief Synchroniser' WHERE id = ?1",
-            &[&app_id],
+            rusqlite::params![app_id],
         )
         .unwrap();
     let mapping = ObjectMapping::demo_contacts();
@@ -308,6 +308,7 @@ async fn a_create_answered_409_links_the_existing_contact_and_writes_the_app_val
         .engine
         .app()
         .get(&mapping, &app_id.to_string())
+        .await
         .unwrap()
         .unwrap();
     let before = w.sim.state().count(ObjectKind::Contacts);

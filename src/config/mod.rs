@@ -6,6 +6,7 @@
 //! hold them. A bad file is refused with the file, line and column of the
 //! problem and what would be right, before anything runs.
 
+mod app;
 mod raw;
 
 use crate::hubspot::{ClientSettings, Credentials, OAuthCredentials};
@@ -79,7 +80,7 @@ pub struct Config {
     pub path: PathBuf,
     pub webhook: Option<WebhookConfig>,
     pub hubspot: HubSpotConfig,
-    pub app_database: PathBuf,
+    pub app_database: crate::appdb::Target,
     pub objects: Vec<ObjectConfig>,
     /// `[control] viewer_group`: a group whose members may attach read-only.
     pub viewer_group: Option<String>,

@@ -18,6 +18,9 @@ pub enum EngineMode {
     InProcess,
 }
 
+/// How long a notice stays in the footer.
+pub const NOTICE_SECS: i64 = 10;
+
 /// What the console asks of the engine, through the control socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
@@ -71,11 +74,16 @@ pub struct App {
     pub popup: Popup,
     /// A note of our own ("retry of #12 requested…") until the engine's next notice.
     pub local_notice: Option<String>,
-    /// Rows of the FAILED list last drawn, for page up/down.
-    pub page: usize,
+    /// The FAILED list's first visible row and how many rows it showed,
+    /// as last drawn: the view keeps the selection in sight by moving the
+    /// window only at its edges, and paging moves by what was on screen.
+    pub failed_offset: std::cell::Cell<usize>,
+    pub failed_rows: std::cell::Cell<usize>,
     /// The wall clock as of the last tick, set by the run loop, so the view
     /// can say when the engine has gone quiet without reading a clock.
     pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the current notice was shown.
+    pub noticed_at: Option<chrono::DateTime<chrono::Utc>>,
     /// When the engine last said anything (a snapshot or a heartbeat).
     pub heard: Option<chrono::DateTime<chrono::Utc>>,
     /// Where the earlier FAILED pages started, for `[` to go back.
@@ -102,9 +110,11 @@ impl App {
             selected: 0,
             popup: Popup::None,
             local_notice: None,
-            page: 10,
+            failed_offset: std::cell::Cell::new(0),
+            failed_rows: std::cell::Cell::new(10),
             now: None,
             heard: None,
+            noticed_at: None,
             pages: Vec::new(),
             quit: false,
         }
@@ -121,26 +131,43 @@ impl App {
         self.snapshot = s;
         // Follow the same entry; failing that (a retry replaced it), the
         // same record's newer entry.
-        if let Some((id, object, app_id)) = keep
+        if let Some((id, object, app_id)) = &keep
             && let Some(i) = self
                 .snapshot
                 .failed
                 .iter()
-                .position(|a| a.id == id)
+                .position(|a| a.id == *id)
                 .or_else(|| {
                     self.snapshot
                         .failed
                         .iter()
-                        .position(|a| a.object == object && a.app_id == app_id)
+                        .position(|a| a.object == *object && a.app_id == *app_id)
                 })
         {
             self.selected = i;
         }
+        let followed = keep.as_ref().is_none_or(|(id, object, app_id)| {
+            self.snapshot
+                .failed
+                .iter()
+                .any(|a| a.id == *id || (a.object == *object && a.app_id == *app_id))
+        });
         self.selected = self
             .selected
             .min(self.snapshot.failed.len().saturating_sub(1));
-        if self.popup == Popup::Detail && self.snapshot.failed.is_empty() {
+        // The record whose detail is open is no longer FAILED (a retry
+        // succeeded, or someone dismissed it): close it rather than show
+        // another record under the same popup, whose retry `r` would start.
+        if self.popup == Popup::Detail && (!followed || self.snapshot.failed.is_empty()) {
             self.popup = Popup::None;
+            if let Some((_, _, app_id)) = keep
+                && !followed
+            {
+                self.say(format!(
+                    "record {} is no longer FAILED",
+                    super::text::sanitize(&app_id)
+                ));
+            }
         }
     }
 
@@ -154,7 +181,17 @@ impl App {
     }
 
     pub fn notice(&self) -> Option<&str> {
-        self.local_notice.as_deref()
+        match (self.noticed_at, self.now) {
+            // A notice is news for a while, not a fixture of the footer.
+            (Some(at), Some(now)) if (now - at).num_seconds() >= NOTICE_SECS => None,
+            _ => self.local_notice.as_deref(),
+        }
+    }
+
+    /// Shows a line in the footer for [`NOTICE_SECS`].
+    pub fn say(&mut self, text: String) {
+        self.local_notice = Some(text);
+        self.noticed_at = self.now.or_else(|| Some(chrono::Utc::now()));
     }
 
     /// Other consoles watching the same engine.
@@ -176,8 +213,7 @@ impl App {
                     | Action::StopEngine
             )
         {
-            self.local_notice =
-                Some("read-only: this console only watches (attached to the viewer socket)".into());
+            self.say("read-only: this console only watches (attached to the viewer socket)".into());
             return None;
         }
         if let Popup::ConfirmQuit { .. } = &self.popup {
@@ -193,7 +229,7 @@ impl App {
                 Action::Confirm | Action::Open => {
                     let command = command.clone();
                     self.popup = Popup::None;
-                    self.local_notice = Some("requested…".into());
+                    self.say("requested…".into());
                     Some(command)
                 }
                 Action::Back | Action::Quit => {
@@ -237,8 +273,12 @@ impl App {
             Action::Back => self.popup = Popup::None,
             Action::Down => self.selected = (self.selected + 1).min(last),
             Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::PageDown => self.selected = (self.selected + self.page.max(1)).min(last),
-            Action::PageUp => self.selected = self.selected.saturating_sub(self.page.max(1)),
+            Action::PageDown => {
+                self.selected = (self.selected + self.failed_rows.get().max(1)).min(last)
+            }
+            Action::PageUp => {
+                self.selected = self.selected.saturating_sub(self.failed_rows.get().max(1))
+            }
             Action::Top => self.selected = 0,
             Action::Bottom => self.selected = last,
             Action::Open => {
@@ -249,7 +289,7 @@ impl App {
             Action::Retry => {
                 let entry = self.selected_entry()?;
                 let id = entry.id;
-                self.local_notice = Some(format!(
+                self.say(format!(
                     "retry of #{id} ({}) requested…",
                     super::text::sanitize(&entry.label)
                 ));
@@ -285,26 +325,48 @@ impl App {
             }
             Action::Confirm => {}
             Action::OlderPage => {
+                // Older entries already loaded but below the screen come
+                // first: `]` must never say "no older" with some in view.
+                let rows = self.failed_rows.get().max(1);
+                let bottom = self.failed_offset.get() + rows;
+                if bottom < self.snapshot.failed.len() {
+                    self.selected = bottom.min(last);
+                    self.failed_offset.set(bottom);
+                    return None;
+                }
                 let s = &self.snapshot;
                 let listed = s.failed_newer + s.failed.len() as u64;
                 let last = s.failed.last()?.id;
                 if listed >= s.failed_total {
-                    self.local_notice = Some("no older FAILED entries".into());
+                    self.say("no older FAILED entries".into());
                     return None;
                 }
                 self.pages.push(s.failed_before);
                 self.selected = 0;
+                self.failed_offset.set(0);
                 return Some(Request::FailedPage {
                     before_id: Some(last),
                 });
             }
             Action::NewerPage => {
-                let before = self.pages.pop()?;
+                let rows = self.failed_rows.get().max(1);
+                let top = self.failed_offset.get();
+                if top > 0 {
+                    let to = top.saturating_sub(rows);
+                    self.selected = to;
+                    self.failed_offset.set(to);
+                    return None;
+                }
+                let Some(before) = self.pages.pop() else {
+                    self.say("these are the newest FAILED entries".into());
+                    return None;
+                };
                 self.selected = 0;
+                self.failed_offset.set(0);
                 return Some(Request::FailedPage { before_id: before });
             }
             Action::SyncNow => {
-                self.local_notice = Some("sync of contacts requested…".into());
+                self.say("sync of contacts requested…".into());
                 return Some(Request::Engine(Command::SyncNow {
                     object: ObjectKind::Contacts,
                 }));
@@ -468,6 +530,48 @@ mod tests {
                 category: "VALIDATION_ERROR".into()
             })
         );
+    }
+
+    #[test]
+    fn older_entries_loaded_below_the_screen_come_before_a_new_page() {
+        let ids: Vec<(i64, String)> = (0..30).rev().map(|i| (i, format!("r{i}"))).collect();
+        let refs: Vec<(i64, &str)> = ids.iter().map(|(i, r)| (*i, r.as_str())).collect();
+        let mut a = app(false, &refs);
+        a.failed_rows.set(10);
+        assert_eq!(
+            a.update(Action::OlderPage),
+            None,
+            "no fetch: 20 more are loaded"
+        );
+        assert_eq!(a.selected, 10);
+        assert_eq!(a.notice(), None, "and no 'no older entries'");
+        assert_eq!(a.update(Action::NewerPage), None);
+        assert_eq!(a.selected, 0);
+    }
+
+    #[test]
+    fn an_open_detail_closes_when_its_record_is_no_longer_failed() {
+        let mut a = app(false, &[(3, "c"), (2, "b")]);
+        a.update(Action::Open);
+        assert_eq!(a.popup, Popup::Detail);
+        // The retry of c succeeded: only b is left.
+        a.set_snapshot(Snapshot {
+            failed: vec![entry(2, "b")],
+            ..Default::default()
+        });
+        assert_eq!(a.popup, Popup::None, "not b's detail under c's popup");
+        assert!(a.notice().unwrap().contains("no longer FAILED"));
+    }
+
+    #[test]
+    fn a_notice_leaves_the_footer_after_a_while() {
+        let mut a = app(false, &[(3, "c")]);
+        let t = chrono::Utc::now();
+        a.now = Some(t);
+        a.update(Action::Retry);
+        assert!(a.notice().is_some());
+        a.now = Some(t + chrono::Duration::seconds(NOTICE_SECS + 1));
+        assert_eq!(a.notice(), None);
     }
 
     #[test]

@@ -156,7 +156,7 @@ async fn event_loop(
                         if engine_alive {
                             send_request(&client, req, &answers_tx);
                         } else {
-                            app.local_notice = Some("the engine has stopped; requests are not taken".into());
+                            app.say("the engine has stopped; requests are not taken".into());
                         }
                     }
                     if app.should_quit() {
@@ -173,7 +173,9 @@ async fn event_loop(
                 if changed.is_err() {
                     // The engine is gone: keep showing its last state.
                     engine_alive = false;
+                    // This one stays: it is the state of things, not news.
                     app.local_notice = Some("the engine has stopped or the connection to it closed".into());
+                    app.noticed_at = None;
                 } else if let Some(s) = snapshots.borrow_and_update().clone() {
                     // Coalesced: only the newest snapshot is drawn.
                     app.set_snapshot(s);
@@ -184,12 +186,12 @@ async fn event_loop(
                 app.heard = *heard.borrow_and_update();
             }
             Some(n) = notices.recv() => {
-                app.local_notice = Some(n.text);
+                app.say(n.text);
                 dirty = true;
             }
             Some(a) = answers.recv() => {
                 match a {
-                    Answer::Notice(n) => app.local_notice = Some(n),
+                    Answer::Notice(n) => app.say(n),
                     Answer::Page(s) => app.set_snapshot(*s),
                 }
                 dirty = true;

@@ -303,7 +303,8 @@ impl Session {
             }
             "shutdown" => {
                 tracing::info!(user = %self.user, "shutdown requested by an operator");
-                self.closing = true;
+                // Not `closing`: this connection, like every other, is told
+                // `shutdown` (by the stop branch of `serve`) before it closes.
                 self.shared.stop.cancel();
                 Ok(json!({"notice": "the engine is stopping after the batch in flight"}))
             }

@@ -169,6 +169,7 @@ impl Engine {
         for o in &objects {
             self.app
                 .verify(&o.mapping)
+                .await
                 .map_err(|e| anyhow::anyhow!("[objects.{}]: {e:#}", o.mapping.object))?;
         }
         let names: Vec<String> = objects

@@ -97,7 +97,7 @@ impl Engine {
                 Err(e) => tracing::warn!(object = %kind, error = %e, "counting HubSpot records"),
             }
             let t = Instant::now();
-            match self.app.count(&o.mapping) {
+            match self.app.count(&o.mapping).await {
                 Ok(n) => {
                     app.insert(kind, n);
                 }
@@ -108,7 +108,7 @@ impl Engine {
         let mut c = lock(&self.cached);
         c.hubspot.extend(hubspot);
         c.app.extend(app);
-        let target = self.app.path().display().to_string();
+        let target = self.app.describe();
         c.app_status = Some(match app_error {
             None => ConnectionStatus {
                 name: "App DB".into(),
@@ -135,7 +135,7 @@ impl Engine {
             .clone()
             .unwrap_or_else(|| ConnectionStatus {
                 name: "App DB".into(),
-                target: self.app.path().display().to_string(),
+                target: self.app.describe(),
                 state: ConnState::Connecting,
                 latency_ms: None,
                 budget: None,

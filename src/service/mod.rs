@@ -33,6 +33,7 @@ pub async fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<E
     let app = AppDb::open(&cfg.app_database)?;
     for o in &cfg.objects {
         app.verify(&o.mapping)
+            .await
             .with_context(|| format!("[objects.{}] in {}", o.mapping.object, cfg.path.display()))?;
     }
     let client = HubSpotClient::new(cfg.client_settings()?)?;
@@ -97,7 +98,21 @@ pub(crate) async fn start_webhooks(
 
 /// What `hubsync check` found: one line per problem, empty when all is well.
 pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
+    Ok(check_report(cfg).await?.problems)
+}
+
+/// `hubsync check`'s findings: problems (the sync cannot work as
+/// configured) and warnings (it works, slowly: missing indexes, with the
+/// statements that add them).
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub problems: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+pub async fn check_report(cfg: &Config) -> anyhow::Result<Checked> {
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     let app = match AppDb::open(&cfg.app_database) {
         Ok(a) => Some(a),
         Err(e) => {
@@ -108,10 +123,24 @@ pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
     let client = HubSpotClient::new(cfg.client_settings()?)?;
     for o in &cfg.objects {
         let m = &o.mapping;
-        if let Some(app) = &app
-            && let Err(e) = app.verify(m)
-        {
-            problems.push(format!("[objects.{}]: {e:#}", m.object));
+        if let Some(app) = &app {
+            match app.check(m).await {
+                Err(e) => problems.push(format!("[objects.{}]: {e:#}", m.object)),
+                Ok(r) => {
+                    let db = app.describe();
+                    problems.extend(
+                        r.problems
+                            .iter()
+                            .map(|p| format!("[objects.{}] {db}: {p}", m.object)),
+                    );
+                    warnings.extend(
+                        r.warnings
+                            .iter()
+                            .map(|w| format!("[objects.{}] {db}: {w}", m.object)),
+                    );
+                    warnings.extend(r.create_index.iter().map(|c| format!("    {c}")));
+                }
+            }
         }
         match client.properties(m.object).await {
             Err(e) => problems.push(format!("HubSpot {} properties: {e}", m.object)),
@@ -154,5 +183,5 @@ pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
             }
         }
     }
-    Ok(problems)
+    Ok(Checked { problems, warnings })
 }

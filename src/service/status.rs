@@ -131,13 +131,15 @@ pub async fn status(config: Option<PathBuf>, data_dir: &Path) -> anyhow::Result<
     let objects: Vec<(ObjectKind, Option<u64>)> = match config.map(|p| Config::load(&p)) {
         Some(Ok(cfg)) => {
             let app = AppDb::open(&cfg.app_database).ok();
-            cfg.objects
-                .iter()
-                .map(|o| {
-                    let n = app.as_ref().and_then(|a| a.count(&o.mapping).ok());
-                    (o.mapping.object, n)
-                })
-                .collect()
+            let mut objects = Vec::new();
+            for o in &cfg.objects {
+                let n = match &app {
+                    Some(a) => a.count(&o.mapping).await.ok(),
+                    None => None,
+                };
+                objects.push((o.mapping.object, n));
+            }
+            objects
         }
         Some(Err(e)) => return Err(e.into()),
         None => ObjectKind::ALL.iter().map(|&k| (k, None)).collect(),

@@ -48,7 +48,11 @@ impl From<HubSpotError> for ExecError {
 
 impl ExecError {
     pub fn is_transient(&self) -> bool {
-        matches!(self, ExecError::HubSpot(e) if e.is_transient())
+        match self {
+            ExecError::HubSpot(e) => e.is_transient(),
+            // The app database went away mid-job: it may come back.
+            ExecError::Local(e) => crate::appdb::is_unavailable(e),
+        }
     }
 }
 
@@ -255,8 +259,41 @@ impl Executor<'_> {
         self.store
             .link(self.mapping.object, app_id, hubspot_id, memory)
             .await?;
-        self.app
-            .set_hubspot_id(self.mapping, app_id, Some(hubspot_id))
+        let written = self
+            .app
+            .set_hubspot_ids(
+                self.mapping,
+                &[(app_id.to_string(), hubspot_id.to_string())],
+            )
+            .await?;
+        written.into_iter().next().unwrap_or(Ok(()))
+    }
+
+    /// Links the records of one batch: each in the state database, then
+    /// every HubSpot id written back to the app in one transaction (one
+    /// commit per batch, not per record). A row whose write-back fails
+    /// (deleted since) keeps its link: the next pass settles it.
+    async fn link_batch(
+        &self,
+        links: &[(String, String, BTreeMap<String, String>)],
+    ) -> anyhow::Result<()> {
+        for (app_id, hubspot_id, memory) in links {
+            self.store
+                .link(self.mapping.object, app_id, hubspot_id, memory)
+                .await?;
+        }
+        let ids: Vec<(String, String)> = links
+            .iter()
+            .map(|(a, h, _)| (a.clone(), h.clone()))
+            .collect();
+        let written = self.app.set_hubspot_ids(self.mapping, &ids).await?;
+        for ((app_id, hubspot_id), r) in ids.iter().zip(written) {
+            if let Err(e) = r {
+                tracing::warn!(object = %self.mapping.object, app_id = %app_id, hubspot_id = %hubspot_id,
+                    "HubSpot id not written back to the app: {e:#}");
+            }
+        }
+        Ok(())
     }
 
     /// Settles a pair's app half (already written, or failed, in the
@@ -358,7 +395,7 @@ impl Executor<'_> {
         let (updated, inserted) = if updates.is_empty() && inserts.is_empty() {
             (vec![], vec![])
         } else {
-            self.app.write_batch(m, &updates, &inserts)?
+            self.app.write_batch(m, &updates, &inserts).await?
         };
         let mut updated = updated.into_iter();
         let mut to_hubspot = Vec::new();
@@ -428,7 +465,7 @@ impl Executor<'_> {
                             // The row first: stamped, it comes back through
                             // the change feed even if we die before the
                             // link is gone.
-                            self.app.clear_hubspot_id(m, &app_id)?;
+                            self.app.clear_hubspot_id(m, &app_id).await?;
                             self.store.unlink(m.object, &app_id).await?;
                             "the HubSpot record no longer exists; app record kept"
                         }
@@ -868,7 +905,30 @@ impl Executor<'_> {
                 created_by_key.insert(k, o.id.clone());
             }
         }
-        let mut written_back: Vec<(String, String)> = Vec::new();
+        // The created records' ids, matched first so that all of them are
+        // linked, and written back to the app, together.
+        let mut created: HashMap<String, String> = HashMap::new();
+        if kind == Write::Create {
+            let mut links = Vec::new();
+            for p in batch.iter().filter(|p| !failed.contains_key(&p.app_id)) {
+                let by_app_id = self.mapping.app_id_property.as_ref().and_then(|prop| {
+                    results
+                        .iter()
+                        .find(|o| o.prop(prop) == Some(p.app_id.as_str()))
+                        .map(|o| o.id.clone())
+                });
+                let id = by_app_id.or_else(|| {
+                    self.keys_in(&p.properties)
+                        .iter()
+                        .find_map(|k| created_by_key.get(k).cloned())
+                });
+                if let Some(id) = id {
+                    links.push((p.app_id.clone(), id.clone(), without_company_move(p)));
+                    created.insert(p.app_id.clone(), id);
+                }
+            }
+            self.link_batch(&links).await?;
+        }
         for mut p in batch {
             if let Some(err) = failed.get(&p.app_id) {
                 if kind == Write::Update {
@@ -888,33 +948,8 @@ impl Executor<'_> {
                 continue;
             }
             if kind == Write::Create {
-                let by_app_id = self.mapping.app_id_property.as_ref().and_then(|prop| {
-                    results
-                        .iter()
-                        .find(|o| o.prop(prop) == Some(p.app_id.as_str()))
-                        .map(|o| o.id.clone())
-                });
-                let id = by_app_id.or_else(|| {
-                    self.keys_in(&p.properties)
-                        .iter()
-                        .find_map(|k| created_by_key.get(k).cloned())
-                });
-                match id {
-                    Some(id) => {
-                        // The link first, the app's copy of the id after
-                        // (for the whole batch at once): a crash between
-                        // them leaves a row the next pass writes it to.
-                        self.store
-                            .link(
-                                self.mapping.object,
-                                &p.app_id,
-                                &id,
-                                &without_company_move(&p),
-                            )
-                            .await?;
-                        written_back.push((p.app_id.clone(), id.clone()));
-                        p.hubspot_id = Some(id);
-                    }
+                match created.remove(&p.app_id) {
+                    Some(id) => p.hubspot_id = Some(id),
                     None => {
                         let msg =
                             "HubSpot answered the create without this record or an error for it"
@@ -959,7 +994,7 @@ impl Executor<'_> {
                 .await?;
             tally.succeeded += 1;
         }
-        self.app.set_hubspot_ids(self.mapping, &written_back)
+        Ok(())
     }
 
     /// A 409 names the existing record that holds one input's key: link

@@ -13,7 +13,7 @@ use super::execute::{ExecError, Executor, Records, Tally};
 use super::mapping::{ObjectMapping, key_norm};
 use super::plan::{CompanyLinks, Decision, Link, PlanInput, plan};
 use super::rules::SyncRules;
-use crate::appdb::{AppCursor, AppDb, AppRecord, CursorId};
+use crate::appdb::{AppCursor, AppDb, AppRecord};
 use crate::hubspot::client::ModifiedCursor;
 use crate::hubspot::wire::{Filter, FilterGroup, SearchRequest, SimplePublicObject};
 use crate::hubspot::{HubSpotClient, MAX_BATCH};
@@ -201,7 +201,7 @@ impl Pass<'_> {
     async fn one(&self, r: RecordRef) -> Result<Tally, ExecError> {
         match r {
             RecordRef::App(id) => {
-                let rec = self.app.get(self.mapping, &id)?;
+                let rec = self.app.get(self.mapping, &id).await?;
                 let links = match rec {
                     Some(_) => vec![],
                     // Deleted since: its link (if any) is what is left to settle.
@@ -254,20 +254,25 @@ impl Pass<'_> {
         on_progress: &mut impl FnMut(Progress),
     ) -> Result<(), ExecError> {
         let m = self.mapping;
-        let mut cursor: Option<AppCursor> = self.cursor(Direction::ToHubSpot).await?;
-        progress.total += self.app.count_changed_since(m, cursor.as_ref())?;
+        // Back by the overlap: rows committed late behind the last pass's
+        // cursor are read now; the ones it already had are skipped.
+        // The count is of rows past the cursor: the window's rows already
+        // handled are skipped, and a late one makes the pass longer.
+        let stored: Option<AppCursor> = self.cursor(Direction::ToHubSpot).await?;
+        progress.total += self.app.count_changed_since(m, stored.as_ref()).await?;
+        let mut cursor = self.app.rewind(stored);
         on_progress(*progress);
         loop {
-            let page = self.app.changed_since(m, cursor.as_ref(), self.size())?;
-            let Some(last) = page.last() else { break };
-            let next = AppCursor {
-                updated_at: last.updated_at.clone(),
-                id: CursorId::of(&last.id),
-            };
-            let n = page.len() as u64;
-            let t = self.batch(page, vec![], vec![], None).await?;
-            self.set_cursor(Direction::ToHubSpot, &next).await?;
-            cursor = Some(next);
+            let page = self.app.changes(m, cursor.as_ref(), self.size()).await?;
+            if page.rows.is_empty() {
+                break;
+            }
+            let n = page.rows.len() as u64;
+            let t = self.batch(page.rows, vec![], vec![], None).await?;
+            if let Some(next) = &page.next {
+                self.set_cursor(Direction::ToHubSpot, next).await?;
+            }
+            cursor = page.next;
             progress.done += n;
             // Rows changed during the pass make it longer than counted.
             progress.total = progress.total.max(progress.done);
@@ -568,7 +573,7 @@ impl Pass<'_> {
             .filter(|l| !app.contains_key(&l.app_id))
             .map(|l| l.app_id.clone())
             .collect();
-        for r in self.app.get_many(m, &want_app)? {
+        for r in self.app.get_many(m, &want_app).await? {
             app.insert(r.id.clone(), r);
         }
         let linked_app_ids: HashSet<&str> = links.iter().map(|l| l.app_id.as_str()).collect();
@@ -600,15 +605,23 @@ impl Pass<'_> {
         // transaction): a crash in between leaves the row without the id,
         // and a pair in step plans nothing that would write it. Every pair
         // whose HubSpot record still exists gets it back here.
-        for l in &links {
-            if let Some(r) = app.get_mut(&l.app_id)
-                && hubspot.contains_key(&l.hubspot_id)
-                && r.hubspot_id.as_deref() != Some(l.hubspot_id.as_str())
-            {
-                self.app.set_hubspot_id(m, &l.app_id, Some(&l.hubspot_id))?;
-                tracing::info!(object = %o, app_id = %l.app_id, hubspot_id = %l.hubspot_id,
-                    "HubSpot id written back to the app again (lost in an interrupted link)");
-                r.hubspot_id = Some(l.hubspot_id.clone());
+        let lost: Vec<(String, String)> = links
+            .iter()
+            .filter(|l| {
+                app.get(&l.app_id).is_some_and(|r| {
+                    r.hubspot_id.as_deref() != Some(l.hubspot_id.as_str())
+                        && hubspot.contains_key(&l.hubspot_id)
+                })
+            })
+            .map(|l| (l.app_id.clone(), l.hubspot_id.clone()))
+            .collect();
+        let written = self.app.set_hubspot_ids(m, &lost).await?;
+        for ((app_id, hubspot_id), result) in lost.into_iter().zip(written) {
+            result?;
+            tracing::info!(object = %o, app_id = %app_id, hubspot_id = %hubspot_id,
+                "HubSpot id written back to the app again (lost in an interrupted link)");
+            if let Some(r) = app.get_mut(&app_id) {
+                r.hubspot_id = Some(hubspot_id);
             }
         }
 
@@ -678,7 +691,7 @@ impl Pass<'_> {
             }
         }
         if self.rules.flows(Direction::ToApp) && !unlinked_hubspot.is_empty() {
-            for r in self.app.find_by_hubspot_ids(m, &unlinked_hubspot)? {
+            for r in self.app.find_by_hubspot_ids(m, &unlinked_hubspot).await? {
                 app.entry(r.id.clone()).or_insert(r);
             }
             if let Some(prop) = &m.app_id_property {
@@ -686,7 +699,7 @@ impl Pass<'_> {
                     .iter()
                     .filter_map(|h| hubspot.get(h)?.prop(prop).map(str::to_string))
                     .collect();
-                for r in self.app.get_many(m, &carried)? {
+                for r in self.app.get_many(m, &carried).await? {
                     app.entry(r.id.clone()).or_insert(r);
                 }
             }
@@ -700,7 +713,7 @@ impl Pass<'_> {
                     .collect();
                 keys.sort();
                 keys.dedup();
-                for r in self.app.find_by_keys(m, &k.app_column, &keys)? {
+                for r in self.app.find_by_keys(m, &k.app_column, &keys).await? {
                     app.entry(r.id.clone()).or_insert(r);
                 }
             }
