@@ -335,7 +335,8 @@ impl HubSpotClient {
         };
         let mut cursor = from;
         // First the rest of the cursor's own instant, by id; then later ones.
-        let mut same_instant = true;
+        // A cursor past every id has handled its whole instant.
+        let mut same_instant = from.id != u64::MAX;
         // Ids already handed over at the cursor's instant. Search promises
         // no order among records of one time, so a restart mid-instant
         // rereads that instant whole and drops what was already seen.

@@ -4,6 +4,7 @@
 //! normalised and unique).
 
 use super::errors::PropertyProblem;
+use super::index::{ByModified, Searches};
 use super::properties;
 use crate::model::{ObjectKind, email_key};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -187,6 +188,10 @@ pub struct Table {
     emails: HashMap<String, u64>,
     /// Records merged away → the record they were merged into.
     merged_into: HashMap<u64, u64>,
+    /// Live records by last-modified stamp, for search.
+    pub(super) modified: ByModified,
+    /// Recent searches' hits, until the next write.
+    pub(super) searches: Searches,
 }
 
 /// Who made a change, as webhook events report it.
@@ -276,7 +281,7 @@ impl Data {
         self.tables.get(&object)
     }
 
-    fn table_mut(&mut self, object: ObjectKind) -> &mut Table {
+    pub(super) fn table_mut(&mut self, object: ObjectKind) -> &mut Table {
         self.tables.entry(object).or_default()
     }
 
@@ -320,12 +325,14 @@ impl Data {
         if !live(t, primary) || !live(t, merged) {
             return Err(format!("both records must exist: {primary} and {merged}"));
         }
+        t.searches.forget();
         let from = t.records.get_mut(&merged).map(|r| {
             r.archived = true;
             r.updated_at = now;
             r.props.clone()
         });
         let from = from.unwrap_or_default();
+        t.modified.remove(merged, from.get(lm).map(String::as_str));
         t.merged_into.insert(merged, primary);
         if let Some(e) = from.get("email").filter(|e| !e.is_empty()) {
             t.emails.insert(email_key(e), primary);
@@ -355,8 +362,12 @@ impl Data {
             rec.props.insert("hs_additional_emails".into(), emails);
         }
         rec.updated_at = now;
-        rec.props
+        let old = rec
+            .props
             .insert(lm.into(), now.timestamp_millis().to_string());
+        t.modified.remove(primary, old.as_deref());
+        t.modified
+            .insert(primary, rec.props.get(lm).map(String::as_str));
         let rec = rec.clone();
         if let Some(out) = self.outbox.as_mut() {
             out.push(Change {
@@ -507,6 +518,13 @@ impl Data {
         {
             t.emails.insert(email_key(e), id);
         }
+        t.modified.insert(
+            id,
+            rec.props
+                .get(properties::last_modified(object))
+                .map(String::as_str),
+        );
+        t.searches.forget();
         t.records.insert(id, rec.clone());
         if let Some(out) = self.outbox.as_mut() {
             out.push(Change {
@@ -547,11 +565,14 @@ impl Data {
             .filter(|(k, v)| rec.props.get(*k) != Some(v))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        let lm = properties::last_modified(object);
+        t.modified.remove(id, rec.props.get(lm).map(String::as_str));
+        t.searches.forget();
         rec.props.extend(props);
         rec.updated_at = now;
-        let lm = properties::last_modified(object);
         let stamp = now.timestamp_millis().to_string();
         rec.props.insert(lm.into(), stamp.clone());
+        t.modified.insert(id, Some(&stamp));
         let last_modified = (lm.to_string(), stamp);
         for (name, value) in changed.iter().chain(std::iter::once(&last_modified)) {
             rec.history.entry(name.clone()).or_default().push(Stamp {
@@ -583,6 +604,13 @@ impl Data {
         };
         rec.archived = true;
         rec.updated_at = now;
+        t.modified.remove(
+            id,
+            rec.props
+                .get(properties::last_modified(object))
+                .map(String::as_str),
+        );
+        t.searches.forget();
         if let Some(e) = rec.props.get("email") {
             let key = email_key(e);
             t.emails.remove(&key);

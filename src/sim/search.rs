@@ -8,7 +8,8 @@
 use super::errors::ApiError;
 use super::{Portal, object_kind, parse_json, properties};
 use crate::model::ObjectKind;
-use crate::sim::data::Rec;
+use crate::sim::data::{Data, Rec};
+use crate::sim::index::StampRange;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -16,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// HubSpot refuses to page past this many results of one query.
 pub const RESULT_CAP: usize = 10_000;
@@ -164,6 +166,32 @@ fn check_request(object: ObjectKind, req: &SearchRequest) -> Result<(), ApiError
                     OPERATORS.join(", ")
                 )));
             }
+            let needs_value = matches!(
+                f.operator.as_str(),
+                "EQ" | "NEQ"
+                    | "LT"
+                    | "LTE"
+                    | "GT"
+                    | "GTE"
+                    | "BETWEEN"
+                    | "CONTAINS_TOKEN"
+                    | "NOT_CONTAINS_TOKEN"
+            );
+            let missing = if needs_value && f.value.is_none() {
+                Some("a value")
+            } else if f.operator == "BETWEEN" && f.high_value.is_none() {
+                Some("a highValue")
+            } else if matches!(f.operator.as_str(), "IN" | "NOT_IN") && f.values.is_none() {
+                Some("values")
+            } else {
+                None
+            };
+            if let Some(what) = missing {
+                return Err(ApiError::validation(format!(
+                    "{at}: filter on {}: operator {} needs {what}",
+                    f.property_name, f.operator
+                )));
+            }
         }
     }
     for (i, sort) in req.sorts.iter().enumerate() {
@@ -252,6 +280,203 @@ fn matches(rec: &Rec, f: &Filter) -> Result<bool, ApiError> {
     })
 }
 
+/// Whether a record passes one group's filters (ANDed).
+fn group_matches(rec: &Rec, g: &FilterGroup) -> Result<bool, ApiError> {
+    for f in &g.filters {
+        if !matches(rec, f)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn query_matches(rec: &Rec, query: Option<&str>) -> bool {
+    query.is_none_or(|q| {
+        let q = q.to_lowercase();
+        rec.props.values().any(|v| v.to_lowercase().contains(&q))
+    })
+}
+
+/// The sort asked for: the property, and whether it is descending.
+fn sort_of(req: &SearchRequest) -> Option<(String, bool)> {
+    Some(match req.sorts.first()? {
+        SortSpec::Object {
+            property_name,
+            direction,
+        } => (
+            property_name.clone(),
+            direction.as_deref() == Some("DESCENDING"),
+        ),
+        SortSpec::Text(s) => match s.strip_prefix('-') {
+            Some(p) => (p.to_string(), true),
+            None => (s.clone(), false),
+        },
+    })
+}
+
+/// Where a group's candidates come from: an index range that its filters
+/// on the last-modified stamp (a change feed) or on the id (a read by id)
+/// describe.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Stamp(StampRange),
+    Id(StampRange),
+}
+
+/// The group's candidate source, and whether that range is the group's
+/// whole condition (no record then needs checking); `None` when the group
+/// has to read every record.
+fn source_of(
+    g: &FilterGroup,
+    lm: &str,
+    no_query: bool,
+    all_stamped: bool,
+) -> Option<(Source, bool)> {
+    let range_on = |prop: &str| {
+        let mut range = StampRange::default();
+        let mut used = false;
+        let mut exact = no_query;
+        for f in &g.filters {
+            let value = f.value.as_ref().map(text);
+            let high = f.high_value.as_ref().map(text);
+            if f.property_name == prop
+                && range.narrow(&f.operator, value.as_deref(), high.as_deref())
+            {
+                used = true;
+            } else {
+                exact = false;
+            }
+        }
+        used.then_some((range, exact))
+    };
+    if let Some((range, exact)) = range_on(lm) {
+        return Some((Source::Stamp(range), exact && all_stamped));
+    }
+    range_on("hs_object_id").map(|(range, exact)| (Source::Id(range), exact))
+}
+
+/// The ids a range of `hs_object_id` values covers, or `None` if none.
+fn ids_within(r: &StampRange) -> Option<std::ops::RangeInclusive<u64>> {
+    use std::ops::Bound;
+    let lo = match r.lo {
+        Bound::Included(v) => v,
+        Bound::Excluded(v) => v.saturating_add(1),
+        Bound::Unbounded => 0,
+    }
+    .max(0);
+    let hi = match r.hi {
+        Bound::Included(v) => v,
+        Bound::Excluded(v) => v.saturating_sub(1),
+        Bound::Unbounded => i64::MAX,
+    };
+    (lo <= hi).then_some(lo as u64..=hi as u64)
+}
+
+/// The ids of every record the query matches, in the order asked for.
+/// A group that compares the last-modified stamp takes its candidates from
+/// that index (a change feed's query); any other group reads every live
+/// record, as HubSpot's would.
+fn evaluate(data: &Data, object: ObjectKind, req: &SearchRequest) -> Result<Vec<u64>, ApiError> {
+    let Some(t) = data.table(object) else {
+        return Ok(Vec::new());
+    };
+    let lm = properties::last_modified(object);
+    let query = req.query.as_deref();
+    // Per group: its stamp range, and whether that range is the group's
+    // whole condition (no record then needs checking).
+    let mut sources = Vec::new();
+    for g in &req.filter_groups {
+        sources.push(source_of(g, lm, query.is_none(), t.modified.all_stamped()));
+    }
+    let mut order = None;
+    let mut hits: Vec<u64> = Vec::new();
+    if sources.is_empty() || sources.iter().any(Option::is_none) {
+        for rec in t.records.values().filter(|r| !r.archived) {
+            let mut ok = req.filter_groups.is_empty();
+            for g in &req.filter_groups {
+                if group_matches(rec, g)? {
+                    ok = true;
+                    break;
+                }
+            }
+            if ok && query_matches(rec, query) {
+                hits.push(rec.id);
+            }
+        }
+    } else {
+        for (g, (source, exact)) in req.filter_groups.iter().zip(sources.iter().flatten()) {
+            let ids: Box<dyn Iterator<Item = u64>> = match source {
+                Source::Stamp(range) => Box::new(t.modified.within(range)),
+                Source::Id(range) => Box::new(
+                    ids_within(range)
+                        .map(|r| t.records.range(r))
+                        .into_iter()
+                        .flatten()
+                        .filter(|(_, rec)| !rec.archived)
+                        .map(|(id, _)| *id),
+                ),
+            };
+            for id in ids {
+                if *exact {
+                    hits.push(id);
+                    continue;
+                }
+                let Some(rec) = t.records.get(&id) else {
+                    continue;
+                };
+                if group_matches(rec, g)? && query_matches(rec, query) {
+                    hits.push(id);
+                }
+            }
+        }
+        match sources.as_slice() {
+            [Some((Source::Id(_), _))] => order = Some("hs_object_id"),
+            [Some((Source::Stamp(_), _))] if t.modified.all_stamped() => order = Some(lm),
+            _ => {
+                hits.sort_unstable();
+                hits.dedup();
+            }
+        }
+    }
+    match sort_of(req) {
+        // Default: creation order (ids grow with creation).
+        None => {
+            if order == Some(lm) {
+                hits.sort_unstable();
+            }
+        }
+        Some((prop, false)) if order == Some(prop.as_str()) => {}
+        Some((prop, false)) if prop == "hs_object_id" && order.is_none() => {}
+        Some((prop, desc)) => {
+            let value = |id: &u64| {
+                t.records
+                    .get(id)
+                    .and_then(|r| r.props.get(&prop))
+                    .map_or("", String::as_str)
+            };
+            // Each value parsed once, not at every comparison.
+            let mut keyed: Vec<(&str, Option<f64>, u64)> = hits
+                .iter()
+                .map(|id| {
+                    let v = value(id);
+                    (v, v.parse::<f64>().ok(), *id)
+                })
+                .collect();
+            // As `compare`; ties keep id order.
+            keyed.sort_by(|a, b| {
+                let o = match (a.1, b.1) {
+                    (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+                    _ => a.0.to_lowercase().cmp(&b.0.to_lowercase()),
+                };
+                let o = if desc { o.reverse() } else { o };
+                o.then(a.2.cmp(&b.2))
+            });
+            hits = keyed.into_iter().map(|(_, _, id)| id).collect();
+        }
+    }
+    Ok(hits)
+}
+
 pub async fn search(
     State(portal): State<Portal>,
     Path(object): Path<String>,
@@ -298,63 +523,30 @@ pub async fn search(
         )));
     }
 
-    let data = portal.data();
-    let mut hits = Vec::new();
-    for rec in data.live(object) {
-        let mut ok = req.filter_groups.is_empty();
-        for g in &req.filter_groups {
-            let mut all = true;
-            for f in &g.filters {
-                if !matches(rec, f)? {
-                    all = false;
-                    break;
-                }
-            }
-            if all {
-                ok = true;
-                break;
-            }
+    let query = format!("{:?}|{:?}|{:?}", req.filter_groups, req.sorts, req.query);
+    let mut data = portal.data();
+    let cached = data.table(object).and_then(|t| t.searches.get(&query));
+    let hits = match cached {
+        Some(hits) => hits,
+        None => {
+            let hits = Arc::new(evaluate(&data, object, &req)?);
+            data.table_mut(object).searches.put(query, hits.clone());
+            hits
         }
-        if ok && let Some(q) = &req.query {
-            let q = q.to_lowercase();
-            ok = rec.props.values().any(|v| v.to_lowercase().contains(&q));
-        }
-        if ok {
-            hits.push(rec);
-        }
-    }
-    // Default: creation order (ids grow with creation). Ties keep id order.
-    if let Some(sort) = req.sorts.first() {
-        let (prop, desc) = match sort {
-            SortSpec::Object {
-                property_name,
-                direction,
-            } => (
-                property_name.clone(),
-                direction.as_deref() == Some("DESCENDING"),
-            ),
-            SortSpec::Text(s) => match s.strip_prefix('-') {
-                Some(p) => (p.to_string(), true),
-                None => (s.clone(), false),
-            },
-        };
-        hits.sort_by(|a, b| {
-            let o = compare(
-                a.props.get(&prop).map_or("", String::as_str),
-                b.props.get(&prop).map_or("", String::as_str),
-            );
-            let o = if desc { o.reverse() } else { o };
-            o.then(a.id.cmp(&b.id))
-        });
-    }
+    };
     let total = hits.len();
     let props = (!req.properties.is_empty()).then_some(req.properties.as_slice());
     let results: Vec<Value> = hits
         .iter()
         .skip(offset)
         .take(limit)
+        .filter_map(|id| data.table(object)?.records.get(id))
         .map(|r| r.to_json(object, props))
         .collect();
+    portal
+        .0
+        .searched
+        .fetch_add(results.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let mut body = json!({ "total": total, "results": results });
     if offset + limit < total {
         body["paging"] = json!({ "next": { "after": (offset + limit).to_string() } });

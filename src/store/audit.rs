@@ -65,13 +65,14 @@ impl Store {
             let tx = conn.transaction()?;
             let prev_attempt: Option<i64> = tx
                 .query_row(
-                    "SELECT attempt FROM audit WHERE object = ?1 AND app_id IN (?2, ?3) AND open = 1 ORDER BY id DESC LIMIT 1",
+                    OPEN_FAILURE_OF_RECORD,
                     params![e.object.api_name(), e.app_id, hubspot_key],
                     |r| r.get(0),
                 )
                 .optional()?;
             tx.execute(
-                "UPDATE audit SET open = 0 WHERE object = ?1 AND app_id IN (?2, ?3) AND open = 1",
+                "UPDATE audit INDEXED BY audit_open_by_record SET open = 0
+                 WHERE object = ?1 AND app_id IN (?2, ?3) AND open = 1",
                 params![e.object.api_name(), e.app_id, hubspot_key],
             )?;
             let attempt = prev_attempt.unwrap_or(0) + 1;
@@ -186,8 +187,14 @@ impl Store {
 
     /// Keeps the audit log bounded: drops entries older than `max_age` and
     /// the oldest beyond `max_rows`. Open FAILED entries are kept whatever
-    /// their age: an operator has not dealt with them yet. Returns how many
-    /// went.
+    /// their age: an operator has not dealt with them yet. Finished jobs go
+    /// by the same age, and beyond the newest [`FINISHED_JOBS_KEPT`]; queued
+    /// and running ones stay. Returns how many audit entries went.
+    ///
+    /// Ids grow with time, so both limits are an id below which rows go:
+    /// found from the newest id and from the oldest rows, never by counting
+    /// or scanning the table, so a prune after every pass stays cheap at
+    /// millions of rows.
     pub async fn prune_audit(
         &self,
         max_rows: u64,
@@ -195,25 +202,16 @@ impl Store {
     ) -> anyhow::Result<u64> {
         self.write(move |conn| {
             let cutoff = ts(Utc::now() - max_age);
-            let by_age = conn.execute(
-                "DELETE FROM audit WHERE open = 0 AND at < ?1",
-                params![cutoff],
+            let audit = prune_below(conn, "audit", "at", "open = 0", max_rows, &cutoff)?;
+            prune_below(
+                conn,
+                "jobs",
+                "queued_at",
+                "state IN ('succeeded','FAILED')",
+                FINISHED_JOBS_KEPT.min(max_rows),
+                &cutoff,
             )?;
-            // The id below which rows are surplus: ids grow with time.
-            let threshold: Option<i64> = conn
-                .query_row(
-                    "SELECT id FROM audit ORDER BY id DESC LIMIT 1 OFFSET ?1",
-                    params![max_rows as i64],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let by_count = match threshold {
-                Some(id) => {
-                    conn.execute("DELETE FROM audit WHERE open = 0 AND id <= ?1", params![id])?
-                }
-                None => 0,
-            };
-            Ok((by_age + by_count) as u64)
+            Ok(audit)
         })
         .await
     }
@@ -282,4 +280,48 @@ impl Store {
         })
         .await
     }
+}
+
+/// The attempt number of a record's open failure (by app id or `hs:` key).
+/// Looked up by the record, whatever else is open: the planner would
+/// otherwise walk every open failure of the object for the `ORDER BY`.
+pub(super) const OPEN_FAILURE_OF_RECORD: &str =
+    "SELECT attempt FROM audit INDEXED BY audit_open_by_record
+     WHERE object = ?1 AND app_id IN (?2, ?3) AND open = 1 ORDER BY id DESC LIMIT 1";
+
+/// Finished jobs kept: days of passes, far more than the console shows.
+pub(super) const FINISHED_JOBS_KEPT: u64 = 10_000;
+
+/// Deletes the rows of `table` that may go (`deletable`) below the id of
+/// the oldest row to keep: the newest `max_rows`, and those stamped (in
+/// `stamp`, which grows with the id) at or after `cutoff`.
+fn prune_below(
+    conn: &rusqlite::Connection,
+    table: &str,
+    stamp: &str,
+    deletable: &str,
+    max_rows: u64,
+    cutoff: &str,
+) -> anyhow::Result<u64> {
+    let newest: Option<i64> =
+        conn.query_row(&format!("SELECT max(id) FROM {table}"), [], |r| r.get(0))?;
+    let Some(newest) = newest else {
+        return Ok(0);
+    };
+    let by_count = newest.saturating_sub(max_rows.min(i64::MAX as u64) as i64) + 1;
+    // The walk from the oldest row stops at the first young one: it only
+    // passes rows about to go and the open ones kept.
+    let by_age: i64 = conn
+        .query_row(
+            &format!("SELECT id FROM {table} WHERE {stamp} >= ?1 ORDER BY id LIMIT 1"),
+            params![cutoff],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(newest + 1);
+    let keep_from = by_count.max(by_age);
+    Ok(conn.execute(
+        &format!("DELETE FROM {table} WHERE id < ?1 AND {deletable}"),
+        params![keep_from],
+    )? as u64)
 }

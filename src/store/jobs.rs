@@ -45,9 +45,8 @@ fn job_view(r: &Row<'_>) -> rusqlite::Result<JobView> {
 }
 
 fn jobs_where(conn: &Connection, clause: &str, limit: usize) -> anyhow::Result<Vec<JobView>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {JOB_COLS} FROM jobs WHERE {clause} LIMIT ?1"
-    ))?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {JOB_COLS} FROM jobs {clause} LIMIT ?1"))?;
     let rows = stmt.query_map(params![limit as i64], job_view)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -278,7 +277,7 @@ impl Store {
 
     pub async fn running_job(&self) -> anyhow::Result<Option<JobView>> {
         self.view(|conn| {
-            Ok(jobs_where(conn, "state = 'running' ORDER BY id", 1)?
+            Ok(jobs_where(conn, "WHERE state = 'running' ORDER BY id", 1)?
                 .into_iter()
                 .next())
         })
@@ -289,7 +288,7 @@ impl Store {
         self.view(move |conn| {
             jobs_where(
                 conn,
-                "state IN ('queued','retrying') ORDER BY run_after, id",
+                "WHERE state IN ('queued','retrying') ORDER BY run_after, id",
                 limit,
             )
         })
@@ -300,7 +299,10 @@ impl Store {
         self.view(move |conn| {
             jobs_where(
                 conn,
-                "state IN ('succeeded','FAILED') ORDER BY finished_at DESC, id DESC",
+                // In the index's order, not sorted: the planner would
+                // rather pick the jobs by state and sort them all.
+                "INDEXED BY jobs_finished WHERE state IN ('succeeded','FAILED')
+                 ORDER BY finished_at DESC, id DESC",
                 limit,
             )
         })

@@ -1,6 +1,6 @@
 use super::*;
 use crate::model::{Direction, ObjectKind};
-use crate::status::{AuditAction, AuditStatus, JobKind};
+use crate::status::{AuditAction, AuditStatus, JobKind, JobState};
 use std::collections::BTreeMap;
 
 async fn store() -> (tempfile::TempDir, Store) {
@@ -179,6 +179,76 @@ async fn retention_drops_entries_past_their_age() {
         "the old open failure stays"
     );
     assert_eq!(s.open_failure_count(None).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn retention_keeps_the_newest_finished_jobs_and_every_queued_one() {
+    let (_d, s) = store().await;
+    let queued = s
+        .enqueue(
+            JobKind::Poll,
+            ObjectKind::Contacts,
+            Direction::ToHubSpot,
+            None,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let total = super::audit::FINISHED_JOBS_KEPT + 5;
+    for _ in 0..total {
+        let id = s
+            .enqueue(
+                JobKind::Poll,
+                ObjectKind::Contacts,
+                Direction::ToHubSpot,
+                None,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        s.finish_job(id, JobState::Succeeded, None).await.unwrap();
+    }
+    s.prune_audit(2_000_000, chrono::Duration::days(90))
+        .await
+        .unwrap();
+    let (finished, still_queued): (u64, bool) = s
+        .view(move |c| {
+            let n: i64 = c.query_row(
+                "SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'",
+                [],
+                |r| r.get(0),
+            )?;
+            let q: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = ?1)",
+                [queued],
+                |r| r.get(0),
+            )?;
+            Ok((n as u64, q))
+        })
+        .await
+        .unwrap();
+    assert_eq!(finished, super::audit::FINISHED_JOBS_KEPT);
+    assert!(still_queued, "a queued job is never pruned");
+}
+
+#[tokio::test]
+async fn a_records_open_failure_is_found_by_the_record_not_among_all_open_failures() {
+    let (_d, s) = store().await;
+    let plan: Vec<String> = s
+        .view(|c| {
+            let mut stmt = c.prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                super::audit::OPEN_FAILURE_OF_RECORD
+            ))?;
+            let rows = stmt.query_map(["contacts", "1", "hs:1"], |r| r.get::<_, String>(3))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+        .unwrap();
+    assert!(
+        plan.iter().any(|p| p.contains("audit_open_by_record")),
+        "{plan:?}"
+    );
 }
 
 #[tokio::test]

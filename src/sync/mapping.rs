@@ -8,6 +8,7 @@ use super::transform::{Transform, same_value};
 use crate::appdb::AppRecord;
 use crate::hubspot::wire::SimplePublicObject;
 use crate::model::{Direction, ObjectKind, email_key};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// One mapped field: usually one column and one property; a name split or
@@ -116,6 +117,10 @@ pub fn same_values(a: &[String], b: &[String]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(x, y))
 }
 
+fn owned(keys: Vec<(usize, Cow<'_, str>)>) -> Vec<(usize, String)> {
+    keys.into_iter().map(|(i, k)| (i, k.into_owned())).collect()
+}
+
 /// A matching key: an app column and the HubSpot property holding the same
 /// identity, compared trimmed and case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +168,17 @@ pub const ADDITIONAL_EMAILS: &str = "hs_additional_emails";
 /// A normalised matching key.
 pub fn key_norm(v: &str) -> String {
     email_key(v)
+}
+
+/// [`key_norm`], borrowing a value already in normal form (the common
+/// case: keys are mostly stored normalised).
+pub fn key_norm_borrowed(v: &str) -> Cow<'_, str> {
+    let normal = v.is_ascii() && v.trim() == v && !v.bytes().any(|b| b.is_ascii_uppercase());
+    if normal {
+        Cow::Borrowed(v)
+    } else {
+        Cow::Owned(key_norm(v))
+    }
 }
 
 impl ObjectMapping {
@@ -231,10 +247,15 @@ impl ObjectMapping {
     /// The app record's matching keys, normalised, by key index; empty keys
     /// are left out.
     pub fn app_keys(&self, r: &AppRecord) -> Vec<(usize, String)> {
+        owned(self.app_keys_borrowed(r))
+    }
+
+    /// As [`Self::app_keys`], borrowing the keys already in normal form.
+    pub fn app_keys_borrowed<'r>(&self, r: &'r AppRecord) -> Vec<(usize, Cow<'r, str>)> {
         self.keys
             .iter()
             .enumerate()
-            .filter_map(|(i, k)| r.field(&k.app_column).map(|v| (i, key_norm(v))))
+            .filter_map(|(i, k)| r.field(&k.app_column).map(|v| (i, key_norm_borrowed(v))))
             .filter(|(_, v)| !v.is_empty())
             .collect()
     }
@@ -244,19 +265,31 @@ impl ObjectMapping {
     /// HubSpot answers a read by any of them, and refuses to create another
     /// contact with one.
     pub fn hubspot_keys(&self, o: &SimplePublicObject) -> Vec<(usize, String)> {
-        let mut out: Vec<(usize, String)> = self
+        owned(self.hubspot_keys_borrowed(o))
+    }
+
+    /// As [`Self::hubspot_keys`], borrowing the keys already in normal form.
+    pub fn hubspot_keys_borrowed<'o>(
+        &self,
+        o: &'o SimplePublicObject,
+    ) -> Vec<(usize, Cow<'o, str>)> {
+        let mut out: Vec<(usize, Cow<'o, str>)> = self
             .keys
             .iter()
             .enumerate()
-            .filter_map(|(i, k)| o.prop(&k.hubspot_property).map(|v| (i, key_norm(v))))
+            .filter_map(|(i, k)| {
+                o.prop(&k.hubspot_property)
+                    .map(|v| (i, key_norm_borrowed(v)))
+            })
             .filter(|(_, v)| !v.is_empty())
             .collect();
-        if let Some(i) = self.email_key_index() {
-            let extra = o.prop(ADDITIONAL_EMAILS).unwrap_or("");
+        if let Some(i) = self.email_key_index()
+            && let Some(extra) = o.prop(ADDITIONAL_EMAILS)
+        {
             out.extend(
                 extra
                     .split(';')
-                    .map(key_norm)
+                    .map(key_norm_borrowed)
                     .filter(|v| !v.is_empty())
                     .map(|v| (i, v)),
             );
@@ -282,6 +315,10 @@ impl ObjectMapping {
     pub fn to_hubspot(&self, record: &AppRecord) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         for f in self.fields.iter().filter(|f| f.flows(Direction::ToHubSpot)) {
+            if let Some(v) = f.app_value_as_is(record) {
+                out.insert(f.hubspot_properties[0].clone(), v.to_string());
+                continue;
+            }
             for (p, v) in f.hubspot_properties.iter().zip(f.hubspot_from_app(record)) {
                 out.insert(p.clone(), v);
             }

@@ -14,7 +14,6 @@ use super::mapping::{ObjectMapping, key_norm};
 use super::plan::{CompanyLinks, Decision, Link, PlanInput, plan};
 use super::rules::SyncRules;
 use crate::appdb::{AppCursor, AppDb, AppRecord};
-use crate::hubspot::client::ModifiedCursor;
 use crate::hubspot::wire::{Filter, FilterGroup, SearchRequest, SimplePublicObject};
 use crate::hubspot::{HubSpotClient, MAX_BATCH};
 use crate::model::{Direction, ObjectKind, RecordRef};
@@ -30,6 +29,8 @@ pub enum Scope {
     Changes,
     /// One record, whatever the cursors say (an operator's retry, a webhook).
     Record(RecordRef),
+    /// The HubSpot records a burst of webhook events named (by id).
+    Records(Vec<String>),
     /// Every link, to find records deleted or merged on either side.
     Scan,
 }
@@ -40,35 +41,6 @@ pub struct Progress {
     pub done: u64,
     pub total: u64,
     pub tally: Tally,
-}
-
-/// Search indexing lags writes by seconds, so each HubSpot read starts this
-/// far before the last cursor. Records read twice cost a read, never a
-/// write: the links' memory makes them no-ops.
-const LOOKBACK_MS: i64 = 5 * 60 * 1000;
-
-/// Where HubSpot's change feed has read up to, and the records handled in
-/// the lookback window with the modification time they were handled at.
-#[derive(Debug, Default, Deserialize)]
-struct HubSpotCursor {
-    at: ModifiedCursor,
-    #[serde(default)]
-    seen: std::collections::BTreeMap<String, i64>,
-}
-
-/// A [`HubSpotCursor`] to store, borrowing its window.
-#[derive(Serialize)]
-struct HubSpotCursorRef<'a> {
-    at: ModifiedCursor,
-    seen: &'a std::collections::BTreeMap<String, i64>,
-}
-
-/// The last-modified property HubSpot stamps on each object.
-fn modified_property(object: ObjectKind) -> &'static str {
-    match object {
-        ObjectKind::Contacts => "lastmodifieddate",
-        _ => "hs_lastmodifieddate",
-    }
 }
 
 /// A stored cursor, tagged with the configuration it was read under: when
@@ -148,6 +120,7 @@ impl Pass<'_> {
                 add(&mut progress.tally, t);
                 on_progress(progress);
             }
+            Scope::Records(ids) => self.records(ids, &mut progress, &mut on_progress).await?,
             Scope::Changes => {
                 // A first pass both ways reads HubSpot first: its records
                 // find their app partners by key in the app's own database,
@@ -298,89 +271,6 @@ impl Pass<'_> {
             props.push(crate::sync::mapping::ADDITIONAL_EMAILS);
         }
         props
-    }
-
-    /// HubSpot records modified since the HubSpot cursor, with the to-app
-    /// filters pushed down into the search where HubSpot can apply them.
-    async fn hubspot_changes(
-        &self,
-        progress: &mut Progress,
-        on_progress: &mut impl FnMut(Progress),
-    ) -> Result<(), ExecError> {
-        let saved: Option<HubSpotCursor> = self.cursor(Direction::ToApp).await?;
-        let saved_at = saved.as_ref().map(|c| c.at);
-        let from = saved
-            .as_ref()
-            .map_or(ModifiedCursor::default(), |c| ModifiedCursor {
-                modified_ms: (c.at.modified_ms - LOOKBACK_MS).max(0),
-                id: 0,
-            });
-        let filters = &self.rules.filters_to_app;
-        let shape = |cursor: &[Filter]| -> Vec<FilterGroup> {
-            filters.pushdown_with(cursor).unwrap_or_else(|| {
-                vec![FilterGroup {
-                    filters: cursor.to_vec(),
-                }]
-            })
-        };
-        // Read the whole change set first: the search pages by offset, and
-        // writing while paging would shift what the next page holds.
-        let mut changed: Vec<SimplePublicObject> = Vec::new();
-        let props = self.properties();
-        let next = self
-            .client
-            .modified_since(self.object(), from, &props, 200, &shape, |page| {
-                changed.extend(page)
-            })
-            .await?;
-        // The lookback rereads what the last pass already handled: a
-        // record seen at the same modification time is skipped, so the
-        // overlap costs search pages, not batch reads and plans.
-        let lm = modified_property(self.object());
-        let mut seen = saved.map(|c| c.seen).unwrap_or_default();
-        let modified = |o: &SimplePublicObject| o.prop(lm).and_then(crate::model::instant_ms);
-        changed.retain(|o| modified(o).is_none() || seen.get(&o.id) != modified(o).as_ref());
-        progress.total += changed.len() as u64;
-        on_progress(*progress);
-        // Progress is kept after every batch: a failure or a crash part
-        // way through a large change set resumes near where it stopped (the
-        // lookback rereads the rest, and `seen` skips what was handled).
-        let mut at = saved_at.unwrap_or_default();
-        let mut last_saved = std::time::Instant::now();
-        for chunk in changed.chunks(self.size()) {
-            let t = self.batch(vec![], chunk.to_vec(), vec![], None).await?;
-            for o in chunk {
-                if let Some(ms) = modified(o) {
-                    seen.insert(o.id.clone(), ms);
-                    let id = o.id.parse().unwrap_or(0);
-                    if (ms, id) > (at.modified_ms, at.id) {
-                        at = ModifiedCursor {
-                            modified_ms: ms,
-                            id,
-                        };
-                    }
-                }
-            }
-            // Every few seconds, not every batch: the window's `seen` can
-            // hold a whole bulk edit.
-            if last_saved.elapsed() >= std::time::Duration::from_secs(5) {
-                seen.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS);
-                self.set_cursor(Direction::ToApp, HubSpotCursorRef { at, seen: &seen })
-                    .await?;
-                last_saved = std::time::Instant::now();
-            }
-            progress.done += chunk.len() as u64;
-            add(&mut progress.tally, t);
-            on_progress(*progress);
-        }
-        if (next.modified_ms, next.id) > (at.modified_ms, at.id) {
-            at = next;
-        }
-        // Only the window the next pass rereads needs remembering.
-        seen.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS);
-        self.set_cursor(Direction::ToApp, HubSpotCursorRef { at, seen: &seen })
-            .await?;
-        Ok(())
     }
 
     /// Reads HubSpot records by id, at most 100 per call. A merged-away id
@@ -799,7 +689,9 @@ struct CompanyMaps {
     by_hubspot: HashMap<String, String>,
 }
 
+mod hubspot_feed;
 mod intents;
+mod records;
 mod unchanged;
 
 fn add(t: &mut Tally, more: Tally) {

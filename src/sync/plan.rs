@@ -19,6 +19,8 @@ use super::transform::same_value;
 use crate::appdb::AppRecord;
 use crate::hubspot::wire::SimplePublicObject;
 use crate::model::{Direction, Side};
+use foldhash::fast::RandomState as Fast;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A link as the state store keeps it.
@@ -249,15 +251,18 @@ pub fn merge_changes(
     // Fields found equal on both sides but not (or not so) remembered.
     let mut learned: BTreeMap<String, String> = BTreeMap::new();
     for f in &m.fields {
-        // Fast path: equal as they stand, and remembered so.
+        // Fast path: a one-to-one field equal as it stands; learned unless
+        // remembered so.
         if let Some(a) = f.app_value_as_is(app) {
             let p = &f.hubspot_properties[0];
             let h = hubspot.prop(p).unwrap_or("");
-            if same_value(a, h)
-                && memory
+            if same_value(a, h) {
+                let known = memory
                     .and_then(|mem| mem.get(p))
-                    .is_some_and(|m| same_value(m, h))
-            {
+                    .is_some_and(|m| same_value(m, h));
+                if !known {
+                    learned.insert(p.clone(), h.to_string());
+                }
                 continue;
             }
         }
@@ -369,8 +374,24 @@ fn disagree(ours: &[(usize, String)], theirs: &[(usize, String)], index: usize) 
         .any(|(i, v)| theirs.iter().any(|(j, w)| j == i && w != v))
 }
 
-/// Records of one side indexed by (key index, normalised key).
-type KeyIndex<'a> = HashMap<(usize, String), Vec<&'a str>>;
+/// Records of one side by normalised key, one map per key index. A key
+/// already in normal form is borrowed, not copied.
+type KeyIndex<'a> = Vec<HashMap<Cow<'a, str>, Vec<&'a str>, Fast>>;
+
+/// The records holding key `k`.
+fn holders<'i, 'a>(index: &'i KeyIndex<'a>, k: &(usize, String)) -> Option<&'i Vec<&'a str>> {
+    index.get(k.0)?.get(k.1.as_str())
+}
+
+/// Adds one record's keys to the index.
+fn index_keys<'a>(index: &mut KeyIndex<'a>, keys: Vec<(usize, Cow<'a, str>)>, id: &'a str) {
+    for (i, k) in keys {
+        if index.len() <= i {
+            index.resize_with(i + 1, HashMap::default);
+        }
+        index[i].entry(k).or_default().push(id);
+    }
+}
 
 pub fn plan(input: &PlanInput<'_>) -> Vec<Decision> {
     match (&input.mapping.company_column, input.companies) {
@@ -379,27 +400,30 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<Decision> {
     }
 }
 
-pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
+pub(crate) fn plan_records<'a>(input: &PlanInput<'a>) -> Vec<Decision> {
     let m = input.mapping;
     let rules = input.rules;
     let mut out = Vec::new();
     // Records this plan already paired or claimed a key for, so two rows
-    // with one key produce one record on the other side, not two.
-    let mut taken_app: HashSet<String> = HashSet::new();
-    let mut taken_hubspot: HashSet<String> = HashSet::new();
-    let mut claimed: HashMap<(usize, String), String> = HashMap::new();
-    let mut unlinked_app: Vec<String> = Vec::new();
-    let mut unlinked_hubspot: Vec<String> = Vec::new();
-    let mut unlinked_now: HashSet<String> = HashSet::new();
+    // with one key produce one record on the other side, not two. Ids are
+    // borrowed from the input: a plan of many records copies none of them
+    // to keep track.
+    let mut taken_app: HashSet<&'a str, Fast> = HashSet::default();
+    let mut taken_hubspot: HashSet<&'a str, Fast> = HashSet::default();
+    let mut claimed: HashMap<(usize, String), &'a str, Fast> = HashMap::default();
+    let mut unlinked_app: Vec<&'a str> = Vec::new();
+    let mut unlinked_hubspot: Vec<&'a str> = Vec::new();
+    let mut unlinked_now: HashSet<&'a str, Fast> = HashSet::default();
 
     // 1 and 3: links.
-    for link in input.pairs {
+    let pairs: &'a [Link] = input.pairs;
+    for link in pairs {
         let app = input.app.get(&link.app_id);
         let hs = input.hubspot.get(&link.hubspot_id);
         match (app, hs) {
             (Some(app), Some(hs)) => {
-                taken_app.insert(link.app_id.clone());
-                taken_hubspot.insert(link.hubspot_id.clone());
+                taken_app.insert(&link.app_id);
+                taken_hubspot.insert(&link.hubspot_id);
                 if let Some(writes) = merge_changes(m, rules, app, hs, Some(&link.memory)) {
                     out.push(Decision::Update {
                         app_id: link.app_id.clone(),
@@ -412,7 +436,7 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
                 if let Some(survivor) = input
                     .merged
                     .get(&link.hubspot_id)
-                    .filter(|s| !taken_hubspot.contains(*s))
+                    .filter(|s| !taken_hubspot.contains(s.as_str()))
                     .filter(|s| {
                         input
                             .hubspot_links
@@ -421,8 +445,8 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
                     })
                     .and_then(|s| input.hubspot.get(s)) =>
             {
-                taken_app.insert(link.app_id.clone());
-                taken_hubspot.insert(survivor.id.clone());
+                taken_app.insert(&link.app_id);
+                taken_hubspot.insert(&survivor.id);
                 out.push(Decision::Relink {
                     app_id: link.app_id.clone(),
                     from: link.hubspot_id.clone(),
@@ -436,14 +460,14 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
                     hubspot_id: link.hubspot_id.clone(),
                     gone: Gone::HubSpot,
                 });
-                unlinked_app.push(link.app_id.clone());
-                unlinked_now.insert(link.app_id.clone());
+                unlinked_app.push(&link.app_id);
+                unlinked_now.insert(&link.app_id);
             }
             (None, _) => {
                 // The app record was deleted. Its HubSpot record stays (the
                 // app is not the place that deletes CRM data), and is
                 // remembered so it is not created in the app again.
-                taken_hubspot.insert(link.hubspot_id.clone());
+                taken_hubspot.insert(&link.hubspot_id);
                 out.push(Decision::Unlink {
                     app_id: link.app_id.clone(),
                     hubspot_id: link.hubspot_id.clone(),
@@ -452,49 +476,51 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
             }
         }
     }
-    unlinked_app.extend(input.unlinked_app.iter().cloned());
-    unlinked_hubspot.extend(input.unlinked_hubspot.iter().cloned());
+    unlinked_app.extend(input.unlinked_app.iter().map(String::as_str));
+    unlinked_hubspot.extend(input.unlinked_hubspot.iter().map(String::as_str));
+    let app_records: &'a HashMap<String, AppRecord> = input.app;
+    let hubspot_records: &'a HashMap<String, SimplePublicObject> = input.hubspot;
 
     let linked_app = |id: &str| input.app_links.contains_key(id);
     let linked_hubspot = |id: &str| input.hubspot_links.contains_key(id);
     // The key indexes are only built for a side that has records to match.
-    let mut hubspot_by_key: KeyIndex = HashMap::new();
+    let mut hubspot_by_key: KeyIndex = Vec::new();
     if !unlinked_app.is_empty() && rules.flows(Direction::ToHubSpot) {
-        for o in input.hubspot.values() {
-            for k in m.hubspot_keys(o) {
-                hubspot_by_key.entry(k).or_default().push(&o.id);
-            }
+        for o in hubspot_records.values() {
+            index_keys(&mut hubspot_by_key, m.hubspot_keys_borrowed(o), &o.id);
         }
     }
-    let mut app_by_key: KeyIndex = HashMap::new();
-    let mut app_by_hubspot_id: HashMap<&str, &str> = HashMap::new();
+    let mut app_by_key: KeyIndex = Vec::new();
+    let mut app_by_hubspot_id: HashMap<&str, &str, Fast> = HashMap::default();
     if !unlinked_hubspot.is_empty() && rules.flows(Direction::ToApp) {
-        for r in input.app.values() {
-            for k in m.app_keys(r) {
-                app_by_key.entry(k).or_default().push(&r.id);
-            }
+        for r in app_records.values() {
+            index_keys(&mut app_by_key, m.app_keys_borrowed(r), &r.id);
             if let Some(h) = r.hubspot_id.as_deref().filter(|h| !h.is_empty()) {
                 app_by_hubspot_id.insert(h, &r.id);
             }
         }
     }
-    for v in hubspot_by_key.values_mut().chain(app_by_key.values_mut()) {
+    for v in hubspot_by_key
+        .iter_mut()
+        .chain(app_by_key.iter_mut())
+        .flat_map(|i| i.values_mut())
+    {
         v.sort_unstable();
     }
 
     // HubSpot records hubsync created, by the app id they carry.
-    let by_app_id: HashMap<&str, &str> = match &m.app_id_property {
+    let by_app_id: HashMap<&str, &str, Fast> = match &m.app_id_property {
         Some(prop) if !unlinked_app.is_empty() => input
             .hubspot
             .values()
             .filter_map(|o| Some((o.prop(prop)?, o.id.as_str())))
             .collect(),
-        _ => HashMap::new(),
+        _ => HashMap::default(),
     };
 
     // 2a: unlinked app records.
-    let mut seen: HashSet<&str> = HashSet::new();
-    for app_id in &unlinked_app {
+    let mut seen: HashSet<&str, Fast> = HashSet::default();
+    for &app_id in &unlinked_app {
         if !rules.flows(Direction::ToHubSpot) || !seen.insert(app_id) {
             continue;
         }
@@ -505,7 +531,7 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
             continue;
         };
         let skip = |reason: String| Decision::Skip {
-            app_id: Some(app_id.clone()),
+            app_id: Some(app_id.to_string()),
             hubspot_id: None,
             reason,
         };
@@ -522,18 +548,18 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
             .filter(|h| !h.is_empty() && !unlinked_now.contains(app_id))
         {
             let h = input.merged.get(h).map_or(h, String::as_str);
-            match input.hubspot.get(h) {
-                Some(o)
-                    if !taken_hubspot.contains(h)
+            match hubspot_records.get_key_value(h) {
+                Some((h, o))
+                    if !taken_hubspot.contains(h.as_str())
                         && input.hubspot_links.get(h).is_none_or(|a| a == app_id) =>
                 {
-                    taken_hubspot.insert(h.to_string());
-                    taken_app.insert(app_id.clone());
+                    taken_hubspot.insert(h);
+                    taken_app.insert(app_id);
                     for k in m.app_keys(rec) {
-                        claimed.insert(k, app_id.clone());
+                        claimed.insert(k, app_id);
                     }
                     out.push(Decision::Link {
-                        app_id: app_id.clone(),
+                        app_id: app_id.to_string(),
                         hubspot_id: h.to_string(),
                         writes: merge(m, rules, rec, o, None),
                     });
@@ -541,7 +567,7 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
                 }
                 Some(_) => {}
                 None => out.push(Decision::Unlink {
-                    app_id: app_id.clone(),
+                    app_id: app_id.to_string(),
                     hubspot_id: h.to_string(),
                     gone: Gone::HubSpot,
                 }),
@@ -549,18 +575,18 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
         }
         // A record hubsync created carries this app id in HubSpot.
         if let Some(o) = by_app_id
-            .get(app_id.as_str())
+            .get(app_id)
             .filter(|h| !taken_hubspot.contains(**h))
-            .map(|h| &input.hubspot[*h])
+            .map(|h| &hubspot_records[*h])
             && input.hubspot_links.get(&o.id).is_none_or(|a| a == app_id)
         {
-            taken_hubspot.insert(o.id.clone());
-            taken_app.insert(app_id.clone());
+            taken_hubspot.insert(&o.id);
+            taken_app.insert(app_id);
             for k in m.app_keys(rec) {
-                claimed.insert(k, app_id.clone());
+                claimed.insert(k, app_id);
             }
             out.push(Decision::Link {
-                app_id: app_id.clone(),
+                app_id: app_id.to_string(),
                 hubspot_id: o.id.clone(),
                 writes: merge(m, rules, rec, o, None),
             });
@@ -581,10 +607,10 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
         // domain when it has one); two records sharing only a weaker key
         // (a name) are different records.
         let identity = &keys[0];
-        if let Some(other) = claimed.get(identity).filter(|o| *o != app_id) {
+        if let Some(other) = claimed.get(identity).filter(|o| **o != app_id) {
             out.push(Decision::DuplicateKey {
-                app_id: app_id.clone(),
-                other: other.clone(),
+                app_id: app_id.to_string(),
+                other: other.to_string(),
                 hubspot_id: None,
                 reason: format!(
                     "app records {app_id} and {other} share {} {}; one HubSpot record cannot hold both: \
@@ -594,15 +620,17 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
             });
             continue;
         }
-        claimed.insert(identity.clone(), app_id.clone());
+        claimed.insert(identity.clone(), app_id);
         // The first key that finds anything decides (companies: a domain
         // match beats a name match), and a weaker key only matches where a
         // stronger one cannot disagree: Acme (acme.de) is not Acme (acme.com).
         let hit = keys.iter().find_map(|k| {
-            let ids: Vec<&&str> = hubspot_by_key
-                .get(k)?
+            let stronger = keys.iter().any(|(i, _)| *i < k.0);
+            let ids: Vec<&&str> = holders(&hubspot_by_key, k)?
                 .iter()
-                .filter(|h| !disagree(&keys, &m.hubspot_keys(&input.hubspot[**h]), k.0))
+                .filter(|h| {
+                    !stronger || !disagree(&keys, &m.hubspot_keys(&hubspot_records[**h]), k.0)
+                })
                 .collect();
             (!ids.is_empty()).then(|| (k, ids.into_iter().find(|h| !taken_hubspot.contains(**h))))
         });
@@ -612,10 +640,10 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
                 m.object, m.keys[k.0].hubspot_property, k.1
             ))),
             Some((k, Some(&hs_id))) => {
-                if let Some(owner) = input.hubspot_links.get(hs_id).filter(|a| *a != app_id) {
+                if let Some(owner) = input.hubspot_links.get(hs_id).filter(|a| **a != app_id) {
                     out.push(Decision::DuplicateKey {
-                        app_id: app_id.clone(),
-                        other: owner.clone(),
+                        app_id: app_id.to_string(),
+                        other: owner.to_string(),
                         hubspot_id: Some(hs_id.to_string()),
                         reason: format!(
                             "app records {app_id} and {owner} share {} {}: HubSpot {} {hs_id} with {} {1} is already linked to app record {owner}; \
@@ -625,16 +653,16 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
                     });
                     continue;
                 }
-                taken_hubspot.insert(hs_id.to_string());
-                taken_app.insert(app_id.clone());
+                taken_hubspot.insert(hs_id);
+                taken_app.insert(app_id);
                 out.push(Decision::Link {
-                    app_id: app_id.clone(),
+                    app_id: app_id.to_string(),
                     hubspot_id: hs_id.to_string(),
-                    writes: merge(m, rules, rec, &input.hubspot[hs_id], None),
+                    writes: merge(m, rules, rec, &hubspot_records[hs_id], None),
                 });
             }
             None if rules.create_in_hubspot => {
-                taken_app.insert(app_id.clone());
+                taken_app.insert(app_id);
                 let memory = m.to_hubspot(rec);
                 let mut properties: BTreeMap<String, String> = memory
                     .iter()
@@ -642,10 +670,10 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 if let Some(prop) = &m.app_id_property {
-                    properties.insert(prop.clone(), app_id.clone());
+                    properties.insert(prop.clone(), app_id.to_string());
                 }
                 out.push(Decision::CreateInHubSpot {
-                    app_id: app_id.clone(),
+                    app_id: app_id.to_string(),
                     properties,
                     memory,
                 });
@@ -658,9 +686,9 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
     }
 
     // 2b: unlinked HubSpot records.
-    let mut claimed_app: HashMap<(usize, String), String> = HashMap::new();
-    let mut seen: HashSet<&str> = HashSet::new();
-    for hs_id in &unlinked_hubspot {
+    let mut claimed_app: HashMap<(usize, String), &str, Fast> = HashMap::default();
+    let mut seen: HashSet<&str, Fast> = HashSet::default();
+    for &hs_id in &unlinked_hubspot {
         if !rules.flows(Direction::ToApp) || !seen.insert(hs_id) {
             continue;
         }
@@ -672,7 +700,7 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
         };
         let skip = |reason: String| Decision::Skip {
             app_id: None,
-            hubspot_id: Some(hs_id.clone()),
+            hubspot_id: Some(hs_id.to_string()),
             reason,
         };
         if input.tombstones.contains(hs_id) {
@@ -698,7 +726,7 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
                 )));
                 continue;
             }
-            claimed_app.insert(identity.clone(), hs_id.clone());
+            claimed_app.insert(identity.clone(), hs_id);
         }
         // An app row that already carries this HubSpot id (written back by
         // an earlier create whose link a crash lost) is the match.
@@ -708,14 +736,14 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
             .and_then(|p| o.prop(p))
             .filter(|a| input.app.contains_key(*a));
         let by_id = carried
-            .or_else(|| app_by_hubspot_id.get(hs_id.as_str()).copied())
+            .or_else(|| app_by_hubspot_id.get(hs_id).copied())
             .map(|a| (None, Some(a)));
         let hit = by_id.or_else(|| {
             keys.iter().find_map(|k| {
-                let ids: Vec<&&str> = app_by_key
-                    .get(k)?
+                let stronger = keys.iter().any(|(i, _)| *i < k.0);
+                let ids: Vec<&&str> = holders(&app_by_key, k)?
                     .iter()
-                    .filter(|a| !disagree(&keys, &m.app_keys(&input.app[**a]), k.0))
+                    .filter(|a| !stronger || !disagree(&keys, &m.app_keys(&app_records[**a]), k.0))
                     .collect();
                 (!ids.is_empty()).then(|| {
                     (
@@ -729,12 +757,15 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
         });
         match hit {
             Some((_, Some(app_id))) if !taken_app.contains(app_id) && !linked_app(app_id) => {
-                taken_app.insert(app_id.to_string());
-                taken_hubspot.insert(hs_id.clone());
+                let (app_id, rec) = app_records
+                    .get_key_value(app_id)
+                    .expect("candidates are records read");
+                taken_app.insert(app_id);
+                taken_hubspot.insert(hs_id);
                 out.push(Decision::Link {
-                    app_id: app_id.to_string(),
-                    hubspot_id: hs_id.clone(),
-                    writes: merge(m, rules, &input.app[app_id], o, None),
+                    app_id: app_id.clone(),
+                    hubspot_id: hs_id.to_string(),
+                    writes: merge(m, rules, rec, o, None),
                 });
             }
             Some((k, _)) => {
@@ -748,13 +779,13 @@ pub(crate) fn plan_records(input: &PlanInput<'_>) -> Vec<Decision> {
                 )));
             }
             None if rules.create_in_app => {
-                taken_hubspot.insert(hs_id.clone());
+                taken_hubspot.insert(hs_id);
                 let mut memory = BTreeMap::new();
                 for f in m.fields.iter().filter(|f| f.flows(Direction::ToApp)) {
                     remember(&mut memory, f, &f.hubspot_values(o));
                 }
                 out.push(Decision::CreateInApp {
-                    hubspot_id: hs_id.clone(),
+                    hubspot_id: hs_id.to_string(),
                     values: m.to_app(o),
                     memory,
                 });
