@@ -474,3 +474,76 @@ async fn an_app_row_whose_email_another_linked_row_holds_fails_with_duplicate_ke
         "{said}"
     );
 }
+
+// ---- the real binary ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hubsync_run_against_lost_replies_links_every_contact_once_and_fails_none() {
+    let w = World::start(
+        SimSettings {
+            faults: hubsync::sim::FaultShares {
+                lost_reply: 0.5,
+                ..Default::default()
+            },
+            ..SimSettings::default()
+        },
+        "",
+    )
+    .await;
+    let app_db = w.dir.path().join("run-app.db");
+    let contacts: Vec<hubsync::appdb::demo::FixtureContact> = (0..250)
+        .map(|i| hubsync::appdb::demo::FixtureContact {
+            email: Some(format!("run{i}@example.com")),
+            first_name: Some(format!("Run {i}")),
+            last_name: None,
+            phone: None,
+            company: None,
+            job_title: None,
+        })
+        .collect();
+    hubsync::appdb::demo::create(&app_db, &contacts).unwrap();
+    let example = include_str!("../fixtures/hubsync.example.toml");
+    let config = example
+        .replacen("https://api.hubapi.com", &w.sim.base_url(), 1)
+        .replacen("HUBSYNC_HUBSPOT_TOKEN", "HUBSYNC_TEST_TOKEN_LOST", 1)
+        .replacen("/var/lib/myapp/app.db", app_db.to_str().unwrap(), 1)
+        .replacen("poll_interval_secs = 30", "poll_interval_secs = 1", 1);
+    let config_path = w.dir.path().join("hubsync.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let data = w.dir.path().join("data");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hubsync"))
+        .args(["run", "--config", config_path.to_str().unwrap()])
+        .args(["--data-dir", data.to_str().unwrap()])
+        .env("HUBSYNC_TEST_TOKEN_LOST", TOKEN)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let linked = || -> i64 {
+        Connection::open(&app_db)
+            .unwrap()
+            .query_row(
+                "SELECT COUNT(*) FROM contacts WHERE hubspot_id IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let started = std::time::Instant::now();
+    while linked() < 250 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{} of 250 linked after 60 s",
+            linked()
+        );
+        assert!(child.try_wait().unwrap().is_none(), "hubsync run exited");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(w.sim.state().count(ObjectKind::Contacts), 250);
+    assert!(data.join("state.db").exists(), "the run's state database");
+    let store = Store::open(&data.join("state.db")).await.unwrap();
+    let failed = store.open_failures(10).await.unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
+}
