@@ -152,3 +152,89 @@ fn demo_shows_failures_retries_one_and_quits_leaving_the_terminal_clean() {
     }
     assert!(!screen.contains("panicked"), "{screen}");
 }
+
+/// The demo in a shell in tmux, stopped from outside with `signal`: the
+/// terminal must come back as it was (main screen, cursor shown, cooked mode).
+fn a_signal_from_outside_leaves_the_terminal_clean(signal: &str) {
+    let bin = env!("CARGO_BIN_EXE_hubsync");
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux {
+        socket: format!("hubsync-sig-{signal}-{}", std::process::id()),
+    };
+    tmux.run(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "sh",
+    ]);
+    tmux.keys(&["PS1='$ '", "Enter"]);
+    let data = dir.path().join("d");
+    let cmd = format!(
+        "{bin} demo --data-dir {} --latency-ms 10 --no-activity; echo \"EXIT=$?\"",
+        data.display()
+    );
+    tmux.keys(&["-l", &cmd]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the console", Duration::from_secs(90), |s| {
+        s.contains("FAILED (")
+    });
+    assert_eq!(tmux.format("#{alternate_on}"), "1");
+    let pid = std::fs::read_to_string(data.join("engine.lock"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["pid"].as_u64())
+        .expect("the demo's lock names its pid");
+    let sent = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let screen = tmux.wait_for("the shell after the signal", Duration::from_secs(20), |s| {
+        s.lines()
+            .any(|l| l.trim_end().starts_with("EXIT=") && l.len() > 5)
+    });
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "0",
+        "SIG{signal} left the alternate screen on:\n{screen}"
+    );
+    assert_eq!(
+        tmux.format("#{cursor_flag}"),
+        "1",
+        "SIG{signal} left the cursor hidden"
+    );
+    let stty = dir.path().join("stty.txt");
+    tmux.keys(&[
+        "-l",
+        &format!("stty -a > {}; echo STTY-DONE", stty.display()),
+    ]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("stty", Duration::from_secs(10), |s| {
+        s.lines().any(|l| l.trim() == "STTY-DONE")
+    });
+    let modes = std::fs::read_to_string(&stty).unwrap();
+    let flags: Vec<&str> = modes.split_whitespace().collect();
+    for flag in ["icanon", "echo"] {
+        assert!(
+            flags.contains(&flag),
+            "SIG{signal} left raw mode on:\n{modes}"
+        );
+    }
+}
+
+#[test]
+fn sigint_from_outside_leaves_the_terminal_clean() {
+    a_signal_from_outside_leaves_the_terminal_clean("INT");
+}
+
+#[test]
+fn sigquit_from_outside_leaves_the_terminal_clean() {
+    a_signal_from_outside_leaves_the_terminal_clean("QUIT");
+}
