@@ -5,9 +5,9 @@
 //!     cargo bench --bench demo_first_sync [-- LATENCY_MS]
 
 use hubsync::demo;
+use hubsync::engine::EngineSettings;
 use hubsync::model::ObjectKind;
 use hubsync::sim::SimSettings;
-use hubsync::sync::engine::EngineSettings;
 use std::time::{Duration, Instant};
 
 #[tokio::main]

@@ -8,12 +8,15 @@
 //! follow the first full sync have something to do.
 
 use crate::appdb::{AppDb, demo as appdemo};
-use crate::console::{self, ConsoleOptions};
+use crate::console::{self, ConsoleOptions, EngineMode};
+use crate::control::{ControlClient, operator_socket, viewer_socket};
+use crate::engine::lock::EngineLock;
+use crate::engine::{Engine, EngineSettings};
 use crate::hubspot::{ClientSettings, HubSpotClient};
 use crate::model::ObjectKind;
+use crate::service::host::{Host, HostOptions, no_reload};
 use crate::sim::{SeedData, SimServer, SimSettings, WebhookTarget};
 use crate::store::Store;
-use crate::sync::engine::{Engine, EngineSettings};
 use crate::sync::mapping::ObjectMapping;
 use crate::sync::rules::{ObjectSync, SyncRules};
 use anyhow::Context;
@@ -99,7 +102,7 @@ pub async fn start_world_with(
     appdemo::create(&app_db_path, &appdemo::load_fixture(&app_fixture)?)?;
     let app = AppDb::open(&app_db_path)?;
     let mapping = ObjectMapping::demo_contacts();
-    app.verify(&mapping)?;
+    app.verify(&mapping).await?;
     let store = Store::open(&dir.join("state.db")).await?;
     let client = HubSpotClient::new(ClientSettings::new(
         sim.base_url(),
@@ -154,7 +157,22 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     )
     .await?;
 
-    let cancel = CancellationToken::new();
+    // The demo's engine is hosted like any other: it holds the folder's
+    // lock and opens the control sockets, so `hubsync --data-dir DIR` in a
+    // second terminal attaches to it.
+    let lock = EngineLock::acquire(&dir)?;
+    let host = Host::start(
+        world.engine.clone(),
+        lock,
+        HostOptions {
+            data_dir: dir.clone(),
+            viewer_group: None,
+            config_label: "(built-in demo config)".into(),
+            reload: no_reload("the demo runs on a built-in config; there is no file to reload"),
+        },
+    )
+    .await?;
+    let cancel = host.stop.clone();
     let (events_tx, events_rx) = tokio::sync::mpsc::channel(10_000);
     let receiver = crate::webhook::router(
         crate::webhook::ReceiverConfig {
@@ -175,7 +193,6 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         events_rx,
         cancel.clone(),
     ));
-    let handle = world.engine.spawn(cancel.clone()).await?;
     let activity = opts.activity.then(|| {
         let path = world.app_db_path.clone();
         let sim = world.sim.state().clone();
@@ -187,19 +204,28 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         })
     });
 
-    let result = console::run(
-        ConsoleOptions {
-            read_only: opts.read_only,
-            theme: opts.theme.clone(),
-            title: "hubsync demo".into(),
-        },
-        handle.snapshots.clone(),
-        handle.commands.clone(),
-    )
-    .await;
+    let socket = if opts.read_only {
+        viewer_socket(&dir)
+    } else {
+        operator_socket(&dir)
+    };
+    let result = match ControlClient::connect(&socket).await {
+        Ok(client) => {
+            console::run(
+                ConsoleOptions {
+                    read_only: opts.read_only,
+                    theme: opts.theme.clone(),
+                    title: "hubsync demo".into(),
+                    mode: EngineMode::InProcess,
+                },
+                client,
+            )
+            .await
+        }
+        Err(e) => Err(anyhow::anyhow!("attaching the demo's console: {e}")),
+    };
 
-    cancel.cancel();
-    handle.join().await;
+    host.stop().await;
     if let Some(a) = activity {
         let _ = a.await;
     }
@@ -222,7 +248,7 @@ async fn app_activity(
     sim: &crate::sim::SimState,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
-    let app = AppDb::open(path)?;
+    let users = appdemo::Users::open(path)?;
     let titles = [
         "Engineer",
         "Support Lead",
@@ -239,18 +265,12 @@ async fn app_activity(
         }
         n += 1;
         let title = titles[(n as usize) % titles.len()];
-        app.execute(
-            "UPDATE contacts SET job_title = ?1 WHERE id = (SELECT id FROM contacts WHERE hubspot_id IS NOT NULL ORDER BY random() LIMIT 1)",
-            &[&title],
-        )?;
-        if n.is_multiple_of(2) {
-            let linked: Option<String> = app.query_one(
-                "SELECT hubspot_id FROM contacts WHERE hubspot_id IS NOT NULL ORDER BY random() LIMIT 1",
-            )?;
-            if let Some(id) = linked {
-                let phone = format!("+1 555 {:04}", n % 10_000);
-                sim.set_property(ObjectKind::Contacts, &id, "phone", &phone);
-            }
+        users.retitle_someone(title)?;
+        if n.is_multiple_of(2)
+            && let Some(id) = users.someone_linked()?
+        {
+            let phone = format!("+1 555 {:04}", n % 10_000);
+            sim.set_property(ObjectKind::Contacts, &id, "phone", &phone);
         }
         if n.is_multiple_of(3) {
             let email = if n.is_multiple_of(12) {
@@ -258,10 +278,7 @@ async fn app_activity(
             } else {
                 format!("new.signup{n}@example.com")
             };
-            app.execute(
-                "INSERT INTO contacts (email, first_name, last_name, company) VALUES (?1, 'New', ?2, 'Signup Ltd')",
-                &[&email, &format!("Signup {n}")],
-            )?;
+            users.sign_up(&email, &format!("Signup {n}"))?;
         }
     }
 }

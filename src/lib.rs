@@ -4,7 +4,9 @@
 pub mod appdb;
 pub mod config;
 pub mod console;
+pub mod control;
 pub mod demo;
+pub mod engine;
 pub mod hubspot;
 pub mod logging;
 pub mod model;

@@ -25,11 +25,19 @@ struct Cli {
     /// for the demo, a temporary folder removed on exit).
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
-    /// Watch only: no retry, no sync-now.
-    #[arg(long, global = true)]
+    #[command(flatten)]
+    console: ConsoleArgs,
+}
+
+/// How the console looks and what it may do (the console and the demo only).
+#[derive(clap::Args, Clone, Default)]
+struct ConsoleArgs {
+    /// Watch only: attach to the running engine's viewer socket, where the
+    /// engine refuses every write (retry, dismiss, sync now, shutdown).
+    #[arg(long)]
     read_only: bool,
     /// Theme name from themes/ (default, light, high-contrast).
-    #[arg(long, global = true)]
+    #[arg(long)]
     theme: Option<String>,
 }
 
@@ -49,13 +57,17 @@ enum Cmd {
         /// Do not simulate app users editing and adding contacts.
         #[arg(long)]
         no_activity: bool,
+        #[command(flatten)]
+        console: ConsoleArgs,
     },
-    /// Run the sync engine without a console (for a service manager).
+    /// Run the sync engine without a console (for a service manager):
+    /// consoles attach to it; SIGHUP reloads the config, SIGTERM stops it.
     Run,
     /// Check the config, the credentials, the app tables and the mappings
     /// against HubSpot's live property lists.
     Check,
-    /// What the state database says: links, FAILED entries, jobs.
+    /// The engine's status (asked of the running engine, or read from the
+    /// state when none runs); exits 1 when anything is FAILED or down.
     Status {
         /// Print JSON (the same fields the console shows).
         #[arg(long)]
@@ -102,6 +114,10 @@ enum Cmd {
         /// Share of requests answered 200 with a cut-off body.
         #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
         fault_malformed: f64,
+        /// Share of writes applied and then answered with a lost or
+        /// cut-off reply, half each (the client cannot tell if they landed).
+        #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
+        fault_lost_reply: f64,
         /// How long a hanging request hangs, in milliseconds.
         #[arg(long, default_value_t = 60_000)]
         hang_ms: u64,
@@ -117,14 +133,17 @@ fn data_dir_or_default(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// The config file from --config or the platform default, checked.
-fn load_config(path: Option<PathBuf>) -> anyhow::Result<hubsync::config::Config> {
-    let path = match path.or_else(hubsync::config::default_path) {
-        Some(p) => p,
-        None => anyhow::bail!("no platform config folder here; pass --config"),
-    };
-    Ok(hubsync::config::Config::load(&path)?)
+/// `hubsync status` found something a person must look at.
+#[derive(Debug)]
+struct StatusProblems(String);
+
+impl std::fmt::Display for StatusProblems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
+
+impl std::error::Error for StatusProblems {}
 
 fn parse_share(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
@@ -163,68 +182,52 @@ fn main() -> ExitCode {
             command,
             config,
             data_dir,
-            read_only,
-            theme,
+            console,
         } = cli;
         match command {
             None => {
-                let cfg = load_config(config)?;
                 let data_dir = data_dir_or_default(data_dir)?;
                 let _log = hubsync::logging::to_file(&data_dir, "hubsync.log")?;
                 let opts = ConsoleOptions {
-                    read_only,
-                    theme,
+                    read_only: console.read_only,
+                    theme: console.theme,
                     title: "hubsync".into(),
+                    ..ConsoleOptions::default()
                 };
-                hubsync::service::console(&cfg, &data_dir, opts).await
+                hubsync::service::console(config, &data_dir, opts).await
             }
             Some(Cmd::Run) => {
-                let cfg = load_config(config)?;
+                let cfg = hubsync::config::load_or_explain(config)?;
                 let data_dir = data_dir_or_default(data_dir)?;
                 let _log = hubsync::logging::to_file(&data_dir, "hubsync.log")?;
                 hubsync::service::run(&cfg, &data_dir).await
             }
             Some(Cmd::Status { json }) => {
-                let cfg = load_config(config)?;
                 let Some(dir) = data_dir.or_else(hubsync::config::default_data_dir) else {
                     anyhow::bail!("no platform data folder here; pass --data-dir");
                 };
-                let s = hubsync::service::status(&cfg, &dir).await?;
+                // The config only adds the app's counts when no engine runs.
+                let config =
+                    config.or_else(|| hubsync::config::default_path().filter(|p| p.exists()));
+                let report = hubsync::service::status(config, &dir).await?;
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&s)?);
+                    println!("{}", serde_json::to_string_pretty(&report)?);
                 } else {
-                    for c in &s.counts {
-                        let app = c.app.map_or("?".into(), |n| n.to_string());
-                        println!(
-                            "{}: {app} in the app, {} linked, {} FAILED",
-                            c.object, c.linked, c.failed
-                        );
-                    }
-                    if let Some(j) = &s.running {
-                        println!(
-                            "running: job {} {} {}/{}",
-                            j.id,
-                            j.kind.as_str(),
-                            j.done,
-                            j.total
-                        );
-                    }
-                    for j in s.recent.iter().take(3) {
-                        println!(
-                            "recent: job {} {} {} ({} done, {} FAILED)",
-                            j.id,
-                            j.kind.as_str(),
-                            j.state.as_str(),
-                            j.done,
-                            j.failed
-                        );
-                    }
+                    print!("{}", report.text());
+                }
+                let problems = report.problems();
+                if !problems.is_empty() {
+                    return Err(anyhow::anyhow!(StatusProblems(problems.join("; "))));
                 }
                 Ok(())
             }
             Some(Cmd::Check) => {
-                let cfg = load_config(config)?;
-                let problems = hubsync::service::check(&cfg).await?;
+                let cfg = hubsync::config::load_or_explain(config)?;
+                let hubsync::service::Checked { problems, warnings } =
+                    hubsync::service::check_report(&cfg).await?;
+                for w in &warnings {
+                    println!("warning: {w}");
+                }
                 if problems.is_empty() {
                     println!(
                         "{}: config, credentials, app tables and mappings are fine",
@@ -247,7 +250,11 @@ fn main() -> ExitCode {
                 poll_secs,
                 batch_size,
                 no_activity,
+                console: demo_console,
             }) => {
+                // `hubsync --read-only demo` and `hubsync demo --read-only` alike.
+                let read_only = console.read_only || demo_console.read_only;
+                let theme = demo_console.theme.or(console.theme);
                 demo::run(DemoOptions {
                     data_dir,
                     latency: Duration::from_millis(latency_ms),
@@ -273,6 +280,7 @@ fn main() -> ExitCode {
                 fault_429,
                 fault_hang,
                 fault_malformed,
+                fault_lost_reply,
                 hang_ms,
             }) => {
                 hubsync::logging::to_stderr();
@@ -293,6 +301,7 @@ fn main() -> ExitCode {
                         rate_limited: fault_429,
                         hang: fault_hang,
                         malformed: fault_malformed,
+                        lost_reply: fault_lost_reply,
                         hang_for: Duration::from_millis(hang_ms),
                     },
                     ..SimSettings::default()
@@ -310,6 +319,11 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The report is already printed; the problems go to stderr.
+        Err(e) if e.is::<StatusProblems>() => {
+            eprintln!("hubsync status: {e}");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("hubsync: {e:#}");
             ExitCode::FAILURE

@@ -15,6 +15,12 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
+    pub const ALL: [ObjectKind; 3] = [
+        ObjectKind::Contacts,
+        ObjectKind::Companies,
+        ObjectKind::Deals,
+    ];
+
     /// The path segment HubSpot uses in `/crm/v3/objects/{objectType}`.
     pub fn api_name(self) -> &'static str {
         match self {
@@ -52,6 +58,8 @@ pub enum Side {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
+    /// Spelt as in the config (`to_hubspot`), not as serde would split it.
+    #[serde(rename = "to_hubspot")]
     ToHubSpot,
     ToApp,
     Both,

@@ -8,12 +8,15 @@
 
 use crate::model::{Direction, ObjectKind};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything the console draws, as of `taken_at`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub taken_at: Option<DateTime<Utc>>,
+    /// The engine that sent this (absent when read from the state alone).
+    #[serde(default)]
+    pub engine: Option<EngineInfo>,
     /// One entry per connected system: HubSpot first, then the app database.
     pub connections: Vec<ConnectionStatus>,
     /// Record counts per synced object.
@@ -32,11 +35,23 @@ pub struct Snapshot {
     /// (`None`: the newest), and this many open ones are newer than them.
     pub failed_before: Option<i64>,
     pub failed_newer: u64,
-    /// A one-line outcome of the last operator command ("retry of #12: SUCCESS").
-    pub notice: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Which engine a console is attached to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineInfo {
+    pub pid: u32,
+    pub started_at: DateTime<Utc>,
+    /// hubsync's version.
+    pub version: String,
+    /// The config file it runs on.
+    pub config: String,
+    /// Consoles attached now (this one included).
+    pub consoles: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ConnState {
     /// Not yet tried.
     Connecting,
@@ -62,7 +77,7 @@ impl ConnState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionStatus {
     /// "HubSpot" or "App DB".
     pub name: String,
@@ -77,7 +92,7 @@ pub struct ConnectionStatus {
     pub last_error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RateBudget {
     pub remaining: u64,
     pub max: u64,
@@ -87,7 +102,7 @@ pub struct RateBudget {
     pub daily_max: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObjectCounts {
     pub object: ObjectKind,
     /// Records in HubSpot; `None` until the first count has been read.
@@ -97,7 +112,8 @@ pub struct ObjectCounts {
     pub failed: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum JobState {
     Queued,
     Running,
@@ -129,7 +145,8 @@ impl JobState {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum JobKind {
     /// A scheduled incremental pass over one object.
     Poll,
@@ -170,7 +187,7 @@ impl JobKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobView {
     pub id: i64,
     pub kind: JobKind,
@@ -193,7 +210,8 @@ pub struct JobView {
     pub requested_by: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     Create,
     Update,
@@ -225,7 +243,8 @@ impl AuditAction {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum AuditStatus {
     Success,
     Failed,
@@ -252,7 +271,7 @@ impl AuditStatus {
 }
 
 /// One audit entry as the console shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditView {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -274,8 +293,9 @@ pub struct AuditView {
     pub operator: Option<String>,
 }
 
-/// What the console (or a test) asks the engine to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an operator asks the engine to do (through the control socket).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", content = "params", rename_all = "snake_case")]
 pub enum Command {
     /// Retry the one record a FAILED audit entry is about, now.
     Retry { audit_id: i64 },
@@ -283,11 +303,6 @@ pub enum Command {
     RetryCategory { category: String },
     /// Close a FAILED entry without retrying it (the operator dealt with it).
     Dismiss { audit_id: i64 },
-    /// List the open FAILED entries older than this audit id (`None`: the
-    /// newest). The list is read a page at a time, never whole.
-    FailedPage { before_id: Option<i64> },
     /// Run a pass over one object now instead of at its next poll.
     SyncNow { object: ObjectKind },
-    /// Stop after the batch in flight.
-    Shutdown,
 }

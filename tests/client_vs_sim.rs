@@ -167,16 +167,168 @@ async fn a_surprise_429_waits_out_the_window_then_succeeds() {
 #[tokio::test]
 async fn a_malformed_answer_is_an_error_naming_the_request() {
     let s = sim(SimSettings::default()).await;
-    s.state().inject([Fault::Malformed]);
+    s.state().inject([Fault::Malformed; 4]);
     let c = patient_client(&s, Duration::from_secs(5));
     let e = c
         .list_page(ObjectKind::Contacts, &[], None, 10)
         .await
         .unwrap_err();
     assert_eq!(e.category(), "BAD_RESPONSE");
+    assert!(e.is_transient(), "HubSpot's fault, not the records': {e}");
+    assert_eq!(
+        s.state().request_count(),
+        4,
+        "read again up to max_attempts"
+    );
     assert!(
         e.to_string().contains("GET /crm/v3/objects/contacts"),
         "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_read_whose_body_is_cut_off_is_read_again() {
+    let s = sim(SimSettings::default()).await;
+    s.state().inject([Fault::Malformed]);
+    let c = patient_client(&s, Duration::from_secs(5));
+    c.list_page(ObjectKind::Contacts, &[], None, 10)
+        .await
+        .unwrap();
+    assert_eq!(s.state().request_count(), 2);
+}
+
+fn new_contact(email: &str) -> CreateInput {
+    CreateInput {
+        properties: BTreeMap::from([("email".to_string(), email.to_string())]),
+        associations: vec![],
+        object_write_trace_id: Some("7".into()),
+    }
+}
+
+#[tokio::test]
+async fn a_create_whose_connection_closes_before_the_answer_may_have_landed_and_is_not_sent_again()
+{
+    let s = sim(SimSettings::default()).await;
+    s.state()
+        .inject_on("contacts/batch/create", [Fault::LostReply]);
+    let c = patient_client(&s, Duration::from_secs(5));
+    let e = c
+        .batch_create(ObjectKind::Contacts, vec![new_contact("ada@example.com")])
+        .await
+        .unwrap_err();
+    assert!(e.may_have_landed(), "{e}");
+    assert!(e.to_string().contains("may have landed"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("POST /crm/v3/objects/contacts/batch/create"),
+        "{e}"
+    );
+    assert_eq!(s.state().request_count(), 1, "not resent");
+    assert_eq!(s.state().count(ObjectKind::Contacts), 1);
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_is_cut_off_may_have_landed_and_is_not_sent_again() {
+    let s = sim(SimSettings::default()).await;
+    s.state()
+        .inject_on("companies/batch/create", [Fault::CutReply]);
+    let c = patient_client(&s, Duration::from_secs(5));
+    let input = CreateInput {
+        properties: BTreeMap::from([("name".to_string(), "Initech".to_string())]),
+        associations: vec![],
+        object_write_trace_id: Some("1".into()),
+    };
+    let e = c
+        .batch_create(ObjectKind::Companies, vec![input])
+        .await
+        .unwrap_err();
+    assert!(e.may_have_landed(), "{e}");
+    assert_eq!(s.state().request_count(), 1, "not resent");
+    assert_eq!(s.state().count(ObjectKind::Companies), 1);
+}
+
+#[tokio::test]
+async fn a_create_that_hangs_past_the_timeout_may_have_landed() {
+    let s = sim(SimSettings::default()).await;
+    s.state().inject_on(
+        "contacts/batch/create",
+        [Fault::Hang(Duration::from_secs(3))],
+    );
+    let c = patient_client(&s, Duration::from_millis(300));
+    let e = c
+        .batch_create(ObjectKind::Contacts, vec![new_contact("ada@example.com")])
+        .await
+        .unwrap_err();
+    assert!(e.may_have_landed(), "{e}");
+    assert_eq!(s.state().request_count(), 1, "not resent");
+}
+
+#[tokio::test]
+async fn a_create_answered_with_a_5xx_is_sent_again() {
+    let s = sim(SimSettings::default()).await;
+    s.state()
+        .inject_on("contacts/batch/create", [Fault::ServerError(502)]);
+    let c = patient_client(&s, Duration::from_secs(5));
+    let r = c
+        .batch_create(ObjectKind::Contacts, vec![new_contact("ada@example.com")])
+        .await
+        .unwrap();
+    assert_eq!(r.results.len(), 1);
+    assert_eq!(s.state().request_count(), 2);
+    assert_eq!(s.state().count(ObjectKind::Contacts), 1);
+}
+
+#[tokio::test]
+async fn a_create_refused_at_connect_was_not_sent() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut settings = ClientSettings::new(
+        format!("http://127.0.0.1:{port}"),
+        SecretString::from("pat-1"),
+    );
+    settings.backoff_min = Duration::from_millis(1);
+    settings.backoff_max = Duration::from_millis(5);
+    settings.max_attempts = 2;
+    let c = HubSpotClient::new(settings).unwrap();
+    let e = c
+        .batch_create(ObjectKind::Contacts, vec![new_contact("ada@example.com")])
+        .await
+        .unwrap_err();
+    assert!(!e.may_have_landed(), "{e}");
+    assert_eq!(e.category(), "TRANSPORT");
+    assert_eq!(c.request_count(), 2, "sent again: it never left");
+}
+
+#[tokio::test]
+async fn an_update_whose_answer_is_lost_is_sent_again_since_it_lands_the_same_twice() {
+    let s = sim(SimSettings::default()).await;
+    let c = patient_client(&s, Duration::from_secs(5));
+    let created = c
+        .batch_create(ObjectKind::Contacts, vec![new_contact("ada@example.com")])
+        .await
+        .unwrap();
+    let id = created.results[0].id.clone();
+    s.state()
+        .inject_on("contacts/batch/update", [Fault::LostReply]);
+    let r = c
+        .batch_update(
+            ObjectKind::Contacts,
+            vec![hubsync::hubspot::wire::UpdateInput {
+                id: id.clone(),
+                properties: BTreeMap::from([("firstname".to_string(), "Ada".to_string())]),
+                object_write_trace_id: None,
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.results.len(), 1);
+    assert_eq!(s.state().request_count(), 3);
+    assert_eq!(
+        s.state().get(ObjectKind::Contacts, &id).unwrap()["firstname"],
+        "Ada"
     );
 }
 

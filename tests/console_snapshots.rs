@@ -138,7 +138,13 @@ fn snapshot() -> Snapshot {
         failed_total: 6,
         failed_before: None,
         failed_newer: 0,
-        notice: Some("retry of maria.garcia@example.com: SUCCESS".into()),
+        engine: Some(hubsync::status::EngineInfo {
+            pid: 4242,
+            started_at: t0() - Duration::minutes(42),
+            version: "0.1.0".into(),
+            config: "/etc/hubsync/hubsync.toml".into(),
+            consoles: 2,
+        }),
     }
 }
 
@@ -160,8 +166,10 @@ fn app(read_only: bool) -> App {
         read_only,
         theme: None,
         title: "hubsync demo".into(),
+        ..Default::default()
     });
     a.set_snapshot(snapshot());
+    a.local_notice = Some("retry of maria.garcia@example.com: SUCCESS".into());
     a
 }
 
@@ -227,6 +235,7 @@ fn no_color_drops_every_colour() {
             read_only: false,
             theme: None,
             title: "t".into(),
+            ..Default::default()
         },
         theme,
     );
@@ -258,13 +267,19 @@ fn a_snapshot_the_engine_stopped_refreshing_is_flagged_stale() {
     a.now = Some(t0() + Duration::seconds(3));
     assert!(!render(&a, 80, 24).0.contains("stale"));
     a.now = Some(t0() + Duration::seconds(42));
-    let (screen, _) = render(&a, 80, 24);
+    let (screen, _) = render(&a, 160, 48);
     assert!(
         screen
             .lines()
             .next()
             .unwrap()
             .contains("⚠ stale: no news from the engine for 42s"),
+        "{screen}"
+    );
+    // At 80 columns the title shrinks, but the warning stays.
+    let (screen, _) = render(&a, 80, 24);
+    assert!(
+        screen.lines().next().unwrap().contains("⚠ stale 42s"),
         "{screen}"
     );
 }
@@ -286,4 +301,105 @@ fn a_hubspot_record_with_no_app_row_shows_no_app_id_but_its_hubspot_id() {
         .unwrap_or_else(|| panic!("{screen}"));
     assert!(row.contains(" – ") && row.contains("501"), "{row}");
     assert!(!row.contains("hs:"), "{row}");
+}
+
+#[test]
+fn a_spent_budget_and_a_down_database_read_plainly_at_80_columns() {
+    let mut snap = snapshot();
+    snap.connections[0].state = ConnState::RateLimited;
+    snap.connections[0].budget = Some(RateBudget {
+        remaining: 0,
+        max: 100,
+        interval_ms: 10_000,
+        daily_remaining: None,
+        daily_max: None,
+    });
+    snap.connections[1].state = ConnState::Down;
+    snap.connections[1].last_error = Some(
+        "opening app database /var/lib/hubsync/demo/app.db: unable to open database file".into(),
+    );
+    let mut a = app(false);
+    a.set_snapshot(snap);
+    let (screen, _) = render(&a, 80, 24);
+    assert!(
+        screen.contains("rate-limited HubSpot"),
+        "word and name apart:\n{screen}"
+    );
+    assert!(
+        screen.contains("0/100 left per 10s"),
+        "says left, not used:\n{screen}"
+    );
+    let words: String = screen
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("unable to open database file"),
+        "the reason, whole:\n{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn a_connected_engine_with_no_budget_left_is_not_shown_as_connected() {
+    let mut snap = snapshot();
+    snap.connections[0].budget.as_mut().unwrap().remaining = 0;
+    let mut a = app(false);
+    a.set_snapshot(snap);
+    let (screen, _) = render(&a, 80, 24);
+    assert!(screen.contains("no budget"), "{screen}");
+    assert!(!screen.contains("connected    HubSpot"), "{screen}");
+}
+
+#[test]
+fn moving_down_the_failed_list_keeps_the_entries_above_in_view_and_says_where_it_is() {
+    let mut a = app(false);
+    render(&a, 80, 24);
+    a.handle_key(key('j'));
+    a.handle_key(key('j'));
+    let (screen, _) = render(&a, 80, 24);
+    assert!(
+        screen.contains("ken.tanaka"),
+        "the newest is still shown:\n{screen}"
+    );
+    assert!(screen.contains("3 of 6"), "{screen}");
+}
+
+#[test]
+fn failed_entries_from_another_day_carry_their_date() {
+    let mut snap = snapshot();
+    snap.failed[0].at = t0() - Duration::days(2);
+    let mut a = app(false);
+    a.set_snapshot(snap);
+    let (screen, _) = render(&a, 80, 24);
+    let day = (t0() - Duration::days(2)).format("%m-%d").to_string();
+    assert!(screen.contains(&day), "{screen}");
+}
+
+#[test]
+fn a_job_that_finished_with_failures_is_not_drawn_as_all_good() {
+    let mut snap = snapshot();
+    snap.recent[0].failed = 3;
+    let mut a = App::with_theme(
+        &ConsoleOptions::default(),
+        Theme::load("default", None).unwrap(),
+    );
+    a.set_snapshot(snap);
+    let (screen, buf) = render(&a, 80, 24);
+    let (x, y) = find(&screen, "✓ succeeded").expect("the finished job is listed");
+    let ok = Theme::load("default", None).unwrap().ok().fg;
+    assert_ne!(
+        buf[(x as u16, y as u16)].fg,
+        ok.unwrap_or_default(),
+        "{screen}"
+    );
+}
+
+/// Column and row of a text on the rendered screen.
+fn find(screen: &str, what: &str) -> Option<(usize, usize)> {
+    screen
+        .lines()
+        .enumerate()
+        .find_map(|(y, l)| l.find(what).map(|b| (l[..b].chars().count(), y)))
 }

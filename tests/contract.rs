@@ -6,10 +6,10 @@
 mod spec_check;
 
 use hubsync::demo;
+use hubsync::engine::EngineSettings;
 use hubsync::model::ObjectKind;
 use hubsync::sim::{Exchange, SimSettings};
 use hubsync::status::Command;
-use hubsync::sync::engine::EngineSettings;
 use serde_json::{Value, json};
 use spec_check::{check, operation, specs, violations};
 
@@ -54,15 +54,15 @@ async fn every_exchange_of_a_sync_and_of_the_error_paths_matches_hubspots_specs(
         .iter()
         .find(|a| a.label == "maria.garcia@example")
         .unwrap();
-    w.engine
-        .app()
+    rusqlite::Connection::open(dir.path().join("app.db"))
+        .unwrap()
         .execute(
             "UPDATE contacts SET email = 'maria.garcia@example.com' WHERE id = ?1",
-            &[&entry.app_id],
+            rusqlite::params![entry.app_id],
         )
         .unwrap();
     w.engine
-        .handle(Command::Retry { audit_id: entry.id })
+        .handle(Command::Retry { audit_id: entry.id }, None)
         .await
         .unwrap();
     w.engine.run_next_due().await.unwrap();

@@ -2,10 +2,10 @@
 //! real SQLite app database built from the demo fixtures.
 
 use hubsync::demo::{self, APP_FIXTURE, HUBSPOT_FIXTURE};
+use hubsync::engine::{EngineSettings, FAILED_PAGE, FailedPage};
 use hubsync::model::{ObjectKind, email_key};
 use hubsync::sim::SimSettings;
 use hubsync::status::{AuditAction, AuditStatus, Command, JobKind};
-use hubsync::sync::engine::EngineSettings;
 use std::collections::{HashMap, HashSet};
 
 /// The fixture emails HubSpot must refuse, listed here rather than derived
@@ -18,6 +18,19 @@ const INVALID: [&str; 6] = [
     "sam.okafor@example.c0m",
     "ken.tanaka@example.com,",
 ];
+
+/// The fixture row whose email another row already has (row 12's, in
+/// another case and with spaces): it fails as a duplicate, not as invalid.
+const DUPLICATE: &str = "  DENNIS.TURING11@HOOLI.EXAMPLE ";
+
+/// The labels of open failures in one category.
+fn labels_in<'a>(failed: &'a [hubsync::status::AuditView], category: &str) -> HashSet<&'a str> {
+    failed
+        .iter()
+        .filter(|a| a.category.as_deref() == Some(category))
+        .map(|a| a.label.as_str())
+        .collect()
+}
 
 struct Fixture {
     /// Normalised emails of app rows that should end up in HubSpot.
@@ -128,9 +141,16 @@ async fn invalid_emails_are_failed_with_hubspots_category_and_message() {
     let w = synced_world(dir.path()).await;
 
     let failed = w.engine.store().open_failures(100).await.unwrap();
-    let labels: HashSet<&str> = failed.iter().map(|a| a.label.as_str()).collect();
-    assert_eq!(labels, INVALID.iter().copied().collect::<HashSet<_>>());
-    for a in &failed {
+    assert_eq!(
+        labels_in(&failed, "VALIDATION_ERROR"),
+        INVALID.iter().copied().collect::<HashSet<_>>()
+    );
+    assert_eq!(
+        labels_in(&failed, "DUPLICATE_KEY"),
+        HashSet::from([DUPLICATE])
+    );
+    assert_eq!(failed.len(), INVALID.len() + 1, "{failed:?}");
+    for a in failed.iter().filter(|a| a.label != DUPLICATE) {
         assert_eq!(
             (a.action, a.status),
             (AuditAction::Create, AuditStatus::Failed)
@@ -151,17 +171,20 @@ async fn a_second_pass_over_every_record_creates_and_writes_nothing() {
     let contacts = w.sim.state().count(ObjectKind::Contacts);
 
     // Touch every row so the next pass reads all of them again.
-    w.engine
-        .app()
+    rusqlite::Connection::open(dir.path().join("app.db"))
+        .unwrap()
         .execute(
             "UPDATE contacts SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 second')",
-            &[],
+            [],
         )
         .unwrap();
     w.engine
-        .handle(Command::SyncNow {
-            object: ObjectKind::Contacts,
-        })
+        .handle(
+            Command::SyncNow {
+                object: ObjectKind::Contacts,
+            },
+            None,
+        )
         .await
         .unwrap();
     w.engine.run_until_idle().await.unwrap();
@@ -199,15 +222,15 @@ async fn a_failed_record_fixed_in_the_app_and_retried_succeeds() {
         .find(|a| a.label == "maria.garcia@example")
         .expect("maria's invalid email failed");
 
-    w.engine
-        .app()
+    rusqlite::Connection::open(dir.path().join("app.db"))
+        .unwrap()
         .execute(
             "UPDATE contacts SET email = 'maria.garcia@example.com' WHERE id = ?1",
-            &[&entry.app_id],
+            rusqlite::params![entry.app_id],
         )
         .unwrap();
     w.engine
-        .handle(Command::Retry { audit_id: entry.id })
+        .handle(Command::Retry { audit_id: entry.id }, None)
         .await
         .unwrap();
     // Run only the retry job: the poll that would also pick up the fix is not due yet.
@@ -265,19 +288,19 @@ async fn a_create_answered_409_links_the_existing_contact_and_writes_the_app_val
         .unwrap()
         .clone();
     let (existing, _) = w.sim.state().find_by_email(&key).unwrap();
-    let app_id: i64 = w
-        .engine
-        .app()
-        .query_one(&format!(
-            "SELECT id FROM contacts WHERE lower(trim(email)) = '{key}'"
-        ))
+    let app_id: i64 = rusqlite::Connection::open(dir.path().join("app.db"))
         .unwrap()
+        .query_row(
+            &format!("SELECT id FROM contacts WHERE lower(trim(email)) = '{key}'"),
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    w.engine
-        .app()
+    rusqlite::Connection::open(dir.path().join("app.db"))
+        .unwrap()
         .execute(
             "UPDATE contacts SET job_title = 'Chief Synchroniser' WHERE id = ?1",
-            &[&app_id],
+            rusqlite::params![app_id],
         )
         .unwrap();
     let mapping = ObjectMapping::demo_contacts();
@@ -285,6 +308,7 @@ async fn a_create_answered_409_links_the_existing_contact_and_writes_the_app_val
         .engine
         .app()
         .get(&mapping, &app_id.to_string())
+        .await
         .unwrap()
         .unwrap();
     let before = w.sim.state().count(ObjectKind::Contacts);
@@ -368,8 +392,14 @@ async fn when_hubspot_rejects_whole_batches_the_bad_inputs_are_isolated_and_the_
     w.engine.run_until_idle().await.unwrap();
 
     let failed = w.engine.store().open_failures(100).await.unwrap();
-    let labels: HashSet<&str> = failed.iter().map(|a| a.label.as_str()).collect();
-    assert_eq!(labels, INVALID.iter().copied().collect::<HashSet<_>>());
+    assert_eq!(
+        labels_in(&failed, "VALIDATION_ERROR"),
+        INVALID.iter().copied().collect::<HashSet<_>>()
+    );
+    assert_eq!(
+        labels_in(&failed, "DUPLICATE_KEY"),
+        HashSet::from([DUPLICATE])
+    );
     for key in &f.valid_keys {
         assert!(
             w.sim.state().find_by_email(key).is_some(),
@@ -391,20 +421,28 @@ async fn retrying_a_category_queues_one_retry_per_failed_record() {
         .iter()
         .map(|a| a.id)
         .collect();
-    assert_eq!(before.len(), 6);
+    assert_eq!(before.len(), 7, "six invalid emails and one duplicate");
     w.engine
-        .handle(Command::RetryCategory {
-            category: "VALIDATION_ERROR".into(),
-        })
+        .handle(
+            Command::RetryCategory {
+                category: "VALIDATION_ERROR".into(),
+            },
+            None,
+        )
         .await
         .unwrap();
     for _ in 0..6 {
         assert!(w.engine.run_next_due().await.unwrap());
     }
     let after = w.engine.store().open_failures(100).await.unwrap();
-    assert_eq!(after.len(), 6, "still invalid, so FAILED again");
+    assert_eq!(after.len(), 7, "still invalid, so FAILED again");
+    let retried: Vec<_> = after
+        .iter()
+        .filter(|a| a.category.as_deref() == Some("VALIDATION_ERROR"))
+        .collect();
+    assert_eq!(retried.len(), 6);
     assert!(
-        after
+        retried
             .iter()
             .all(|a| a.attempt == 2 && !before.contains(&a.id)),
         "{after:?}"
@@ -416,11 +454,12 @@ async fn a_dismissed_failure_leaves_the_list_and_its_history_stays() {
     let dir = tempfile::tempdir().unwrap();
     let w = synced_world(dir.path()).await;
     let entry = w.engine.store().open_failures(1).await.unwrap().remove(0);
-    w.engine
-        .handle(Command::Dismiss { audit_id: entry.id })
+    let outcome = w
+        .engine
+        .handle(Command::Dismiss { audit_id: entry.id }, None)
         .await
         .unwrap();
-    assert_eq!(w.engine.store().open_failure_count(None).await.unwrap(), 5);
+    assert_eq!(w.engine.store().open_failure_count(None).await.unwrap(), 6);
     assert_eq!(
         w.engine
             .store()
@@ -430,15 +469,7 @@ async fn a_dismissed_failure_leaves_the_list_and_its_history_stays() {
             .len(),
         1
     );
-    assert!(
-        w.engine
-            .snapshot()
-            .await
-            .unwrap()
-            .notice
-            .unwrap()
-            .contains("dismissed")
-    );
+    assert!(outcome.notice.contains("dismissed"), "{outcome:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -459,10 +490,14 @@ async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
     assert!(w.engine.run_next_due().await.unwrap(), "the backfill runs");
     let calls = w.sim.state().request_count();
 
+    let mut events = w.engine.events();
     w.engine
-        .handle(Command::SyncNow {
-            object: ObjectKind::Contacts,
-        })
+        .handle(
+            Command::SyncNow {
+                object: ObjectKind::Contacts,
+            },
+            None,
+        )
         .await
         .unwrap();
     assert!(w.engine.run_next_due().await.unwrap());
@@ -475,15 +510,13 @@ async fn passes_wait_when_the_daily_budget_falls_below_the_reserve() {
     assert_eq!(waiting.state, hubsync::status::JobState::Retrying);
     assert!(waiting.error.unwrap().contains("reserve"));
     assert!(waiting.run_after > chrono::Utc::now() + chrono::Duration::minutes(10));
-    assert!(
-        w.engine
-            .snapshot()
-            .await
-            .unwrap()
-            .notice
-            .unwrap()
-            .contains("daily API calls left")
-    );
+    match events.try_recv() {
+        Ok(hubsync::engine::EngineEvent::Notice { text, warning }) => {
+            assert!(text.contains("daily API calls left"), "{text}");
+            assert!(warning);
+        }
+        other => panic!("no notice to the consoles: {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -499,25 +532,22 @@ async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
         .iter()
         .map(|a| a.id)
         .collect();
-    assert_eq!(newest.len(), 6);
-    w.engine
-        .handle(Command::FailedPage {
-            before_id: Some(newest[2]),
+    assert_eq!(newest.len(), 7, "six invalid emails and one duplicate");
+    let s = w
+        .engine
+        .snapshot_at(FailedPage {
+            before: Some(newest[2]),
+            limit: FAILED_PAGE,
         })
         .await
         .unwrap();
-    let s = w.engine.snapshot().await.unwrap();
     assert_eq!(
         s.failed.iter().map(|a| a.id).collect::<Vec<_>>(),
         newest[3..].to_vec()
     );
     assert_eq!(
         (s.failed_before, s.failed_newer, s.failed_total),
-        (Some(newest[2]), 3, 6)
+        (Some(newest[2]), 3, 7)
     );
-    w.engine
-        .handle(Command::FailedPage { before_id: None })
-        .await
-        .unwrap();
-    assert_eq!(w.engine.snapshot().await.unwrap().failed.len(), 6);
+    assert_eq!(w.engine.snapshot().await.unwrap().failed.len(), 7);
 }

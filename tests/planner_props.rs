@@ -199,14 +199,16 @@ impl World {
                         },
                     );
                 }
-                Decision::Skip { .. } | Decision::InStep { .. } => {}
+                Decision::Skip { .. } | Decision::InStep { .. } | Decision::DuplicateKey { .. } => {
+                }
             }
         }
     }
 }
 
 fn writes_anything(d: &[Decision]) -> bool {
-    d.iter().any(|d| !matches!(d, Decision::Skip { .. }))
+    d.iter()
+        .any(|d| !matches!(d, Decision::Skip { .. } | Decision::DuplicateKey { .. }))
 }
 
 /// A random world: app rows, HubSpot records, some emails shared.

@@ -4,12 +4,12 @@
 //! filters, merged contacts, and a bulk edit past the search cap.
 
 use hubsync::appdb::AppDb;
+use hubsync::engine::{Engine, EngineSettings};
 use hubsync::hubspot::{ClientSettings, HubSpotClient};
 use hubsync::model::{Direction, ObjectKind, Side};
 use hubsync::sim::{SeedData, SimServer, SimSettings};
 use hubsync::status::JobKind;
 use hubsync::store::Store;
-use hubsync::sync::engine::{Engine, EngineSettings};
 use hubsync::sync::filter::{Filter, FilterGroup, Filters};
 use hubsync::sync::mapping::{FieldMap, KeyMap, ObjectMapping};
 use hubsync::sync::rules::{ObjectSync, SyncRules};
@@ -160,7 +160,7 @@ impl World {
         for o in [ObjectKind::Companies, ObjectKind::Contacts] {
             if engine.object(o).is_some() {
                 engine
-                    .handle(hubsync::status::Command::SyncNow { object: o })
+                    .handle(hubsync::status::Command::SyncNow { object: o }, None)
                     .await
                     .unwrap();
             }
@@ -982,9 +982,12 @@ async fn deals_flow_from_hubspot_into_the_app_and_never_back() {
     let e = w.engine(vec![object(deals, rules)]);
     let sync_deals = || async {
         e.bootstrap().await.unwrap();
-        e.handle(hubsync::status::Command::SyncNow {
-            object: ObjectKind::Deals,
-        })
+        e.handle(
+            hubsync::status::Command::SyncNow {
+                object: ObjectKind::Deals,
+            },
+            None,
+        )
         .await
         .unwrap();
         e.run_until_idle().await.unwrap();

@@ -110,3 +110,36 @@ fn a_bad_seed_file_is_refused_saying_which_file() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn with_every_reply_lost_writes_land_unanswered_and_reads_still_answer() {
+    let (_sim, base) = start(&["--token", "SECRET", "--fault-lost-reply", "1"]);
+    let c = reqwest::Client::new();
+    for n in 0..4 {
+        let sent = c
+            .post(format!("{base}/crm/v3/objects/contacts/batch/create"))
+            .bearer_auth("SECRET")
+            .json(&serde_json::json!({"inputs": [{"properties": {"email": format!("lost{n}@example.com")}}]}))
+            .send()
+            .await;
+        // Either the connection was cut before the answer, or the answer
+        // came cut off: no create is ever confirmed.
+        if let Ok(resp) = sent {
+            let body = resp.text().await.unwrap_or_default();
+            assert!(
+                serde_json::from_str::<serde_json::Value>(&body).is_err(),
+                "a readable answer: {body}"
+            );
+        }
+    }
+    let list: serde_json::Value = c
+        .get(format!("{base}/crm/v3/objects/contacts?limit=100"))
+        .bearer_auth("SECRET")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["results"].as_array().map(Vec::len), Some(4), "{list}");
+}

@@ -92,3 +92,49 @@ pub fn create(path: &Path, contacts: &[FixtureContact]) -> anyhow::Result<()> {
     tx.commit()?;
     Ok(())
 }
+
+/// The demo's simulated app users: they write to the app database through
+/// a connection of their own, as the app's code would, never through
+/// hubsync's.
+pub struct Users {
+    conn: Connection,
+}
+
+impl Users {
+    pub fn open(path: &Path) -> anyhow::Result<Users> {
+        let conn = Connection::open(path)
+            .with_context(|| format!("opening the demo app database {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Users { conn })
+    }
+
+    /// Gives a random linked contact a new job title.
+    pub fn retitle_someone(&self, title: &str) -> anyhow::Result<()> {
+        self.conn.execute(
+            "UPDATE contacts SET job_title = ?1 WHERE id = (SELECT id FROM contacts WHERE hubspot_id IS NOT NULL ORDER BY random() LIMIT 1)",
+            params![title],
+        )?;
+        Ok(())
+    }
+
+    /// The HubSpot id of a random linked contact.
+    pub fn someone_linked(&self) -> anyhow::Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT hubspot_id FROM contacts WHERE hubspot_id IS NOT NULL ORDER BY random() LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn sign_up(&self, email: &str, last_name: &str) -> anyhow::Result<()> {
+        self.conn.execute(
+            "INSERT INTO contacts (email, first_name, last_name, company) VALUES (?1, 'New', ?2, 'Signup Ltd')",
+            params![email, last_name],
+        )?;
+        Ok(())
+    }
+}

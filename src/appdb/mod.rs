@@ -1,20 +1,29 @@
-//! The app database: the company's own customer records, in SQLite.
+//! The app database: the company's own customer records, in SQLite or
+//! PostgreSQL, behind one async interface ([`AppDb`]).
 //!
 //! hubsync reads changed rows by an `updated_at` cursor and writes back only
 //! the HubSpot id, to the column the mapping names. Table and column names
-//! come from the mapping and are always quoted, never spliced in raw.
+//! come from the mapping and are always quoted the way the database wants,
+//! never spliced in raw. The interface has no way to run arbitrary SQL: the
+//! demo's simulated app users and the tests write through connections of
+//! their own, as the app itself would.
 
+mod check;
 pub mod demo;
+mod feed;
+pub mod postgres;
+mod sqlite;
+mod stamp;
+mod target;
 
-use crate::sync::mapping::{ObjectMapping, key_norm};
-use anyhow::Context;
-use rusqlite::functions::FunctionFlags;
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
+pub use check::{ColumnInfo, TableInfo, TableReport};
+pub use feed::{OVERLAP, SEEN_CAP};
+pub use target::Target;
+
+use crate::sync::mapping::ObjectMapping;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::path::Path;
 
 /// One app row, as the mapping sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,16 +47,37 @@ impl AppRecord {
 
 /// Where an app change feed has read up to: the last row's `updated_at` and
 /// id. Rows are read in (updated_at, id) order, so rows sharing a timestamp
-/// are neither skipped nor read twice.
+/// are neither skipped nor read twice. `seen` remembers the rows read
+/// within [`OVERLAP`] of the newest stamp (complete from `window` on), so a
+/// pass can read that window again for rows committed late and skip the
+/// ones it already has; `from` is set on a cursor so rewound.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppCursor {
     pub updated_at: String,
     pub id: CursorId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub seen: BTreeMap<String, String>,
+}
+
+impl AppCursor {
+    /// A cursor just past this row, remembering nothing else.
+    pub fn at(updated_at: &str, id: &str) -> AppCursor {
+        AppCursor {
+            updated_at: updated_at.to_string(),
+            id: CursorId::of(id),
+            from: None,
+            window: None,
+            seen: BTreeMap::new(),
+        }
+    }
 }
 
 /// A primary key as the cursor keeps it: integer keys compare as integers,
-/// others (UUIDs, slugs) as text. SQLite applies the column's affinity to
-/// the bound value, so either compares right against its column.
+/// others (UUIDs, slugs) as text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum CursorId {
@@ -61,10 +91,32 @@ impl CursorId {
             .map_or_else(|_| CursorId::Text(id.to_string()), CursorId::Int)
     }
 
-    fn value(&self) -> Value {
+    pub fn as_text(&self) -> String {
         match self {
-            CursorId::Int(i) => Value::Integer(*i),
-            CursorId::Text(s) => Value::Text(s.clone()),
+            CursorId::Int(i) => i.to_string(),
+            CursorId::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// Which rows a backend reads, in (updated_at, id) order.
+#[derive(Debug, Clone, Copy)]
+pub enum Since<'a> {
+    All,
+    /// `updated_at` at or after this stamp (in the column's own format).
+    From(&'a str),
+    /// Strictly after this (updated_at, id).
+    After(&'a str, &'a CursorId),
+}
+
+impl<'a> Since<'a> {
+    pub(crate) fn of(c: Option<&'a AppCursor>) -> Since<'a> {
+        match c {
+            None => Since::All,
+            Some(AppCursor {
+                from: Some(from), ..
+            }) => Since::From(from),
+            Some(c) => Since::After(&c.updated_at, &c.id),
         }
     }
 }
@@ -73,553 +125,270 @@ impl CursorId {
 /// inserts' (each the new row's id).
 pub type BatchOutcome = (Vec<anyhow::Result<()>>, Vec<anyhow::Result<String>>);
 
+/// One page of the app's change feed and where to read on from.
+#[derive(Debug)]
+pub struct ChangePage {
+    pub rows: Vec<AppRecord>,
+    pub next: Option<AppCursor>,
+}
+
+enum Backend {
+    Sqlite(sqlite::SqliteApp),
+    Postgres(postgres::PgApp),
+}
+
+/// The app database, whichever it is. Every call is async and none blocks
+/// the runtime: SQLite's calls run on the blocking pool, PostgreSQL's on
+/// its async driver.
 pub struct AppDb {
-    conn: Mutex<Connection>,
-    path: PathBuf,
+    backend: Backend,
 }
 
-/// Quotes an SQL identifier. Backticks, not double quotes: SQLite reads a
-/// double-quoted name that matches no column as a string literal, so a
-/// misspelt column would sync its own name as every record's value.
-fn q(ident: &str) -> String {
-    format!("`{}`", ident.replace('`', "``"))
+/// What [`AppDb::open`] takes: a config's target, or a SQLite file's path.
+pub trait ToTarget {
+    fn to_target(&self) -> Target;
 }
 
-fn text(v: Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::Integer(i) => Some(i.to_string()),
-        Value::Real(f) => Some(f.to_string()),
-        Value::Text(s) => Some(s),
-        Value::Blob(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+impl ToTarget for Target {
+    fn to_target(&self) -> Target {
+        self.clone()
     }
+}
+
+impl ToTarget for Path {
+    fn to_target(&self) -> Target {
+        Target::Sqlite(self.to_path_buf())
+    }
+}
+
+impl ToTarget for std::path::PathBuf {
+    fn to_target(&self) -> Target {
+        Target::Sqlite(self.clone())
+    }
+}
+
+macro_rules! each {
+    ($self:ident, $b:ident => $e:expr) => {
+        match &$self.backend {
+            Backend::Sqlite($b) => $e,
+            Backend::Postgres($b) => $e,
+        }
+    };
 }
 
 impl AppDb {
-    pub fn open(path: &Path) -> anyhow::Result<AppDb> {
-        if !path.exists() {
-            anyhow::bail!("app database {} does not exist", path.display());
-        }
-        let conn = Connection::open(path)
-            .with_context(|| format!("opening app database {}", path.display()))?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        // Keys are compared as hubsync normalises them (Unicode lowercase,
-        // any whitespace trimmed): SQLite's own lower() and trim() only
-        // know ASCII letters and spaces, so "Über GmbH" would never match.
-        conn.create_scalar_function(
-            "hubsync_key",
-            1,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            |ctx| {
-                let v: Option<String> = ctx.get(0)?;
-                Ok(v.map(|v| key_norm(&v)))
-            },
-        )?;
-        Ok(AppDb {
-            conn: Mutex::new(conn),
-            path: path.to_path_buf(),
-        })
+    /// Opens the app database a config names. PostgreSQL connects lazily
+    /// (the first call finds out whether it is reachable).
+    pub fn open(target: &(impl ToTarget + ?Sized)) -> anyhow::Result<AppDb> {
+        let backend = match &target.to_target() {
+            Target::Sqlite(path) => Backend::Sqlite(sqlite::SqliteApp::open(path)?),
+            Target::Postgres(s) => Backend::Postgres(postgres::PgApp::open(s)?),
+        };
+        Ok(AppDb { backend })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the database is, for people: a path, or host, port and
+    /// database (never a password).
+    pub fn describe(&self) -> String {
+        each!(self, b => b.describe())
+    }
+
+    /// The table's columns, types and indexes.
+    pub async fn table_info(&self, m: &ObjectMapping) -> anyhow::Result<TableInfo> {
+        each!(self, b => b.table_info(m).await)
     }
 
     /// Checks that the mapping's table and columns exist, naming what is
     /// missing and what is there.
-    pub fn verify(&self, m: &ObjectMapping) -> anyhow::Result<()> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", q(&m.table)))?;
-        let columns: Vec<String> = stmt
-            .query_map([], |r| r.get::<_, String>(1))?
-            .collect::<Result<_, _>>()?;
-        if columns.is_empty() {
-            anyhow::bail!(
-                "app database {} has no table {}",
-                self.path.display(),
-                m.table
-            );
-        }
-        let mut wanted = vec![
-            m.id_column.as_str(),
-            m.updated_at_column.as_str(),
-            m.hubspot_id_column.as_str(),
-        ];
-        wanted.extend(m.app_columns());
-        let missing: Vec<&str> = wanted
-            .into_iter()
-            .filter(|c| !columns.iter().any(|x| x == c))
-            .collect();
-        if !missing.is_empty() {
-            anyhow::bail!(
-                "table {} of {} has no column {}; its columns are {}",
-                m.table,
-                self.path.display(),
-                missing.join(", "),
-                columns.join(", ")
-            );
-        }
-        Ok(())
+    pub async fn verify(&self, m: &ObjectMapping) -> anyhow::Result<()> {
+        let info = self.table_info(m).await?;
+        check::verify(&self.describe(), m, &info)
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// What `hubsync check` says about the table: missing columns and
+    /// wrong types (errors), missing indexes (warnings with the statements
+    /// that add them).
+    pub async fn check(&self, m: &ObjectMapping) -> anyhow::Result<TableReport> {
+        let info = self.table_info(m).await?;
+        Ok(check::report(self.is_postgres(), m, &info))
     }
 
-    fn select(&self, m: &ObjectMapping) -> String {
-        let mut cols = vec![
-            q(&m.id_column),
-            q(&m.hubspot_id_column),
-            q(&m.updated_at_column),
-        ];
-        cols.extend(m.app_columns().iter().map(|c| q(c)));
-        format!("SELECT {} FROM {}", cols.join(", "), q(&m.table))
+    fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
-    fn read_rows(
-        &self,
-        m: &ObjectMapping,
-        sql: &str,
-        args: Vec<Value>,
-    ) -> anyhow::Result<Vec<AppRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(sql)
-            .with_context(|| format!("reading table {} of {}", m.table, self.path.display()))?;
-        let names = m.app_columns();
-        let rows = stmt.query_map(params_from_iter(args), |r| {
-            let mut fields = BTreeMap::new();
-            for (i, name) in names.iter().enumerate() {
-                fields.insert(name.to_string(), text(r.get(3 + i)?));
-            }
-            Ok(AppRecord {
-                id: text(r.get(0)?).unwrap_or_default(),
-                hubspot_id: text(r.get(1)?),
-                updated_at: text(r.get(2)?).unwrap_or_default(),
-                fields,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    /// Where a pass starts reading: `stored` moved back by [`OVERLAP`], so
+    /// rows committed late (a long transaction, a stamp of one-second
+    /// precision) are read again; the rows in `seen` are skipped unless
+    /// their stamp moved.
+    pub fn rewind(&self, stored: Option<AppCursor>) -> Option<AppCursor> {
+        stored.map(feed::rewind)
     }
 
-    fn after_clause(
-        m: &ObjectMapping,
-        cursor: Option<&AppCursor>,
-        args: &mut Vec<Value>,
-    ) -> String {
-        match cursor {
-            None => "1 = 1".into(),
-            Some(c) => {
-                args.push(Value::Text(c.updated_at.clone()));
-                args.push(c.id.value());
-                format!(
-                    "({u} > ?1 OR ({u} = ?1 AND {id} > ?2))",
-                    u = q(&m.updated_at_column),
-                    id = q(&m.id_column)
-                )
-            }
-        }
-    }
-
-    /// Up to `limit` rows changed after `cursor`, in cursor order.
-    pub fn changed_since(
+    /// The next page of rows changed after `cursor`: rows already seen
+    /// with the same stamp are skipped, so what is unchanged is not synced
+    /// again.
+    pub async fn changes(
         &self,
         m: &ObjectMapping,
         cursor: Option<&AppCursor>,
         limit: usize,
+    ) -> anyhow::Result<ChangePage> {
+        let mut at = cursor.cloned();
+        loop {
+            let rows = self.rows_since(m, Since::of(at.as_ref()), limit).await?;
+            let full = rows.len() >= limit;
+            let before = at
+                .as_ref()
+                .map(|c| (c.updated_at.clone(), c.id.clone(), c.from.clone()));
+            let (page, next) = feed::advance(at, rows);
+            let moved = next
+                .as_ref()
+                .map(|c| (c.updated_at.clone(), c.id.clone(), c.from.clone()))
+                != before;
+            at = next;
+            // A page of rows all seen before: read on, unless the cursor
+            // could not move (then nothing is left to read).
+            if !page.is_empty() || !full || !moved {
+                return Ok(ChangePage {
+                    rows: page,
+                    next: at,
+                });
+            }
+        }
+    }
+
+    async fn rows_since(
+        &self,
+        m: &ObjectMapping,
+        since: Since<'_>,
+        limit: usize,
     ) -> anyhow::Result<Vec<AppRecord>> {
-        let mut args = Vec::new();
-        let clause = Self::after_clause(m, cursor, &mut args);
-        let sql = format!(
-            "{} WHERE {clause} ORDER BY {}, {} LIMIT {limit}",
-            self.select(m),
-            q(&m.updated_at_column),
-            q(&m.id_column)
-        );
-        self.read_rows(m, &sql, args)
+        each!(self, b => b.rows_since(m, since, limit).await)
     }
 
     /// How many rows changed after `cursor`: the size of the pass ahead.
-    pub fn count_changed_since(
+    pub async fn count_changed_since(
         &self,
         m: &ObjectMapping,
         cursor: Option<&AppCursor>,
     ) -> anyhow::Result<u64> {
-        let mut args = Vec::new();
-        let clause = Self::after_clause(m, cursor, &mut args);
-        let sql = format!("SELECT COUNT(*) FROM {} WHERE {clause}", q(&m.table));
-        Ok(self
-            .conn()
-            .query_row(&sql, params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
+        each!(self, b => b.count_since(m, Since::of(cursor)).await)
     }
 
-    pub fn count(&self, m: &ObjectMapping) -> anyhow::Result<u64> {
-        let sql = format!("SELECT COUNT(*) FROM {}", q(&m.table));
-        Ok(self.conn().query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
+    pub async fn count(&self, m: &ObjectMapping) -> anyhow::Result<u64> {
+        each!(self, b => b.count_since(m, Since::All).await)
     }
 
-    pub fn get(&self, m: &ObjectMapping, id: &str) -> anyhow::Result<Option<AppRecord>> {
-        let sql = format!("{} WHERE {} = ?1", self.select(m), q(&m.id_column));
+    pub async fn get(&self, m: &ObjectMapping, id: &str) -> anyhow::Result<Option<AppRecord>> {
         Ok(self
-            .read_rows(m, &sql, vec![Self::id_value(id)])?
+            .get_many(m, std::slice::from_ref(&id.to_string()))
+            .await?
             .into_iter()
             .next())
     }
 
-    fn id_value(id: &str) -> Value {
-        id.parse::<i64>()
-            .map(Value::Integer)
-            .unwrap_or(Value::Text(id.into()))
-    }
-
-    /// Reads rows where `expr` is one of `values`, in chunks SQLite takes.
-    fn read_where_in(
+    /// The rows with these ids; ids with no row are left out (deleted).
+    pub async fn get_many(
         &self,
         m: &ObjectMapping,
-        expr: &str,
-        values: Vec<Value>,
+        ids: &[String],
     ) -> anyhow::Result<Vec<AppRecord>> {
-        let mut out = Vec::new();
-        for chunk in values.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
-            let sql = format!("{} WHERE {expr} IN ({marks})", self.select(m));
-            out.extend(self.read_rows(m, &sql, chunk.to_vec())?);
+        if ids.is_empty() {
+            return Ok(vec![]);
         }
-        Ok(out)
+        each!(self, b => b.get_many(m, ids).await)
     }
 
-    /// The rows with these ids; ids with no row are left out (deleted).
-    pub fn get_many(&self, m: &ObjectMapping, ids: &[String]) -> anyhow::Result<Vec<AppRecord>> {
-        let values = ids.iter().map(|id| Self::id_value(id)).collect();
-        self.read_where_in(m, &q(&m.id_column), values)
-    }
-
-    /// The rows whose `column` holds one of these keys, compared trimmed and
-    /// case-insensitively (`keys` are already normalised).
-    pub fn find_by_keys(
+    /// The rows whose `column` holds one of these keys, compared as
+    /// [`crate::sync::mapping::key_norm`] compares them (`keys` are already
+    /// normalised).
+    pub async fn find_by_keys(
         &self,
         m: &ObjectMapping,
         column: &str,
         keys: &[String],
     ) -> anyhow::Result<Vec<AppRecord>> {
-        let values = keys.iter().map(|k| Value::Text(k.clone())).collect();
-        self.read_where_in(m, &format!("hubsync_key({})", q(column)), values)
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
+        each!(self, b => b.find_by_keys(m, column, keys).await)
     }
 
     /// The rows that carry one of these HubSpot ids in the write-back column.
-    pub fn find_by_hubspot_ids(
+    pub async fn find_by_hubspot_ids(
         &self,
         m: &ObjectMapping,
         ids: &[String],
     ) -> anyhow::Result<Vec<AppRecord>> {
-        let values = ids.iter().map(|k| Value::Text(k.clone())).collect();
-        self.read_where_in(m, &q(&m.hubspot_id_column), values)
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        each!(self, b => b.find_by_hubspot_ids(m, ids).await)
     }
 
     /// Applies one batch of writes from HubSpot in a single transaction:
     /// `updates` (app id, column → value) and `inserts` (column → value,
     /// HubSpot id). Each row has its own savepoint, so one refused row
     /// (a constraint, a trigger) fails alone; the outcomes come back in
-    /// order. One commit per batch instead of one per row is what keeps a
-    /// backfill into a database with a rollback journal fast.
-    ///
-    /// The caller stores links and memory only after this returns: a crash
-    /// before the commit then leaves no trace on either side, and one after
-    /// it leaves rows that carry their HubSpot id and are linked again.
-    pub fn write_batch(
+    /// order. Updates stamp `updated_at` in the column's own format, as the
+    /// app's own code would; inserts carry their HubSpot id in the same
+    /// statement, so a lost link finds the row again instead of creating it
+    /// twice.
+    pub async fn write_batch(
         &self,
         m: &ObjectMapping,
         updates: &[(String, BTreeMap<String, String>)],
         inserts: &[(BTreeMap<String, String>, String)],
     ) -> anyhow::Result<BatchOutcome> {
-        let mut conn = self.conn();
-        let mut tx = conn
-            .transaction()
-            .with_context(|| format!("writing to app table {}", m.table))?;
-        let mut updated = Vec::with_capacity(updates.len());
-        for (id, values) in updates {
-            let sp = tx.savepoint()?;
-            let r = Self::update_row(&sp, m, id, values);
-            if r.is_ok() {
-                sp.commit()?;
-            }
-            updated.push(r);
+        if updates.is_empty() && inserts.is_empty() {
+            return Ok((vec![], vec![]));
         }
-        let mut inserted = Vec::with_capacity(inserts.len());
-        for (values, hubspot_id) in inserts {
-            let sp = tx.savepoint()?;
-            let r = Self::insert_row(&sp, m, values, hubspot_id);
-            if r.is_ok() {
-                sp.commit()?;
-            }
-            inserted.push(r);
-        }
-        tx.commit()
-            .with_context(|| format!("committing writes to app table {}", m.table))?;
-        Ok((updated, inserted))
+        each!(self, b => b.write_batch(m, updates, inserts).await)
     }
 
-    /// Inserts a row created from a HubSpot record, with its HubSpot id in
-    /// the same statement: if the link is lost to a crash, the id on the row
-    /// finds it again, so the record is never created twice. Returns the new
-    /// row's id.
-    fn insert_row(
-        conn: &Connection,
-        m: &ObjectMapping,
-        values: &BTreeMap<String, String>,
-        hubspot_id: &str,
-    ) -> anyhow::Result<String> {
-        let mut cols = vec![q(&m.hubspot_id_column), q(&m.updated_at_column)];
-        let newest = format!(
-            "(SELECT {u} FROM {t} WHERE {u} IS NOT NULL ORDER BY rowid DESC LIMIT 1)",
-            u = q(&m.updated_at_column),
-            t = q(&m.table)
-        );
-        let mut marks = vec!["?1".to_string(), now_like(&newest)];
-        let mut args: Vec<Value> = vec![Value::Text(hubspot_id.into())];
-        for (c, v) in values {
-            cols.push(q(c));
-            args.push(if v.is_empty() {
-                Value::Null
-            } else {
-                Value::Text(v.clone())
-            });
-            marks.push(format!("?{}", args.len()));
-        }
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({}) RETURNING {}",
-            q(&m.table),
-            cols.join(", "),
-            marks.join(", "),
-            q(&m.id_column)
-        );
-        let id: Value = conn
-            .prepare_cached(&sql)?
-            .query_row(params_from_iter(args), |r| r.get(0))
-            .with_context(|| {
-                format!(
-                    "creating an app {} row for HubSpot {} {hubspot_id}",
-                    m.table, m.object
-                )
-            })?;
-        Ok(text(id).unwrap_or_default())
-    }
-
-    /// Writes values from HubSpot to an app row and stamps its `updated_at`,
-    /// as the app's own code would: other readers of the table see the change.
-    fn update_row(
-        conn: &Connection,
-        m: &ObjectMapping,
-        id: &str,
-        values: &BTreeMap<String, String>,
-    ) -> anyhow::Result<()> {
-        if values.is_empty() {
-            return Ok(());
-        }
-        let u = q(&m.updated_at_column);
-        let mut sets = vec![format!("{u} = {}", now_like(&u))];
-        let mut args: Vec<Value> = vec![Self::id_value(id)];
-        for (c, v) in values {
-            args.push(if v.is_empty() {
-                Value::Null
-            } else {
-                Value::Text(v.clone())
-            });
-            sets.push(format!("{} = ?{}", q(c), args.len()));
-        }
-        let sql = format!(
-            "UPDATE {} SET {} WHERE {} = ?1",
-            q(&m.table),
-            sets.join(", "),
-            q(&m.id_column)
-        );
-        let n = conn
-            .prepare_cached(&sql)?
-            .execute(params_from_iter(args))
-            .with_context(|| format!("writing {} to app {} {id}", column_list(values), m.table))?;
-        if n == 0 {
-            anyhow::bail!("app {} {id} no longer exists", m.table);
-        }
-        Ok(())
-    }
-
-    /// Writes the HubSpot id back to the app row. The row's `updated_at` is
-    /// left alone: this is hubsync's own write, not a change to sync.
-    pub fn set_hubspot_id(
+    /// Writes HubSpot ids back to app rows, all in one transaction; each
+    /// row's outcome in order (a row deleted since fails alone). The rows'
+    /// `updated_at` is left alone: this is hubsync's own write, not a
+    /// change to sync.
+    pub async fn set_hubspot_ids(
         &self,
         m: &ObjectMapping,
-        id: &str,
-        hubspot_id: Option<&str>,
-    ) -> anyhow::Result<()> {
-        let sql = format!(
-            "UPDATE {} SET {} = ?1 WHERE {} = ?2",
-            q(&m.table),
-            q(&m.hubspot_id_column),
-            q(&m.id_column)
-        );
-        let key = id
-            .parse::<i64>()
-            .map(Value::Integer)
-            .unwrap_or(Value::Text(id.into()));
-        let n = self
-            .conn()
-            .execute(&sql, rusqlite::params![hubspot_id, key])
-            .with_context(|| {
-                format!("writing HubSpot id {hubspot_id:?} to app {} {id}", m.table)
-            })?;
-        if n == 0 {
-            anyhow::bail!(
-                "app {} {id} no longer exists; HubSpot id {hubspot_id:?} not written",
-                m.table
-            );
+        ids: &[(String, String)],
+    ) -> anyhow::Result<Vec<anyhow::Result<()>>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
         }
-        Ok(())
+        each!(self, b => b.set_hubspot_ids(m, ids).await)
     }
 
     /// Clears a row's HubSpot id because its HubSpot record is gone, and
     /// stamps `updated_at`: the row must be matched (or created) again, and
     /// if hubsync dies before that, the app's change feed brings it back.
-    pub fn clear_hubspot_id(&self, m: &ObjectMapping, id: &str) -> anyhow::Result<()> {
-        let u = q(&m.updated_at_column);
-        let sql = format!(
-            "UPDATE {} SET {} = NULL, {u} = {} WHERE {} = ?1",
-            q(&m.table),
-            q(&m.hubspot_id_column),
-            now_like(&u),
-            q(&m.id_column)
-        );
-        self.conn()
-            .execute(&sql, [Self::id_value(id)])
-            .with_context(|| format!("clearing the HubSpot id of app {} {id}", m.table))?;
-        Ok(())
-    }
-
-    /// Runs one statement on the app database (demo activity, tests).
-    pub fn execute(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> anyhow::Result<usize> {
-        Ok(self.conn().execute(sql, args)?)
-    }
-
-    /// A single value (tests and reports).
-    pub fn query_one<T: rusqlite::types::FromSql>(&self, sql: &str) -> anyhow::Result<Option<T>> {
-        Ok(self.conn().query_row(sql, [], |r| r.get(0)).optional()?)
+    pub async fn clear_hubspot_id(&self, m: &ObjectMapping, id: &str) -> anyhow::Result<()> {
+        each!(self, b => b.clear_hubspot_id(m, id).await)
     }
 }
 
-/// SQL for "now" in the format `sample` (an SQL expression: the column, or
-/// another row's value) is written in. The change feed compares
-/// `updated_at` as the app stores it, so hubsync's stamps must sort with
-/// the app's own: an ISO stamp among `CURRENT_TIMESTAMP` ones ("…T…" after
-/// "… …") would put every later app edit of that day behind the cursor.
-fn now_like(sample: &str) -> String {
-    format!(
-        "CASE \
-           WHEN typeof({s}) = 'integer' AND {s} > 100000000000 \
-             THEN CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) \
-           WHEN typeof({s}) = 'integer' THEN CAST(strftime('%s', 'now') AS INTEGER) \
-           WHEN {s} LIKE '____-__-__T%Z' THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
-           WHEN {s} LIKE '____-__-__T%' THEN strftime('%Y-%m-%dT%H:%M:%f', 'now') \
-           WHEN {s} LIKE '____-__-__ __:__:__.%' THEN strftime('%Y-%m-%d %H:%M:%f', 'now') \
-           WHEN {s} LIKE '____-__-__ __:__:__' THEN strftime('%Y-%m-%d %H:%M:%S', 'now') \
-           ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END",
-        s = sample
-    )
+/// The app database could not be reached, or went away mid-call: a job
+/// that meets it is tried again later rather than failed.
+#[derive(Debug)]
+pub struct Unavailable(pub String);
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
+impl std::error::Error for Unavailable {}
+
+/// Whether `e` says the app database was unreachable (see [`Unavailable`]).
+pub fn is_unavailable(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.is::<Unavailable>())
+}
+
+/// Joins column names for messages.
 fn column_list(values: &BTreeMap<String, String>) -> String {
     values.keys().cloned().collect::<Vec<_>>().join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn demo_db() -> (tempfile::TempDir, AppDb) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.db");
-        let rows: Vec<demo::FixtureContact> =
-            serde_json::from_str(r#"[{"email":"a@example.com","first_name":"A","last_name":null,"phone":null,"company":null,"job_title":null}]"#)
-                .unwrap();
-        demo::create(&path, &rows).unwrap();
-        let db = AppDb::open(&path).unwrap();
-        (dir, db)
-    }
-
-    #[test]
-    fn a_misspelt_column_is_an_error_not_a_literal_value() {
-        let (_d, db) = demo_db();
-        let mut m = ObjectMapping::demo_contacts();
-        m.fields[1].app_columns = vec!["frist_name".into()];
-        assert!(db.changed_since(&m, None, 10).is_err());
-        let e = db.verify(&m).unwrap_err().to_string();
-        assert!(
-            e.contains("no column frist_name") && e.contains("first_name"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn hubsyncs_stamps_follow_the_apps_own_updated_at_format() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.db");
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, first_name TEXT,
-               last_name TEXT, phone TEXT, company TEXT, job_title TEXT, hubspot_id TEXT,
-               updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
-             INSERT INTO contacts (email) VALUES ('a@example.com');",
-        )
-        .unwrap();
-        let db = AppDb::open(&path).unwrap();
-        let m = ObjectMapping::demo_contacts();
-        let values = BTreeMap::from([("first_name".to_string(), "Ada".to_string())]);
-        let (updated, inserted) = db
-            .write_batch(
-                &m,
-                &[("1".into(), values.clone())],
-                &[(values, "501".into())],
-            )
-            .unwrap();
-        assert!(updated[0].is_ok() && inserted[0].is_ok());
-        let stamps: Vec<String> = conn
-            .prepare("SELECT updated_at FROM contacts")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        for s in stamps {
-            assert_eq!(s.len(), "2026-01-01 10:00:00".len(), "{s}");
-            assert_eq!(&s[10..11], " ", "{s}");
-        }
-        db.clear_hubspot_id(&m, "2").unwrap();
-    }
-
-    #[test]
-    fn keys_are_found_whatever_their_case_or_whitespace_in_any_script() {
-        let (_d, db) = demo_db();
-        db.execute(
-            "UPDATE contacts SET email = '\u{a0} Ünal@Example.COM\t' WHERE id = 1",
-            &[],
-        )
-        .unwrap();
-        let m = ObjectMapping::demo_contacts();
-        let found = db
-            .find_by_keys(&m, "email", &["ünal@example.com".to_string()])
-            .unwrap();
-        assert_eq!(found.len(), 1);
-    }
-
-    #[test]
-    fn rows_are_read_past_the_cursor_in_order() {
-        let (_d, db) = demo_db();
-        let m = ObjectMapping::demo_contacts();
-        let all = db.changed_since(&m, None, 10).unwrap();
-        assert_eq!(all.len(), 1);
-        let cursor = AppCursor {
-            updated_at: all[0].updated_at.clone(),
-            id: CursorId::of(&all[0].id),
-        };
-        assert!(db.changed_since(&m, Some(&cursor), 10).unwrap().is_empty());
-        assert_eq!(db.count_changed_since(&m, Some(&cursor)).unwrap(), 0);
-    }
 }

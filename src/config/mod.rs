@@ -6,6 +6,7 @@
 //! hold them. A bad file is refused with the file, line and column of the
 //! problem and what would be right, before anything runs.
 
+mod app;
 mod raw;
 
 use crate::hubspot::{ClientSettings, Credentials, OAuthCredentials};
@@ -79,8 +80,10 @@ pub struct Config {
     pub path: PathBuf,
     pub webhook: Option<WebhookConfig>,
     pub hubspot: HubSpotConfig,
-    pub app_database: PathBuf,
+    pub app_database: crate::appdb::Target,
     pub objects: Vec<ObjectConfig>,
+    /// `[control] viewer_group`: a group whose members may attach read-only.
+    pub viewer_group: Option<String>,
 }
 
 /// The platform's default config file (e.g. `~/.config/hubsync/hubsync.toml`).
@@ -91,6 +94,23 @@ pub fn default_path() -> Option<PathBuf> {
 /// The platform's default data folder (state, log).
 pub fn default_data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "hubsync").map(|d| d.data_dir().to_path_buf())
+}
+
+/// The config at `path` (or the platform default), loaded and checked; a
+/// missing file says how to get one instead of pointing at line 0.
+pub fn load_or_explain(path: Option<PathBuf>) -> anyhow::Result<Config> {
+    let Some(path) = path.or_else(default_path) else {
+        anyhow::bail!(
+            "no platform config folder here: pass --config FILE (`hubsync demo` runs without one)"
+        );
+    };
+    if !path.exists() {
+        anyhow::bail!(
+            "no config file at {}: pass --config FILE, or write one there starting from fixtures/hubsync.example.toml (`hubsync demo` runs without one)",
+            path.display()
+        );
+    }
+    Ok(Config::load(&path)?)
 }
 
 impl Config {

@@ -9,7 +9,7 @@ use crate::sync::rules::SyncRules;
 use crate::sync::transform::{Transform, ValueMap};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -17,9 +17,17 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     hubspot: Spanned<RawHubSpot>,
-    app: RawApp,
+    app: Spanned<super::app::RawApp>,
     webhook: Option<Spanned<RawWebhook>>,
+    control: Option<RawControl>,
     objects: Spanned<BTreeMap<Spanned<String>, Spanned<RawObject>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawControl {
+    /// A group whose members may open the viewer socket.
+    viewer_group: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -56,12 +64,6 @@ struct RawWebhook {
     listen: String,
     public_url: String,
     client_secret_env: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawApp {
-    database: PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +209,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         err(offset, e.message().trim().to_string())
     })?;
 
+    let app_database = super::app::target(raw.app).map_err(|(at, m)| err(at, m))?;
     let hs_span = raw.hubspot.span().start;
     let hs = raw.hubspot.into_inner();
     let auth = match (hs.token_env, hs.oauth) {
@@ -638,7 +641,8 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             auth,
             ten_second_limit: hs.ten_second_limit,
         },
-        app_database: raw.app.database,
+        app_database,
         objects,
+        viewer_group: raw.control.and_then(|c| c.viewer_group),
     })
 }

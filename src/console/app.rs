@@ -7,6 +7,31 @@ use super::keymap::{Action, Keymap};
 use super::theme::Theme;
 use crate::model::ObjectKind;
 use crate::status::{AuditView, Command, Snapshot};
+
+/// Whether this console runs the engine or only watches one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EngineMode {
+    /// Attached to an engine in another process: quitting only detaches.
+    #[default]
+    Attached,
+    /// The engine runs in this process: quitting stops the sync.
+    InProcess,
+}
+
+/// How long a notice stays in the footer.
+pub const NOTICE_SECS: i64 = 10;
+
+/// What the console asks of the engine, through the control socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// A command that acts on records (operators only).
+    Engine(Command),
+    /// Show the open FAILED entries older than this audit id (`None`: the
+    /// newest); this console's own place in the list.
+    FailedPage { before_id: Option<i64> },
+    /// Stop the engine (operators only; asked first).
+    Shutdown,
+}
 use crossterm::event::KeyEvent;
 
 #[derive(Debug, Clone, Default)]
@@ -17,6 +42,7 @@ pub struct ConsoleOptions {
     pub theme: Option<String>,
     /// Shown in the title bar.
     pub title: String,
+    pub mode: EngineMode,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +54,11 @@ pub enum Popup {
     /// records: `y` sends the command, Esc drops it.
     Confirm {
         question: String,
-        command: Command,
+        command: Request,
+    },
+    /// Quitting this console would stop the engine other consoles watch.
+    ConfirmQuit {
+        question: String,
     },
 }
 
@@ -38,16 +68,24 @@ pub struct App {
     pub theme: Theme,
     pub read_only: bool,
     pub title: String,
+    pub mode: EngineMode,
     /// Index into `snapshot.failed`.
     pub selected: usize,
     pub popup: Popup,
     /// A note of our own ("retry of #12 requested…") until the engine's next notice.
     pub local_notice: Option<String>,
-    /// Rows of the FAILED list last drawn, for page up/down.
-    pub page: usize,
+    /// The FAILED list's first visible row and how many rows it showed,
+    /// as last drawn: the view keeps the selection in sight by moving the
+    /// window only at its edges, and paging moves by what was on screen.
+    pub failed_offset: std::cell::Cell<usize>,
+    pub failed_rows: std::cell::Cell<usize>,
     /// The wall clock as of the last tick, set by the run loop, so the view
     /// can say when the engine has gone quiet without reading a clock.
     pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the current notice was shown.
+    pub noticed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the engine last said anything (a snapshot or a heartbeat).
+    pub heard: Option<chrono::DateTime<chrono::Utc>>,
     /// Where the earlier FAILED pages started, for `[` to go back.
     pages: Vec<Option<i64>>,
     quit: bool,
@@ -68,11 +106,15 @@ impl App {
             theme,
             read_only: opts.read_only,
             title: opts.title.clone(),
+            mode: opts.mode,
             selected: 0,
             popup: Popup::None,
             local_notice: None,
-            page: 10,
+            failed_offset: std::cell::Cell::new(0),
+            failed_rows: std::cell::Cell::new(10),
             now: None,
+            heard: None,
+            noticed_at: None,
             pages: Vec::new(),
             quit: false,
         }
@@ -86,36 +128,50 @@ impl App {
         let keep = self
             .selected_entry()
             .map(|a| (a.id, a.object, a.app_id.clone()));
-        if s.notice.is_some() && s.notice != self.snapshot.notice {
-            self.local_notice = None;
-        }
         self.snapshot = s;
         // Follow the same entry; failing that (a retry replaced it), the
         // same record's newer entry.
-        if let Some((id, object, app_id)) = keep
+        if let Some((id, object, app_id)) = &keep
             && let Some(i) = self
                 .snapshot
                 .failed
                 .iter()
-                .position(|a| a.id == id)
+                .position(|a| a.id == *id)
                 .or_else(|| {
                     self.snapshot
                         .failed
                         .iter()
-                        .position(|a| a.object == object && a.app_id == app_id)
+                        .position(|a| a.object == *object && a.app_id == *app_id)
                 })
         {
             self.selected = i;
         }
+        let followed = keep.as_ref().is_none_or(|(id, object, app_id)| {
+            self.snapshot
+                .failed
+                .iter()
+                .any(|a| a.id == *id || (a.object == *object && a.app_id == *app_id))
+        });
         self.selected = self
             .selected
             .min(self.snapshot.failed.len().saturating_sub(1));
-        if self.popup == Popup::Detail && self.snapshot.failed.is_empty() {
+        // The record whose detail is open is no longer FAILED (a retry
+        // succeeded, or someone dismissed it): close it rather than show
+        // another record under the same popup, whose retry `r` would start.
+        if self.popup == Popup::Detail && (!followed || self.snapshot.failed.is_empty()) {
             self.popup = Popup::None;
+            if let Some((_, _, app_id)) = keep
+                && !followed
+            {
+                self.say(format!(
+                    "record {} is no longer FAILED",
+                    super::text::sanitize(&app_id)
+                ));
+            }
         }
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Command> {
+    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Request> {
         let action = self.keymap.action(&key)?;
         self.update(action)
     }
@@ -125,18 +181,46 @@ impl App {
     }
 
     pub fn notice(&self) -> Option<&str> {
-        self.local_notice
-            .as_deref()
-            .or(self.snapshot.notice.as_deref())
+        match (self.noticed_at, self.now) {
+            // A notice is news for a while, not a fixture of the footer.
+            (Some(at), Some(now)) if (now - at).num_seconds() >= NOTICE_SECS => None,
+            _ => self.local_notice.as_deref(),
+        }
     }
 
-    pub fn update(&mut self, action: Action) -> Option<Command> {
+    /// Shows a line in the footer for [`NOTICE_SECS`].
+    pub fn say(&mut self, text: String) {
+        self.local_notice = Some(text);
+        self.noticed_at = self.now.or_else(|| Some(chrono::Utc::now()));
+    }
+
+    /// Other consoles watching the same engine.
+    fn others_attached(&self) -> u32 {
+        self.snapshot
+            .engine
+            .as_ref()
+            .map_or(0, |e| e.consoles.saturating_sub(1))
+    }
+
+    pub fn update(&mut self, action: Action) -> Option<Request> {
         if self.read_only
             && matches!(
                 action,
-                Action::Retry | Action::RetryCategory | Action::Dismiss | Action::SyncNow
+                Action::Retry
+                    | Action::RetryCategory
+                    | Action::Dismiss
+                    | Action::SyncNow
+                    | Action::StopEngine
             )
         {
+            self.say("read-only: this console only watches (attached to the viewer socket)".into());
+            return None;
+        }
+        if let Popup::ConfirmQuit { .. } = &self.popup {
+            match action {
+                Action::Confirm | Action::Open => self.quit = true,
+                _ => self.popup = Popup::None,
+            }
             return None;
         }
         // While a question is open, only its answer counts.
@@ -145,7 +229,7 @@ impl App {
                 Action::Confirm | Action::Open => {
                     let command = command.clone();
                     self.popup = Popup::None;
-                    self.local_notice = Some("requested…".into());
+                    self.say("requested…".into());
                     Some(command)
                 }
                 Action::Back | Action::Quit => {
@@ -157,7 +241,27 @@ impl App {
         }
         let last = self.snapshot.failed.len().saturating_sub(1);
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => {
+                let others = self.others_attached();
+                if self.mode == EngineMode::InProcess && others > 0 {
+                    self.popup = Popup::ConfirmQuit {
+                        question: format!(
+                            "This console runs the engine: quitting stops the sync, and {others} other console(s) lose it. Quit? y / Esc"
+                        ),
+                    };
+                } else {
+                    self.quit = true;
+                }
+            }
+            Action::StopEngine => {
+                self.popup = Popup::Confirm {
+                    question: format!(
+                        "Stop the engine? The sync stops for every console ({} attached) until it is started again. y / Esc",
+                        self.snapshot.engine.as_ref().map_or(1, |e| e.consoles)
+                    ),
+                    command: Request::Shutdown,
+                };
+            }
             Action::Help => {
                 self.popup = if self.popup == Popup::Help {
                     Popup::None
@@ -169,8 +273,12 @@ impl App {
             Action::Back => self.popup = Popup::None,
             Action::Down => self.selected = (self.selected + 1).min(last),
             Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::PageDown => self.selected = (self.selected + self.page.max(1)).min(last),
-            Action::PageUp => self.selected = self.selected.saturating_sub(self.page.max(1)),
+            Action::PageDown => {
+                self.selected = (self.selected + self.failed_rows.get().max(1)).min(last)
+            }
+            Action::PageUp => {
+                self.selected = self.selected.saturating_sub(self.failed_rows.get().max(1))
+            }
             Action::Top => self.selected = 0,
             Action::Bottom => self.selected = last,
             Action::Open => {
@@ -181,11 +289,11 @@ impl App {
             Action::Retry => {
                 let entry = self.selected_entry()?;
                 let id = entry.id;
-                self.local_notice = Some(format!(
+                self.say(format!(
                     "retry of #{id} ({}) requested…",
                     super::text::sanitize(&entry.label)
                 ));
-                return Some(Command::Retry { audit_id: id });
+                return Some(Request::Engine(Command::Retry { audit_id: id }));
             }
             Action::RetryCategory => {
                 let category = self.selected_entry()?.category.clone()?;
@@ -202,7 +310,7 @@ impl App {
                 };
                 self.popup = Popup::Confirm {
                     question: format!("Retry all {n} FAILED {category} records{more}? y / Esc"),
-                    command: Command::RetryCategory { category },
+                    command: Request::Engine(Command::RetryCategory { category }),
                 };
             }
             Action::Dismiss => {
@@ -212,34 +320,56 @@ impl App {
                         "Dismiss the FAILED entry of {}? It leaves this list without a retry. y / Esc",
                         super::text::sanitize(&entry.label)
                     ),
-                    command: Command::Dismiss { audit_id: entry.id },
+                    command: Request::Engine(Command::Dismiss { audit_id: entry.id }),
                 };
             }
             Action::Confirm => {}
             Action::OlderPage => {
+                // Older entries already loaded but below the screen come
+                // first: `]` must never say "no older" with some in view.
+                let rows = self.failed_rows.get().max(1);
+                let bottom = self.failed_offset.get() + rows;
+                if bottom < self.snapshot.failed.len() {
+                    self.selected = bottom.min(last);
+                    self.failed_offset.set(bottom);
+                    return None;
+                }
                 let s = &self.snapshot;
                 let listed = s.failed_newer + s.failed.len() as u64;
                 let last = s.failed.last()?.id;
                 if listed >= s.failed_total {
-                    self.local_notice = Some("no older FAILED entries".into());
+                    self.say("no older FAILED entries".into());
                     return None;
                 }
                 self.pages.push(s.failed_before);
                 self.selected = 0;
-                return Some(Command::FailedPage {
+                self.failed_offset.set(0);
+                return Some(Request::FailedPage {
                     before_id: Some(last),
                 });
             }
             Action::NewerPage => {
-                let before = self.pages.pop()?;
+                let rows = self.failed_rows.get().max(1);
+                let top = self.failed_offset.get();
+                if top > 0 {
+                    let to = top.saturating_sub(rows);
+                    self.selected = to;
+                    self.failed_offset.set(to);
+                    return None;
+                }
+                let Some(before) = self.pages.pop() else {
+                    self.say("these are the newest FAILED entries".into());
+                    return None;
+                };
                 self.selected = 0;
-                return Some(Command::FailedPage { before_id: before });
+                self.failed_offset.set(0);
+                return Some(Request::FailedPage { before_id: before });
             }
             Action::SyncNow => {
-                self.local_notice = Some("sync of contacts requested…".into());
-                return Some(Command::SyncNow {
+                self.say("sync of contacts requested…".into());
+                return Some(Request::Engine(Command::SyncNow {
                     object: ObjectKind::Contacts,
-                });
+                }));
             }
         }
         None
@@ -300,7 +430,7 @@ mod tests {
         a.update(Action::Down);
         assert_eq!(
             a.update(Action::Retry),
-            Some(Command::Retry { audit_id: 2 })
+            Some(Request::Engine(Command::Retry { audit_id: 2 }))
         );
         assert!(a.notice().unwrap().contains("#2"));
     }
@@ -357,7 +487,7 @@ mod tests {
         assert_eq!(a.update(Action::Down), None);
         assert_eq!(
             a.update(Action::Confirm),
-            Some(Command::Dismiss { audit_id: 3 })
+            Some(Request::Engine(Command::Dismiss { audit_id: 3 }))
         );
         assert_eq!(a.popup, Popup::None);
     }
@@ -396,10 +526,97 @@ mod tests {
         );
         assert_eq!(
             command,
-            Command::RetryCategory {
+            Request::Engine(Command::RetryCategory {
                 category: "VALIDATION_ERROR".into()
-            }
+            })
         );
+    }
+
+    #[test]
+    fn older_entries_loaded_below_the_screen_come_before_a_new_page() {
+        let ids: Vec<(i64, String)> = (0..30).rev().map(|i| (i, format!("r{i}"))).collect();
+        let refs: Vec<(i64, &str)> = ids.iter().map(|(i, r)| (*i, r.as_str())).collect();
+        let mut a = app(false, &refs);
+        a.failed_rows.set(10);
+        assert_eq!(
+            a.update(Action::OlderPage),
+            None,
+            "no fetch: 20 more are loaded"
+        );
+        assert_eq!(a.selected, 10);
+        assert_eq!(a.notice(), None, "and no 'no older entries'");
+        assert_eq!(a.update(Action::NewerPage), None);
+        assert_eq!(a.selected, 0);
+    }
+
+    #[test]
+    fn an_open_detail_closes_when_its_record_is_no_longer_failed() {
+        let mut a = app(false, &[(3, "c"), (2, "b")]);
+        a.update(Action::Open);
+        assert_eq!(a.popup, Popup::Detail);
+        // The retry of c succeeded: only b is left.
+        a.set_snapshot(Snapshot {
+            failed: vec![entry(2, "b")],
+            ..Default::default()
+        });
+        assert_eq!(a.popup, Popup::None, "not b's detail under c's popup");
+        assert!(a.notice().unwrap().contains("no longer FAILED"));
+    }
+
+    #[test]
+    fn a_notice_leaves_the_footer_after_a_while() {
+        let mut a = app(false, &[(3, "c")]);
+        let t = chrono::Utc::now();
+        a.now = Some(t);
+        a.update(Action::Retry);
+        assert!(a.notice().is_some());
+        a.now = Some(t + chrono::Duration::seconds(NOTICE_SECS + 1));
+        assert_eq!(a.notice(), None);
+    }
+
+    #[test]
+    fn a_write_key_in_read_only_mode_says_why_it_does_nothing() {
+        let mut a = app(true, &[(3, "c")]);
+        assert_eq!(a.update(Action::Retry), None);
+        assert!(
+            a.notice().unwrap().contains("read-only"),
+            "{:?}",
+            a.notice()
+        );
+    }
+
+    #[test]
+    fn quitting_an_in_process_engine_others_watch_asks_first() {
+        let mut a = app(false, &[(3, "c")]);
+        a.mode = EngineMode::InProcess;
+        let mut s = a.snapshot.clone();
+        s.engine = Some(crate::status::EngineInfo {
+            pid: 1,
+            started_at: chrono::Utc::now(),
+            version: "0".into(),
+            config: "c".into(),
+            consoles: 2,
+        });
+        a.set_snapshot(s);
+        a.update(Action::Quit);
+        assert!(!a.should_quit());
+        assert!(matches!(a.popup, Popup::ConfirmQuit { .. }));
+        a.update(Action::Confirm);
+        assert!(a.should_quit());
+    }
+
+    #[test]
+    fn quitting_an_attached_console_never_asks() {
+        let mut a = app(false, &[(3, "c")]);
+        a.update(Action::Quit);
+        assert!(a.should_quit());
+    }
+
+    #[test]
+    fn stopping_the_engine_asks_first() {
+        let mut a = app(false, &[(3, "c")]);
+        assert_eq!(a.update(Action::StopEngine), None);
+        assert_eq!(a.update(Action::Confirm), Some(Request::Shutdown));
     }
 
     #[test]
@@ -418,7 +635,7 @@ mod tests {
         a.set_snapshot(s);
         assert_eq!(
             a.update(Action::OlderPage),
-            Some(Command::FailedPage { before_id: Some(8) })
+            Some(Request::FailedPage { before_id: Some(8) })
         );
         let older = Snapshot {
             failed: vec![entry(4, "d"), entry(2, "b")],
@@ -430,7 +647,7 @@ mod tests {
         a.set_snapshot(older);
         assert_eq!(
             a.update(Action::NewerPage),
-            Some(Command::FailedPage { before_id: None })
+            Some(Request::FailedPage { before_id: None })
         );
         assert_eq!(a.update(Action::NewerPage), None, "already at the newest");
     }

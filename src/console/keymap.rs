@@ -24,6 +24,7 @@ pub enum Action {
     Confirm,
     OlderPage,
     NewerPage,
+    StopEngine,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -188,12 +189,23 @@ const DEFAULT: &[Binding] = &[
     },
     Binding {
         keys: &[
+            (KeyCode::Char('Q'), KeyModifiers::SHIFT),
+            (KeyCode::Char('Q'), NONE),
+        ],
+        label: "Q",
+        action: Action::StopEngine,
+        description: "stop the engine for all consoles (asks)",
+        writes: true,
+        hint: false,
+    },
+    Binding {
+        keys: &[
             (KeyCode::Char('q'), NONE),
             (KeyCode::Char('c'), KeyModifiers::CONTROL),
         ],
         label: "q",
         action: Action::Quit,
-        description: "quit",
+        description: "quit; an attached engine keeps running",
         writes: false,
         hint: true,
     },
@@ -201,12 +213,17 @@ const DEFAULT: &[Binding] = &[
 
 #[derive(Debug, Clone)]
 pub struct Keymap {
+    /// Every binding, writes included: in read-only mode a write key still
+    /// maps to its action, so the console can say why it does nothing.
+    all: Vec<Binding>,
+    /// What help and hints show: without the writes in read-only mode.
     bindings: Vec<Binding>,
 }
 
 impl Keymap {
     pub fn new(read_only: bool) -> Self {
         Keymap {
+            all: DEFAULT.to_vec(),
             bindings: DEFAULT
                 .iter()
                 .filter(|b| !(read_only && b.writes))
@@ -222,7 +239,7 @@ impl Keymap {
             KeyCode::Char(_) => key.modifiers - KeyModifiers::SHIFT,
             _ => key.modifiers,
         };
-        self.bindings
+        self.all
             .iter()
             .find(|b| {
                 b.keys

@@ -596,6 +596,7 @@ impl HubSpotClient {
         bucket: Bucket,
     ) -> Result<(StatusCode, T), HubSpotError> {
         let request = format!("{method} {path}");
+        let settle = creates_records(&method, path);
         let mut delays = ExponentialBuilder::default()
             .with_min_delay(self.settings.backoff_min)
             .with_max_delay(self.settings.backoff_max)
@@ -631,7 +632,15 @@ impl HubSpotClient {
 
             let failure = match result {
                 Err(e) => {
-                    let err = if e.is_timeout() {
+                    // Refused at connect, it never left; after that, the
+                    // request may have reached HubSpot.
+                    let sent = !e.is_connect();
+                    let err = if sent && settle {
+                        HubSpotError::MayHaveLanded {
+                            request: request.clone(),
+                            message: describe(&e),
+                        }
+                    } else if e.is_timeout() {
                         HubSpotError::Timeout {
                             request: request.clone(),
                             timeout: self.settings.timeout,
@@ -643,74 +652,111 @@ impl HubSpotClient {
                         }
                     };
                     self.set_health(ConnState::Down, None, Some(err.to_string()));
+                    if err.may_have_landed() {
+                        return Err(err);
+                    }
                     err
                 }
                 Ok(resp) => {
                     let status = resp.status();
                     tracing::debug!(%request, status = status.as_u16(), ?latency, attempt, "HubSpot answered");
                     self.gate.observe(resp.headers());
-                    let text = match resp.text().await {
-                        Ok(t) => t,
-                        Err(e) => {
-                            let err = HubSpotError::Transport {
-                                request: request.clone(),
-                                message: describe(&e),
+                    let read = match resp.text().await {
+                        Ok(text) if status.is_success() => {
+                            // 204 answers carry no body; read them as JSON null.
+                            let text = if text.trim().is_empty() {
+                                "null"
+                            } else {
+                                text.as_str()
+                            };
+                            match serde_json::from_str(text) {
+                                Ok(v) => {
+                                    self.set_health(ConnState::Connected, Some(latency), None);
+                                    return Ok((status, v));
+                                }
+                                Err(e) => Err(e.to_string()),
+                            }
+                        }
+                        Ok(text) => Ok(text),
+                        Err(e) => Err(describe(&e)),
+                    };
+                    match read {
+                        // An answer that cannot be read: a success whose
+                        // body is cut off or not JSON, or a body that broke
+                        // off mid-way.
+                        Err(message) => {
+                            let err = if settle && status.is_success() {
+                                HubSpotError::MayHaveLanded {
+                                    request: request.clone(),
+                                    message: format!(
+                                        "HTTP {} with an unreadable body: {message}",
+                                        status.as_u16()
+                                    ),
+                                }
+                            } else if settle && !status.is_success() {
+                                // HubSpot refused it; only the reason is lost.
+                                HubSpotError::Api {
+                                    request: request.clone(),
+                                    status: status.as_u16(),
+                                    body: ErrorBody {
+                                        message: Some(format!("unreadable error body: {message}")),
+                                        ..Default::default()
+                                    },
+                                }
+                            } else {
+                                HubSpotError::Decode {
+                                    request: request.clone(),
+                                    message,
+                                }
                             };
                             self.set_health(ConnState::Down, Some(latency), Some(err.to_string()));
-                            return Err(err);
+                            if err.may_have_landed() || !err.is_transient() {
+                                return Err(err);
+                            }
+                            err
                         }
-                    };
-                    if status.is_success() {
-                        self.set_health(ConnState::Connected, Some(latency), None);
-                        // 204 answers carry no body; read them as JSON null.
-                        let text = if text.trim().is_empty() {
-                            "null"
-                        } else {
-                            text.as_str()
-                        };
-                        return serde_json::from_str(text)
-                            .map(|v| (status, v))
-                            .map_err(|e| HubSpotError::Decode {
+                        Ok(text) => {
+                            let body: ErrorBody =
+                                serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
+                                    message: Some(snippet(&text)),
+                                    ..Default::default()
+                                });
+                            let err = HubSpotError::Api {
                                 request: request.clone(),
-                                message: e.to_string(),
-                            });
+                                status: status.as_u16(),
+                                body,
+                            };
+                            let state = match status.as_u16() {
+                                401 | 403 => ConnState::AuthError,
+                                429 => ConnState::RateLimited,
+                                s if s >= 500 => ConnState::Down,
+                                // HubSpot is up; the request itself was refused.
+                                _ => ConnState::Connected,
+                            };
+                            self.set_health(state, Some(latency), Some(err.to_string()));
+                            // An OAuth token can expire before we expected (clock
+                            // skew, revocation): refresh once and resend the same
+                            // request, so the batch in flight is not lost.
+                            if status.as_u16() == 401
+                                && self.tokens.is_oauth()
+                                && !refreshed_after_401
+                            {
+                                refreshed_after_401 = true;
+                                tracing::warn!(%request, "HubSpot refused the access token; refreshing it");
+                                self.tokens.invalidate(&token).await;
+                                attempt -= 1;
+                                continue;
+                            }
+                            if status.as_u16() == 429 {
+                                let pause = self.pause_for_429(&err, bucket);
+                                self.gate.block(bucket, pause);
+                            }
+                            if !err.is_transient() {
+                                return Err(err);
+                            }
+                            err
+                        }
                     }
-                    let body: ErrorBody =
-                        serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
-                            message: Some(snippet(&text)),
-                            ..Default::default()
-                        });
-                    let err = HubSpotError::Api {
-                        request: request.clone(),
-                        status: status.as_u16(),
-                        body,
-                    };
-                    let state = match status.as_u16() {
-                        401 | 403 => ConnState::AuthError,
-                        429 => ConnState::RateLimited,
-                        s if s >= 500 => ConnState::Down,
-                        // HubSpot is up; the request itself was refused.
-                        _ => ConnState::Connected,
-                    };
-                    self.set_health(state, Some(latency), Some(err.to_string()));
-                    // An OAuth token can expire before we expected (clock
-                    // skew, revocation): refresh once and resend the same
-                    // request, so the batch in flight is not lost.
-                    if status.as_u16() == 401 && self.tokens.is_oauth() && !refreshed_after_401 {
-                        refreshed_after_401 = true;
-                        tracing::warn!(%request, "HubSpot refused the access token; refreshing it");
-                        self.tokens.invalidate(&token).await;
-                        attempt -= 1;
-                        continue;
-                    }
-                    if status.as_u16() == 429 {
-                        let pause = self.pause_for_429(&err, bucket);
-                        self.gate.block(bucket, pause);
-                    }
-                    if !err.is_transient() {
-                        return Err(err);
-                    }
-                    err
                 }
             };
 
@@ -748,6 +794,22 @@ impl HubSpotClient {
             _ => self.gate.interval(),
         }
     }
+}
+
+/// Whether a request creates records, so that sending it twice would
+/// create them twice: such a request is never resent once it may have
+/// reached HubSpot. Reads, updates, upserts, archives and associations
+/// come out the same however often they land, so they are retried.
+fn creates_records(method: &Method, path: &str) -> bool {
+    if *method != Method::POST {
+        return false;
+    }
+    if path.ends_with("/batch/create") {
+        return true;
+    }
+    // `POST /crm/v3/objects/{type}`: one record.
+    path.strip_prefix("/crm/v3/objects/")
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
 }
 
 fn invalid(path: &str, message: String) -> HubSpotError {

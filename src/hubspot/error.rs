@@ -32,6 +32,12 @@ pub enum HubSpotError {
     /// HubSpot answered 2xx with a body we could not read.
     #[error("{request}: unreadable response body: {message}")]
     Decode { request: String, message: String },
+    /// A write that may have landed: it was sent, and its answer was lost
+    /// (the connection closed or timed out after sending) or could not be
+    /// read. Sending it again could write it twice, so it is not resent:
+    /// the caller looks up what landed first.
+    #[error("{request}: the write may have landed; its answer was lost: {message}")]
+    MayHaveLanded { request: String, message: String },
     /// Refused before sending: HubSpot would refuse it the same way, and
     /// this says which input is wrong without spending an API call.
     #[error("{request}: not sent: {message}")]
@@ -60,6 +66,7 @@ impl HubSpotError {
             HubSpotError::Timeout { .. } => "TIMEOUT".into(),
             HubSpotError::Transport { .. } => "TRANSPORT".into(),
             HubSpotError::Decode { .. } => "BAD_RESPONSE".into(),
+            HubSpotError::MayHaveLanded { .. } => "MAY_HAVE_LANDED".into(),
             HubSpotError::Invalid { .. } => "VALIDATION_ERROR".into(),
         }
     }
@@ -76,15 +83,24 @@ impl HubSpotError {
     }
 
     /// Transient failures worth another attempt later; validation and
-    /// conflicts would fail the same way again.
+    /// conflicts would fail the same way again. An unreadable answer is
+    /// HubSpot's fault, not the records': another attempt reads it whole.
     pub fn is_transient(&self) -> bool {
         match self {
             HubSpotError::Api { status, .. } => *status == 429 || *status == 423 || *status >= 500,
             HubSpotError::RateLimited { .. }
             | HubSpotError::Timeout { .. }
-            | HubSpotError::Transport { .. } => true,
-            HubSpotError::Decode { .. } | HubSpotError::Invalid { .. } => false,
+            | HubSpotError::Transport { .. }
+            | HubSpotError::Decode { .. }
+            | HubSpotError::MayHaveLanded { .. } => true,
+            HubSpotError::Invalid { .. } => false,
         }
+    }
+
+    /// Whether a write was sent and its outcome is unknown: look it up
+    /// before sending it again.
+    pub fn may_have_landed(&self) -> bool {
+        matches!(self, HubSpotError::MayHaveLanded { .. })
     }
 
     pub fn is_auth(&self) -> bool {
@@ -164,6 +180,18 @@ mod tests {
         assert!(!api(400, "VALIDATION_ERROR", "bad").is_transient());
         assert!(api(502, "INTERNAL_ERROR", "bad gateway").is_transient());
         assert!(api(429, "RATE_LIMITS", "slow down").is_transient());
+    }
+
+    #[test]
+    fn a_write_that_may_have_landed_says_so_and_is_not_a_validation_failure() {
+        let e = HubSpotError::MayHaveLanded {
+            request: "POST /crm/v3/objects/companies/batch/create".into(),
+            message: "connection closed before message completed".into(),
+        };
+        assert!(e.to_string().contains("may have landed"), "{e}");
+        assert!(e.to_string().contains("batch/create"), "{e}");
+        assert!(e.may_have_landed() && e.is_transient());
+        assert_eq!(e.category(), "MAY_HAVE_LANDED");
     }
 
     #[test]

@@ -199,6 +199,7 @@ struct Inner {
     exchanges: Mutex<Vec<Exchange>>,
     issued: Mutex<std::collections::HashMap<String, oauth::Issued>>,
     injected: Mutex<std::collections::VecDeque<Fault>>,
+    targeted: Mutex<faults::Targeted>,
     webhook_stats: DeliveryStats,
     associations: Mutex<associations::Associations>,
 }
@@ -315,6 +316,16 @@ impl SimState {
     /// these faults, in order.
     pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
         lock(&self.0.injected).extend(faults);
+    }
+
+    /// The next requests to `endpoint` (the end of a path, such as
+    /// `companies/batch/create`) fail with these faults, in order, before
+    /// any fault queued by [`SimState::inject`].
+    pub fn inject_on(&self, endpoint: &str, faults: impl IntoIterator<Item = Fault>) {
+        let mut t = lock(&self.0.targeted);
+        for f in faults {
+            t.push(endpoint, f);
+        }
     }
 
     /// Webhook delivery counts.
@@ -478,10 +489,15 @@ async fn gate(State(portal): State<Portal>, req: Request, next: Next) -> Respons
             e.into_response()
         }
         None => {
-            let fault = lock(&s.injected)
-                .pop_front()
-                .or_else(|| s.settings.faults.draw());
+            let path = req.uri().path().to_string();
+            let write = faults::is_write(req.method(), &path);
+            let fault = lock(&s.targeted)
+                .take(&path)
+                .or_else(|| lock(&s.injected).pop_front())
+                .or_else(|| s.settings.faults.draw())
+                .or_else(|| write.then(|| s.settings.faults.draw_for_write()).flatten());
             match fault {
+                Some(f) if f.applies_request() => faults::spoil(f, next.run(req).await).await,
                 Some(f) => faults::answer(f, group_for_faults).await,
                 None => next.run(req).await,
             }
@@ -537,7 +553,10 @@ async fn record(State(portal): State<Portal>, req: Request, next: Next) -> Respo
         .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await;
     let (parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, LIMIT).await.unwrap_or_default();
+    let Ok(bytes) = axum::body::to_bytes(body, LIMIT).await else {
+        // A connection cut on purpose stays cut for the client.
+        return faults::spoil(Fault::LostReply, StatusCode::OK.into_response()).await;
+    };
     lock(&portal.0.exchanges).push(Exchange {
         method,
         path,
@@ -612,6 +631,7 @@ impl SimServer {
             exchanges: Mutex::new(Vec::new()),
             issued: Mutex::new(std::collections::HashMap::new()),
             injected: Mutex::new(std::collections::VecDeque::new()),
+            targeted: Mutex::new(faults::Targeted::default()),
             webhook_stats: DeliveryStats::default(),
             associations: Mutex::new(associations::Associations::default()),
         }));

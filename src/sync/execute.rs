@@ -48,7 +48,11 @@ impl From<HubSpotError> for ExecError {
 
 impl ExecError {
     pub fn is_transient(&self) -> bool {
-        matches!(self, ExecError::HubSpot(e) if e.is_transient())
+        match self {
+            ExecError::HubSpot(e) => e.is_transient(),
+            // The app database went away mid-job: it may come back.
+            ExecError::Local(e) => crate::appdb::is_unavailable(e),
+        }
     }
 }
 
@@ -66,6 +70,19 @@ pub struct Executor<'a> {
     /// Contacts whose HubSpot write landed and whose company association
     /// is still to move.
     pub company_moves: Mutex<Vec<Pending>>,
+    /// Whether a contact create refused because the email exists is handed
+    /// back to be planned against the record found (the pass sends creates
+    /// without looking emails up first: HubSpot's 409 is that lookup).
+    pub defer_conflicts: bool,
+    deferred: Mutex<Deferred>,
+}
+
+/// Creates handed back for planning: the app records, and the HubSpot
+/// records that already hold their keys.
+#[derive(Debug, Default)]
+pub struct Deferred {
+    pub app_ids: Vec<String>,
+    pub found: Vec<SimplePublicObject>,
 }
 
 impl<'a> Executor<'a> {
@@ -83,7 +100,15 @@ impl<'a> Executor<'a> {
             mapping,
             job_id,
             company_moves: Mutex::new(Vec::new()),
+            defer_conflicts: false,
+            deferred: Mutex::new(Deferred::default()),
         }
+    }
+
+    /// The creates a 409 handed back, to be planned again with what was
+    /// found; none unless `defer_conflicts`.
+    pub fn take_deferred(&self) -> Deferred {
+        std::mem::take(&mut *lock(&self.deferred))
     }
 }
 
@@ -234,8 +259,41 @@ impl Executor<'_> {
         self.store
             .link(self.mapping.object, app_id, hubspot_id, memory)
             .await?;
-        self.app
-            .set_hubspot_id(self.mapping, app_id, Some(hubspot_id))
+        let written = self
+            .app
+            .set_hubspot_ids(
+                self.mapping,
+                &[(app_id.to_string(), hubspot_id.to_string())],
+            )
+            .await?;
+        written.into_iter().next().unwrap_or(Ok(()))
+    }
+
+    /// Links the records of one batch: each in the state database, then
+    /// every HubSpot id written back to the app in one transaction (one
+    /// commit per batch, not per record). A row whose write-back fails
+    /// (deleted since) keeps its link: the next pass settles it.
+    async fn link_batch(
+        &self,
+        links: &[(String, String, BTreeMap<String, String>)],
+    ) -> anyhow::Result<()> {
+        for (app_id, hubspot_id, memory) in links {
+            self.store
+                .link(self.mapping.object, app_id, hubspot_id, memory)
+                .await?;
+        }
+        let ids: Vec<(String, String)> = links
+            .iter()
+            .map(|(a, h, _)| (a.clone(), h.clone()))
+            .collect();
+        let written = self.app.set_hubspot_ids(self.mapping, &ids).await?;
+        for ((app_id, hubspot_id), r) in ids.iter().zip(written) {
+            if let Err(e) = r {
+                tracing::warn!(object = %self.mapping.object, app_id = %app_id, hubspot_id = %hubspot_id,
+                    "HubSpot id not written back to the app: {e:#}");
+            }
+        }
+        Ok(())
     }
 
     /// Settles a pair's app half (already written, or failed, in the
@@ -337,7 +395,7 @@ impl Executor<'_> {
         let (updated, inserted) = if updates.is_empty() && inserts.is_empty() {
             (vec![], vec![])
         } else {
-            self.app.write_batch(m, &updates, &inserts)?
+            self.app.write_batch(m, &updates, &inserts).await?
         };
         let mut updated = updated.into_iter();
         let mut to_hubspot = Vec::new();
@@ -407,7 +465,7 @@ impl Executor<'_> {
                             // The row first: stamped, it comes back through
                             // the change feed even if we die before the
                             // link is gone.
-                            self.app.clear_hubspot_id(m, &app_id)?;
+                            self.app.clear_hubspot_id(m, &app_id).await?;
                             self.store.unlink(m.object, &app_id).await?;
                             "the HubSpot record no longer exists; app record kept"
                         }
@@ -460,6 +518,29 @@ impl Executor<'_> {
                     self.audit(records, e, AuditStatus::Skipped, None, Some(reason))
                         .await?;
                     tally.skipped += 1;
+                }
+                Decision::DuplicateKey {
+                    app_id,
+                    hubspot_id,
+                    reason,
+                    ..
+                } => {
+                    let e = Entry {
+                        record: RecordRef::App(app_id),
+                        hubspot_id: hubspot_id.as_deref(),
+                        direction: Direction::ToHubSpot,
+                        action: AuditAction::Skip,
+                        diff: None,
+                    };
+                    self.audit(
+                        records,
+                        e,
+                        AuditStatus::Failed,
+                        Some("DUPLICATE_KEY".into()),
+                        Some(reason),
+                    )
+                    .await?;
+                    tally.failed += 1;
                 }
                 Decision::Link {
                     app_id,
@@ -599,6 +680,7 @@ impl Executor<'_> {
         tally: &mut Tally,
     ) -> Result<Vec<Pending>, ExecError> {
         let mut linked = Vec::new();
+        let mut lost_replies = 0;
         let mut work = vec![batch];
         while let Some(batch) = work.pop() {
             if batch.is_empty() {
@@ -639,12 +721,94 @@ impl Executor<'_> {
                 }
             };
             match result {
-                Ok(resp) => {
+                Ok(mut resp) => {
+                    if kind == Write::Create {
+                        self.link_app_id_conflicts(&batch, &mut resp).await?;
+                    }
                     self.settle(records, batch, kind, resp.results, &resp.errors, tally)
                         .await?
                 }
+                Err(e) if kind == Write::Create && e.may_have_landed() => {
+                    lost_replies += 1;
+                    if lost_replies > MAX_LOST_REPLIES {
+                        return Err(e.into());
+                    }
+                    tracing::warn!(object = %self.mapping.object, inputs = batch.len(), error = %e,
+                        "a create's answer was lost; looking up what landed before sending again");
+                    let found = self.find_landed(batch).await?;
+                    if !found.landed.is_empty() {
+                        self.settle(records, found.landed, kind, found.records, &[], tally)
+                            .await?;
+                    }
+                    for p in &found.unknowable {
+                        let why = format!(
+                            "{}; it carries no key to look it up by, so it is not sent again: check HubSpot for it before retrying",
+                            e.message()
+                        );
+                        self.audit_pending(
+                            records,
+                            p,
+                            AuditStatus::Failed,
+                            Some(e.category()),
+                            Some(why),
+                        )
+                        .await?;
+                        tally.failed += 1;
+                    }
+                    work.push(found.absent);
+                }
+                Err(e)
+                    if kind == Write::Create
+                        && self
+                            .mapping
+                            .app_id_property
+                            .as_deref()
+                            .is_some_and(|p| landed::conflicts_on(&e.message(), p)) =>
+                {
+                    // HubSpot already holds one of these app ids: those are
+                    // hubsync's own records, to link; the rest go again.
+                    let mut found = self.find_landed(batch).await?;
+                    if found.landed.is_empty() && found.absent.len() > 1 {
+                        // Not found after all: split as any rejected batch.
+                        let right = found.absent.split_off(found.absent.len() / 2);
+                        work.push(right);
+                        work.push(found.absent);
+                        continue;
+                    }
+                    if found.landed.is_empty() {
+                        for p in &found.absent {
+                            self.audit_pending(
+                                records,
+                                p,
+                                AuditStatus::Failed,
+                                Some(e.category()),
+                                Some(e.message()),
+                            )
+                            .await?;
+                            tally.failed += 1;
+                        }
+                        continue;
+                    }
+                    self.settle(records, found.landed, kind, found.records, &[], tally)
+                        .await?;
+                    work.push(found.absent);
+                }
                 Err(e) if stops_job(&e) => return Err(e.into()),
                 Err(e) => {
+                    if kind == Write::Create
+                        && self.defer_conflicts
+                        && e.existing_id().is_some()
+                        && self.mapping.email_key_index().is_some()
+                    {
+                        let (found, hit, rest) = self.holders_of_emails(&batch).await?;
+                        if !hit.is_empty() {
+                            let mut d = lock(&self.deferred);
+                            d.app_ids.extend(hit.into_iter().map(|p| p.app_id));
+                            d.found.extend(found);
+                            work.push(rest);
+                            continue;
+                        }
+                    }
                     let conflict = match (kind, e.existing_id()) {
                         (Write::Create, Some(existing)) => {
                             self.resolve_conflict(&batch, &existing).await?
@@ -741,6 +905,30 @@ impl Executor<'_> {
                 created_by_key.insert(k, o.id.clone());
             }
         }
+        // The created records' ids, matched first so that all of them are
+        // linked, and written back to the app, together.
+        let mut created: HashMap<String, String> = HashMap::new();
+        if kind == Write::Create {
+            let mut links = Vec::new();
+            for p in batch.iter().filter(|p| !failed.contains_key(&p.app_id)) {
+                let by_app_id = self.mapping.app_id_property.as_ref().and_then(|prop| {
+                    results
+                        .iter()
+                        .find(|o| o.prop(prop) == Some(p.app_id.as_str()))
+                        .map(|o| o.id.clone())
+                });
+                let id = by_app_id.or_else(|| {
+                    self.keys_in(&p.properties)
+                        .iter()
+                        .find_map(|k| created_by_key.get(k).cloned())
+                });
+                if let Some(id) = id {
+                    links.push((p.app_id.clone(), id.clone(), without_company_move(p)));
+                    created.insert(p.app_id.clone(), id);
+                }
+            }
+            self.link_batch(&links).await?;
+        }
         for mut p in batch {
             if let Some(err) = failed.get(&p.app_id) {
                 if kind == Write::Update {
@@ -760,22 +948,8 @@ impl Executor<'_> {
                 continue;
             }
             if kind == Write::Create {
-                let by_app_id = self.mapping.app_id_property.as_ref().and_then(|prop| {
-                    results
-                        .iter()
-                        .find(|o| o.prop(prop) == Some(p.app_id.as_str()))
-                        .map(|o| o.id.clone())
-                });
-                let id = by_app_id.or_else(|| {
-                    self.keys_in(&p.properties)
-                        .iter()
-                        .find_map(|k| created_by_key.get(k).cloned())
-                });
-                match id {
-                    Some(id) => {
-                        self.link(&p.app_id, &id, &without_company_move(&p)).await?;
-                        p.hubspot_id = Some(id);
-                    }
+                match created.remove(&p.app_id) {
+                    Some(id) => p.hubspot_id = Some(id),
                     None => {
                         let msg =
                             "HubSpot answered the create without this record or an error for it"
@@ -897,6 +1071,56 @@ struct Conflict {
 }
 
 mod companies;
+mod landed;
+
+/// Lost answers one batch of creates may meet before the job stops and is
+/// tried again later: each is settled by a lookup, so this only bounds a
+/// HubSpot that loses every answer.
+const MAX_LOST_REPLIES: u32 = 10;
+
+impl Executor<'_> {
+    /// A 207's per-input `CONFLICTING_UNIQUE_VALUE` on the app id
+    /// property means HubSpot holds a record hubsync created for that app
+    /// record (a create that landed unconfirmed): it becomes a result, so
+    /// the input is linked to it instead of failing.
+    async fn link_app_id_conflicts(
+        &self,
+        batch: &[Pending],
+        resp: &mut crate::hubspot::client::BatchOutcome,
+    ) -> Result<(), ExecError> {
+        let Some(prop) = self.mapping.app_id_property.as_deref() else {
+            return Ok(());
+        };
+        let conflicted: HashSet<String> = resp
+            .errors
+            .iter()
+            .filter(|e| {
+                e.message
+                    .as_deref()
+                    .is_some_and(|m| landed::conflicts_on(m, prop))
+            })
+            .flat_map(|e| e.context.get("objectWriteTraceId").into_iter().flatten())
+            .cloned()
+            .collect();
+        if conflicted.is_empty() {
+            return Ok(());
+        }
+        let ours: Vec<Pending> = batch
+            .iter()
+            .filter(|p| conflicted.contains(&p.app_id))
+            .cloned()
+            .collect();
+        let found = self.find_landed(ours).await?;
+        let linked: HashSet<&str> = found.landed.iter().map(|p| p.app_id.as_str()).collect();
+        resp.errors.retain(|e| {
+            !e.context
+                .get("objectWriteTraceId")
+                .is_some_and(|ids| ids.iter().any(|id| linked.contains(id.as_str())))
+        });
+        resp.results.extend(found.records);
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Write {

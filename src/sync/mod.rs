@@ -1,7 +1,7 @@
 //! The sync engine: mapping, the pure planner, the executor that applies
-//! plans in batches, and the engine that schedules jobs and reports status.
+//! plans in batches, passes over
+//! one object. The engine that schedules them lives in `crate::engine`.
 
-pub mod engine;
 pub mod execute;
 pub mod filter;
 pub mod mapping;

@@ -13,7 +13,7 @@ use super::execute::{ExecError, Executor, Records, Tally};
 use super::mapping::{ObjectMapping, key_norm};
 use super::plan::{CompanyLinks, Decision, Link, PlanInput, plan};
 use super::rules::SyncRules;
-use crate::appdb::{AppCursor, AppDb, AppRecord, CursorId};
+use crate::appdb::{AppCursor, AppDb, AppRecord};
 use crate::hubspot::wire::{Filter, FilterGroup, SearchRequest, SimplePublicObject};
 use crate::hubspot::{HubSpotClient, MAX_BATCH};
 use crate::model::{Direction, ObjectKind, RecordRef};
@@ -119,10 +119,25 @@ impl Pass<'_> {
                 on_progress(progress);
             }
             Scope::Changes => {
+                // A first pass both ways reads HubSpot first: its records
+                // find their app partners by key in the app's own database,
+                // at no call, where app records would each need HubSpot's
+                // answer to find theirs.
+                let both =
+                    self.rules.flows(Direction::ToHubSpot) && self.rules.flows(Direction::ToApp);
+                let first = both
+                    && self
+                        .cursor::<serde_json::Value>(Direction::ToApp)
+                        .await?
+                        .is_none();
+                if first {
+                    self.hubspot_changes(&mut progress, &mut on_progress)
+                        .await?;
+                }
                 if self.rules.flows(Direction::ToHubSpot) {
                     self.app_changes(&mut progress, &mut on_progress).await?;
                 }
-                if self.rules.flows(Direction::ToApp) {
+                if self.rules.flows(Direction::ToApp) && !first {
                     self.hubspot_changes(&mut progress, &mut on_progress)
                         .await?;
                 }
@@ -156,7 +171,7 @@ impl Pass<'_> {
     async fn one(&self, r: RecordRef) -> Result<Tally, ExecError> {
         match r {
             RecordRef::App(id) => {
-                let rec = self.app.get(self.mapping, &id)?;
+                let rec = self.app.get(self.mapping, &id).await?;
                 let links = match rec {
                     Some(_) => vec![],
                     // Deleted since: its link (if any) is what is left to settle.
@@ -209,20 +224,25 @@ impl Pass<'_> {
         on_progress: &mut impl FnMut(Progress),
     ) -> Result<(), ExecError> {
         let m = self.mapping;
-        let mut cursor: Option<AppCursor> = self.cursor(Direction::ToHubSpot).await?;
-        progress.total += self.app.count_changed_since(m, cursor.as_ref())?;
+        // Back by the overlap: rows committed late behind the last pass's
+        // cursor are read now; the ones it already had are skipped.
+        // The count is of rows past the cursor: the window's rows already
+        // handled are skipped, and a late one makes the pass longer.
+        let stored: Option<AppCursor> = self.cursor(Direction::ToHubSpot).await?;
+        progress.total += self.app.count_changed_since(m, stored.as_ref()).await?;
+        let mut cursor = self.app.rewind(stored);
         on_progress(*progress);
         loop {
-            let page = self.app.changed_since(m, cursor.as_ref(), self.size())?;
-            let Some(last) = page.last() else { break };
-            let next = AppCursor {
-                updated_at: last.updated_at.clone(),
-                id: CursorId::of(&last.id),
-            };
-            let n = page.len() as u64;
-            let t = self.batch(page, vec![], vec![], None).await?;
-            self.set_cursor(Direction::ToHubSpot, &next).await?;
-            cursor = Some(next);
+            let page = self.app.changes(m, cursor.as_ref(), self.size()).await?;
+            if page.rows.is_empty() {
+                break;
+            }
+            let n = page.rows.len() as u64;
+            let t = self.batch(page.rows, vec![], vec![], None).await?;
+            if let Some(next) = &page.next {
+                self.set_cursor(Direction::ToHubSpot, next).await?;
+            }
+            cursor = page.next;
             progress.done += n;
             // Rows changed during the pass make it longer than counted.
             progress.total = progress.total.max(progress.done);
@@ -379,8 +399,33 @@ impl Pass<'_> {
         &self,
         app: Vec<AppRecord>,
         hubspot: Vec<SimplePublicObject>,
+        links: Vec<Link>,
+        report: Option<RecordRef>,
+    ) -> Result<Tally, ExecError> {
+        self.batch_with(app, hubspot, links, report, None).await
+    }
+
+    /// Whether unlinked app contacts are sent as creates without looking
+    /// their emails up first: HubSpot refuses a second contact with an
+    /// email (409), and that refusal is the lookup, at no call when the
+    /// email is new. Only where every unmatched record would be created:
+    /// otherwise a match found by email is what the pass is for.
+    fn creates_find_emails(&self) -> bool {
+        self.object() == ObjectKind::Contacts
+            && self.rules.create_in_hubspot
+            && self.rules.filters_to_hubspot.is_empty()
+    }
+
+    /// [`Pass::batch`], with `known`: HubSpot records already found to hold
+    /// the keys of these app records (by a create's 409), planned against
+    /// instead of looking the keys up.
+    async fn batch_with(
+        &self,
+        app: Vec<AppRecord>,
+        hubspot: Vec<SimplePublicObject>,
         mut links: Vec<Link>,
         report: Option<RecordRef>,
+        known: Option<Vec<SimplePublicObject>>,
     ) -> Result<Tally, ExecError> {
         let m = self.mapping;
         let o = self.object();
@@ -391,7 +436,20 @@ impl Pass<'_> {
         let mut hubspot: HashMap<String, SimplePublicObject> =
             hubspot.into_iter().map(|r| (r.id.clone(), r)).collect();
 
-        links.extend(self.store.links_of_app(o, &app_feed).await?);
+        let mut app_feed = app_feed;
+        for l in self.store.links_of_app(o, &app_feed).await? {
+            let skip = report.is_none()
+                && known.is_none()
+                && app
+                    .get(&l.app_id)
+                    .is_some_and(|r| unchanged::app_unchanged(m, self.rules, r, &l));
+            if skip {
+                app_feed.retain(|a| a != &l.app_id);
+                app.remove(&l.app_id);
+            } else {
+                links.push(l);
+            }
+        }
         links.extend(self.store.links_of_hubspot(o, &hubspot_feed).await?);
         let mut seen = HashSet::new();
         links.retain(|l| seen.insert(l.app_id.clone()));
@@ -402,7 +460,7 @@ impl Pass<'_> {
             .filter(|l| !app.contains_key(&l.app_id))
             .map(|l| l.app_id.clone())
             .collect();
-        for r in self.app.get_many(m, &want_app)? {
+        for r in self.app.get_many(m, &want_app).await? {
             app.insert(r.id.clone(), r);
         }
         let linked_app_ids: HashSet<&str> = links.iter().map(|l| l.app_id.as_str()).collect();
@@ -434,15 +492,23 @@ impl Pass<'_> {
         // transaction): a crash in between leaves the row without the id,
         // and a pair in step plans nothing that would write it. Every pair
         // whose HubSpot record still exists gets it back here.
-        for l in &links {
-            if let Some(r) = app.get_mut(&l.app_id)
-                && hubspot.contains_key(&l.hubspot_id)
-                && r.hubspot_id.as_deref() != Some(l.hubspot_id.as_str())
-            {
-                self.app.set_hubspot_id(m, &l.app_id, Some(&l.hubspot_id))?;
-                tracing::info!(object = %o, app_id = %l.app_id, hubspot_id = %l.hubspot_id,
-                    "HubSpot id written back to the app again (lost in an interrupted link)");
-                r.hubspot_id = Some(l.hubspot_id.clone());
+        let lost: Vec<(String, String)> = links
+            .iter()
+            .filter(|l| {
+                app.get(&l.app_id).is_some_and(|r| {
+                    r.hubspot_id.as_deref() != Some(l.hubspot_id.as_str())
+                        && hubspot.contains_key(&l.hubspot_id)
+                })
+            })
+            .map(|l| (l.app_id.clone(), l.hubspot_id.clone()))
+            .collect();
+        let written = self.app.set_hubspot_ids(m, &lost).await?;
+        for ((app_id, hubspot_id), result) in lost.into_iter().zip(written) {
+            result?;
+            tracing::info!(object = %o, app_id = %app_id, hubspot_id = %hubspot_id,
+                "HubSpot id written back to the app again (lost in an interrupted link)");
+            if let Some(r) = app.get_mut(&app_id) {
+                r.hubspot_id = Some(hubspot_id);
             }
         }
 
@@ -486,8 +552,15 @@ impl Pass<'_> {
             }
         }
         // …then by key.
+        let replanning = known.is_some();
+        for r in known.into_iter().flatten() {
+            hubspot.entry(r.id.clone()).or_insert(r);
+        }
         if self.rules.flows(Direction::ToHubSpot) {
             for i in 0..m.keys.len() {
+                if m.email_key_index() == Some(i) && (replanning || self.creates_find_emails()) {
+                    continue;
+                }
                 let mut keys: Vec<String> = rematch
                     .iter()
                     .flat_map(|r| m.app_keys(r))
@@ -505,7 +578,7 @@ impl Pass<'_> {
             }
         }
         if self.rules.flows(Direction::ToApp) && !unlinked_hubspot.is_empty() {
-            for r in self.app.find_by_hubspot_ids(m, &unlinked_hubspot)? {
+            for r in self.app.find_by_hubspot_ids(m, &unlinked_hubspot).await? {
                 app.entry(r.id.clone()).or_insert(r);
             }
             if let Some(prop) = &m.app_id_property {
@@ -513,7 +586,7 @@ impl Pass<'_> {
                     .iter()
                     .filter_map(|h| hubspot.get(h)?.prop(prop).map(str::to_string))
                     .collect();
-                for r in self.app.get_many(m, &carried)? {
+                for r in self.app.get_many(m, &carried).await? {
                     app.entry(r.id.clone()).or_insert(r);
                 }
             }
@@ -527,7 +600,7 @@ impl Pass<'_> {
                     .collect();
                 keys.sort();
                 keys.dedup();
-                for r in self.app.find_by_keys(m, &k.app_column, &keys)? {
+                for r in self.app.find_by_keys(m, &k.app_column, &keys).await? {
                     app.entry(r.id.clone()).or_insert(r);
                 }
             }
@@ -577,15 +650,32 @@ impl Pass<'_> {
                 });
             }
         }
-        let exec = Executor::new(self.client, self.store, self.app, m, self.job_id);
-        exec.run(
-            &Records {
-                app: &app,
-                hubspot: &hubspot,
-            },
-            decisions,
-        )
-        .await
+        let mut exec = Executor::new(self.client, self.store, self.app, m, self.job_id);
+        exec.defer_conflicts = !replanning && self.creates_find_emails();
+        let mut tally = exec
+            .run(
+                &Records {
+                    app: &app,
+                    hubspot: &hubspot,
+                },
+                decisions,
+            )
+            .await?;
+        let deferred = exec.take_deferred();
+        if !deferred.app_ids.is_empty() {
+            // Contacts whose email HubSpot already holds: planned again
+            // against those records, so they are linked by the rules
+            // (which side wins) rather than overwritten by the create.
+            let again: Vec<AppRecord> = deferred
+                .app_ids
+                .iter()
+                .filter_map(|a| app.get(a).cloned())
+                .collect();
+            let t = Box::pin(self.batch_with(again, vec![], vec![], None, Some(deferred.found)))
+                .await?;
+            add(&mut tally, t);
+        }
+        Ok(tally)
     }
 }
 
@@ -598,6 +688,7 @@ struct CompanyMaps {
 
 mod hubspot_feed;
 mod intents;
+mod unchanged;
 
 fn add(t: &mut Tally, more: Tally) {
     t.succeeded += more.succeeded;

@@ -126,6 +126,17 @@ pub enum Decision {
         hubspot_id: Option<String>,
         reason: String,
     },
+    /// The app record shares its key with another app record, so one
+    /// HubSpot record would have to hold both: nothing is written, and it
+    /// fails (`DUPLICATE_KEY`) so an operator sees it and can retry once
+    /// the app is fixed.
+    DuplicateKey {
+        app_id: String,
+        /// The app record that holds the key (or its HubSpot record).
+        other: String,
+        hubspot_id: Option<String>,
+        reason: String,
+    },
     /// Linked and already equal on both sides. The planner never emits this
     /// for a pass (a pass in step plans nothing); a single-record retry adds
     /// it so the operator sees an outcome.
@@ -141,7 +152,8 @@ impl Decision {
             | Decision::Relink { app_id, .. }
             | Decision::CreateInHubSpot { app_id, .. }
             | Decision::Update { app_id, .. }
-            | Decision::InStep { app_id, .. } => Some(app_id),
+            | Decision::InStep { app_id, .. }
+            | Decision::DuplicateKey { app_id, .. } => Some(app_id),
             Decision::Skip { app_id, .. } => app_id.as_deref(),
             Decision::CreateInApp { .. } => None,
         }
@@ -156,7 +168,9 @@ impl Decision {
             | Decision::CreateInApp { hubspot_id, .. }
             | Decision::Update { hubspot_id, .. }
             | Decision::InStep { hubspot_id, .. } => Some(hubspot_id),
-            Decision::Skip { hubspot_id, .. } => hubspot_id.as_deref(),
+            Decision::Skip { hubspot_id, .. } | Decision::DuplicateKey { hubspot_id, .. } => {
+                hubspot_id.as_deref()
+            }
             Decision::CreateInHubSpot { .. } => None,
         }
     }
@@ -594,10 +608,16 @@ pub(crate) fn plan_records<'a>(input: &PlanInput<'a>) -> Vec<Decision> {
         // (a name) are different records.
         let identity = &keys[0];
         if let Some(other) = claimed.get(identity).filter(|o| **o != app_id) {
-            out.push(skip(format!(
-                "{} {} is also app record {other}'s; one HubSpot record cannot hold both",
-                m.keys[identity.0].hubspot_property, identity.1
-            )));
+            out.push(Decision::DuplicateKey {
+                app_id: app_id.to_string(),
+                other: other.to_string(),
+                hubspot_id: None,
+                reason: format!(
+                    "app records {app_id} and {other} share {} {}; one HubSpot record cannot hold both: \
+                     give one another {0} (or remove it), then retry",
+                    m.keys[identity.0].app_column, identity.1
+                ),
+            });
             continue;
         }
         claimed.insert(identity.clone(), app_id);
@@ -621,10 +641,16 @@ pub(crate) fn plan_records<'a>(input: &PlanInput<'a>) -> Vec<Decision> {
             ))),
             Some((k, Some(&hs_id))) => {
                 if let Some(owner) = input.hubspot_links.get(hs_id).filter(|a| **a != app_id) {
-                    out.push(skip(format!(
-                        "HubSpot {} {hs_id} with {} {} is already linked to app record {owner}",
-                        m.object, m.keys[k.0].hubspot_property, k.1
-                    )));
+                    out.push(Decision::DuplicateKey {
+                        app_id: app_id.to_string(),
+                        other: owner.clone(),
+                        hubspot_id: Some(hs_id.to_string()),
+                        reason: format!(
+                            "app records {app_id} and {owner} share {} {}: HubSpot {} {hs_id} with {} {1} is already linked to app record {owner}; \
+                             give one another {0} (or remove it), then retry",
+                            m.keys[k.0].app_column, k.1, m.object, m.keys[k.0].hubspot_property
+                        ),
+                    });
                     continue;
                 }
                 taken_hubspot.insert(hs_id);

@@ -6,8 +6,8 @@
 //! before it costs a read (the link memory would drop it later anyway).
 
 use super::event::WebhookEvent;
+use crate::engine::Engine;
 use crate::model::ObjectKind;
-use crate::sync::engine::Engine;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;

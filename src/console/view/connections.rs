@@ -3,7 +3,7 @@
 
 use super::pane;
 use crate::console::app::App;
-use crate::console::text::{sanitize, truncate, truncate_left};
+use crate::console::text::{sanitize, truncate};
 use crate::status::{ConnState, ConnectionStatus};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -30,23 +30,48 @@ fn state_style(app: &App, state: ConnState) -> Style {
     }
 }
 
-fn line<'a>(app: &App, c: &'a ConnectionStatus, width: usize) -> Line<'a> {
+/// The state as shown: a budget spent to zero is not "connected" in green,
+/// whatever the last answer said.
+fn shown_state(c: &ConnectionStatus) -> (ConnState, &'static str) {
+    match c.budget {
+        Some(b) if c.state == ConnState::Connected && b.remaining == 0 => {
+            (ConnState::RateLimited, "no budget")
+        }
+        _ => (c.state, c.state.label()),
+    }
+}
+
+/// Where a connection points, without the scheme: a host and port (or a
+/// file) reads whole where a URL cut from the left would not.
+fn target(c: &ConnectionStatus) -> &str {
+    c.target
+        .strip_prefix("https://")
+        .or_else(|| c.target.strip_prefix("http://"))
+        .unwrap_or(&c.target)
+}
+
+/// The connection's line, and a second one with the reason when it is not
+/// healthy and the reason does not fit beside it.
+fn lines<'a>(app: &App, c: &'a ConnectionStatus, width: usize) -> Vec<Line<'a>> {
+    let (state, word) = shown_state(c);
     let mut spans = vec![
         Span::styled(
-            format!("{} {:<12}", glyph(c.state), c.state.label()),
-            state_style(app, c.state),
+            format!("{} {word:<12} ", glyph(state)),
+            state_style(app, state),
         ),
         Span::raw(format!("{:<8}", c.name)),
         Span::styled(
+            // The last latency of a system that is down now says nothing.
             c.latency_ms
+                .filter(|_| state != ConnState::Down)
                 .map_or("    – ms".into(), |l| format!("{l:>5} ms")),
             app.theme.muted(),
         ),
     ];
-    let mut used = 14 + 8 + 8;
+    let mut used = 15 + 8 + 8;
     if let Some(b) = c.budget {
         let text = format!(
-            "  budget {}/{} per {}s",
+            "  {}/{} left per {}s",
             b.remaining,
             b.max,
             b.interval_ms / 1000
@@ -60,23 +85,68 @@ fn line<'a>(app: &App, c: &'a ConnectionStatus, width: usize) -> Line<'a> {
         if let (Some(d), Some(m)) = (b.daily_remaining, b.daily_max)
             && width > used + 24
         {
-            let text = format!(", day {d}/{m}");
+            let text = format!(", {d}/{m} today");
             used += text.chars().count();
             spans.push(Span::styled(text, app.theme.muted()));
         }
     }
     let room = width.saturating_sub(used + 2);
-    if room > 6 {
-        let tail = match (&c.last_error, c.state) {
-            (Some(e), s) if s != ConnState::Connected => {
-                Span::styled(truncate(&sanitize(e), room), app.theme.error())
+    let unhealthy = state != ConnState::Connected && state != ConnState::Connecting;
+    let reason = c.last_error.as_deref().map(sanitize).filter(|_| unhealthy);
+    let mut out = Vec::new();
+    match reason {
+        Some(e) if e.chars().count() <= room => {
+            spans.push(Span::raw("  "));
+            spans.push(Span::styled(e, app.theme.error()));
+            out.push(Line::from(spans));
+        }
+        Some(e) => {
+            out.push(Line::from(spans));
+            // Up to two lines of reason: enough for a path and an OS error.
+            let w = width.saturating_sub(4).max(10);
+            let chars: Vec<char> = e.chars().collect();
+            // Break at the last space that fits, so words stay whole.
+            let cut = if chars.len() <= w {
+                chars.len()
+            } else {
+                chars[..w]
+                    .iter()
+                    .rposition(|c| *c == ' ')
+                    .filter(|&i| i > w / 2)
+                    .unwrap_or(w)
+            };
+            let first: String = chars[..cut].iter().collect();
+            out.push(Line::styled(format!("  ↳ {first}"), app.theme.error()));
+            if chars.len() > cut {
+                let rest: String = chars[cut..].iter().collect();
+                out.push(Line::styled(
+                    format!("    {}", truncate(rest.trim_start(), w)),
+                    app.theme.error(),
+                ));
             }
-            _ => Span::styled(truncate_left(&c.target, room), app.theme.muted()),
-        };
-        spans.push(Span::raw("  "));
-        spans.push(tail);
+        }
+        None => {
+            // A target cut short misleads; it is shown whole or not at all.
+            let t = target(c);
+            if t.chars().count() <= room {
+                spans.push(Span::raw("  "));
+                spans.push(Span::styled(sanitize(t), app.theme.muted()));
+            }
+            out.push(Line::from(spans));
+        }
     }
-    Line::from(spans)
+    out
+}
+
+/// Rows the pane needs inside its border.
+pub fn rows(app: &App, width: u16) -> u16 {
+    let w = width.saturating_sub(2) as usize;
+    app.snapshot
+        .connections
+        .iter()
+        .map(|c| lines(app, c, w).len() as u16)
+        .sum::<u16>()
+        .max(1)
 }
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
@@ -88,7 +158,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         app.snapshot
             .connections
             .iter()
-            .map(|c| line(app, c, inner.width as usize))
+            .flat_map(|c| lines(app, c, inner.width as usize))
             .collect()
     };
     frame.render_widget(Paragraph::new(lines).block(block), area);

@@ -15,15 +15,25 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let s = &app.snapshot;
     let shown = s.failed.len() as u64;
+    // Where the selection is in the whole list, not just in this page.
+    let at = if s.failed.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " {} of {}",
+            s.failed_newer + app.selected as u64 + 1,
+            s.failed_total
+        )
+    };
     let title = if s.failed_before.is_some() || s.failed_total > shown {
         let first = s.failed_newer + 1;
         let last = s.failed_newer + shown;
         format!(
-            " FAILED ({} open; {first}–{last} shown, ] older, [ newer) ",
+            " FAILED ({} open; {first}–{last} shown){at} ",
             s.failed_total
         )
     } else {
-        format!(" FAILED ({} open) ", s.failed_total)
+        format!(" FAILED ({} open){at} ", s.failed_total)
     };
     let block = pane(app, Line::from(title));
     if s.failed.is_empty() {
@@ -35,7 +45,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let wide = inner_w >= 110;
     // Fixed columns first; the message takes what is left.
     let label_w = if wide { 30 } else { 22 };
-    let mut widths = vec![Constraint::Length(8), Constraint::Length(label_w as u16)];
+    // Entries from another day carry their date: a time alone would pass
+    // yesterday's failure off as today's.
+    let today = app.now.or(s.taken_at).map(|t| t.date_naive());
+    let dated = s.failed.iter().any(|a| Some(a.at.date_naive()) != today);
+    let time_w: usize = if dated { 11 } else { 8 };
+    let mut widths = vec![
+        Constraint::Length(time_w as u16),
+        Constraint::Length(label_w as u16),
+    ];
     let mut header = vec!["time", "record"];
     if wide {
         widths.extend([Constraint::Length(6), Constraint::Length(10)]);
@@ -43,17 +61,33 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     widths.extend([Constraint::Length(16), Constraint::Length(3)]);
     header.extend(["category", "try"]);
-    let fixed: usize = 8 + label_w + if wide { 6 + 10 } else { 0 } + 16 + 3 + header.len();
+    let fixed: usize = time_w + label_w + if wide { 6 + 10 } else { 0 } + 16 + 3 + header.len();
     let msg_w = inner_w.saturating_sub(fixed).max(10);
     widths.push(Constraint::Min(10));
     header.push("error");
 
-    // Build only the rows around the selection that can be on screen.
-    let visible = area.height.saturating_sub(3) as usize;
-    let start = app.selected.saturating_sub(visible.saturating_sub(1));
+    // Build only the rows that can be on screen. The window moves only
+    // when the selection would leave it, so rows above the selection stay
+    // in view while it moves down.
+    let visible = (area.height.saturating_sub(3) as usize).max(1);
+    let mut start = app
+        .failed_offset
+        .get()
+        .min(s.failed.len().saturating_sub(1));
+    if app.selected < start {
+        start = app.selected;
+    } else if app.selected >= start + visible {
+        start = app.selected + 1 - visible;
+    }
+    app.failed_offset.set(start);
+    app.failed_rows.set(visible);
     let rows = s.failed.iter().skip(start).take(visible.max(1)).map(|a| {
         let mut cells = vec![
-            Cell::from(a.at.format("%H:%M:%S").to_string()),
+            Cell::from(if Some(a.at.date_naive()) == today {
+                a.at.format("%H:%M:%S").to_string()
+            } else {
+                a.at.format("%m-%d %H:%M").to_string()
+            }),
             Cell::from(truncate(&sanitize(&a.label), label_w)),
         ];
         if wide {

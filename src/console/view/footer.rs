@@ -45,6 +45,7 @@ fn short(d: &str) -> &str {
         "retry the selected record now" => "retry",
         "sync contacts now" => "sync",
         "show or hide this help" => "help",
+        "quit; an attached engine keeps running" => "quit",
         other => other,
     }
 }

@@ -45,6 +45,8 @@ fn row<'a>(
     width: usize,
 ) -> Line<'a> {
     let style = match j.state {
+        // A job that finished with FAILED records is not all good news.
+        JobState::Succeeded if j.failed > 0 => app.theme.warn(),
         JobState::Succeeded => app.theme.ok(),
         JobState::Failed => app.theme.error(),
         JobState::Retrying => app.theme.warn(),

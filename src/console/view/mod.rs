@@ -43,7 +43,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
         return;
     }
     let wide = area.width >= 120;
-    let conn_rows = app.snapshot.connections.len().max(1) as u16;
+    let conn_rows = connections::rows(
+        app,
+        if area.width >= 120 {
+            area.width * 55 / 100
+        } else {
+            area.width
+        },
+    );
     let count_rows = app.snapshot.counts.len().max(1) as u16 + 1;
     let top = if wide {
         conn_rows.max(count_rows) + 2
@@ -83,7 +90,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Popup::None => {}
         Popup::Help => help::draw(frame, app, area),
         Popup::Detail => detail::draw(frame, app, area),
-        Popup::Confirm { question, .. } => confirm(frame, app, area, question),
+        Popup::Confirm { question, .. } | Popup::ConfirmQuit { question } => {
+            confirm(frame, app, area, question)
+        }
     }
 }
 
@@ -96,27 +105,73 @@ fn confirm(frame: &mut Frame, app: &App, area: Rect, question: &str) {
 }
 
 fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
-    let mut spans = vec![Span::styled(format!(" {} ", app.title), app.theme.title())];
+    // Parts in the order shown, each with a short form for narrow
+    // terminals; the warnings (read-only, stale, quitting stops the sync)
+    // are never the ones dropped.
+    let mut parts: Vec<(String, Option<String>, ratatui::style::Style)> =
+        vec![(format!(" {} ", app.title), None, app.theme.title())];
     if app.read_only {
-        spans.push(Span::styled("[read-only] ", app.theme.warn()));
+        parts.push(("[read-only] ".into(), None, app.theme.warn()));
     }
     if let Some(t) = app.snapshot.taken_at {
-        spans.push(Span::styled(
-            t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        parts.push((
+            t.format("%Y-%m-%d %H:%M:%S UTC ").to_string(),
+            Some(t.format("%H:%M:%S ").to_string()),
             app.theme.muted(),
         ));
-        // The engine publishes at least once a second; silence means it is
-        // stuck or gone, and the numbers on screen are old.
-        if let Some(now) = app.now
-            && (now - t).num_seconds() >= STALE_AFTER_SECS
-        {
-            let age = super::text::duration((now - t).num_seconds());
-            spans.push(Span::styled(
-                format!("  ⚠ stale: no news from the engine for {age}"),
+    }
+    // The engine says something (a snapshot or a heartbeat) every few
+    // seconds while a console is attached; silence means it is stuck, and
+    // the numbers on screen are old.
+    if let (Some(now), Some(heard)) = (app.now, app.heard.or(app.snapshot.taken_at))
+        && (now - heard).num_seconds() >= STALE_AFTER_SECS
+    {
+        let age = super::text::duration((now - heard).num_seconds());
+        parts.push((
+            format!("⚠ stale: no news from the engine for {age} "),
+            Some(format!("⚠ stale {age} ")),
+            app.theme.warn(),
+        ));
+    }
+    if let Some(e) = &app.snapshot.engine {
+        let up = app
+            .now
+            .or(app.snapshot.taken_at)
+            .map(|now| super::text::duration((now - e.started_at).num_seconds().max(0)))
+            .unwrap_or_default();
+        parts.push((
+            format!("· pid {} up {up} · {} console(s) ", e.pid, e.consoles),
+            Some(format!("· pid {} · {} con. ", e.pid, e.consoles)),
+            app.theme.muted(),
+        ));
+        if app.mode == super::app::EngineMode::InProcess {
+            parts.push((
+                "in this process: quitting stops the sync ".into(),
+                Some("quit stops the sync ".into()),
                 app.theme.warn(),
             ));
         }
     }
+    let width = area.width as usize;
+    let len = |p: &[(String, Option<String>, ratatui::style::Style)], short: bool| -> usize {
+        p.iter()
+            .map(|(l, s, _)| {
+                if short {
+                    s.as_ref().unwrap_or(l).chars().count()
+                } else {
+                    l.chars().count()
+                }
+            })
+            .sum()
+    };
+    let short = len(&parts, false) > width;
+    let spans: Vec<Span> = parts
+        .into_iter()
+        .map(|(long, s, style)| {
+            let text = if short { s.unwrap_or(long) } else { long };
+            Span::styled(text, style)
+        })
+        .collect();
     frame.render_widget(Line::from(spans), area);
 }
 

@@ -1,17 +1,29 @@
 //! Running hubsync on a real configuration: `hubsync run` (the engine with
-//! no console, for a service manager) and `hubsync check` (configuration,
-//! credentials and mappings against HubSpot's live property list).
+//! no console, for a service manager: `run`), `hubsync` (a console attached
+//! to the data folder's engine, or hosting one: `attach`), `hubsync status`
+//! (`status`) and `hubsync check` (configuration, credentials and mappings
+//! against HubSpot's live property list). `host` starts and stops an engine
+//! with its control sockets, whoever asked for it.
+
+mod attach;
+pub mod host;
+mod reload;
+mod run;
+mod status;
+
+pub use attach::console;
+pub use run::run;
+pub use status::{StatusReport, status};
 
 use crate::appdb::AppDb;
 use crate::config::Config;
+use crate::engine::{Engine, EngineSettings};
 use crate::hubspot::HubSpotClient;
-use crate::model::{Direction, ObjectKind};
+use crate::model::Direction;
 use crate::store::Store;
-use crate::sync::engine::{Engine, EngineSettings};
 use anyhow::Context;
 use std::path::Path;
 use std::sync::Arc;
-use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 /// The engine for a configuration, its state kept in `data_dir`.
@@ -21,6 +33,7 @@ pub async fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<E
     let app = AppDb::open(&cfg.app_database)?;
     for o in &cfg.objects {
         app.verify(&o.mapping)
+            .await
             .with_context(|| format!("[objects.{}] in {}", o.mapping.object, cfg.path.display()))?;
     }
     let client = HubSpotClient::new(cfg.client_settings()?)?;
@@ -35,7 +48,7 @@ pub async fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<E
 
 /// Starts the webhook receiver when the config has one: verified events
 /// queue record syncs on the engine.
-async fn start_webhooks(
+pub(crate) async fn start_webhooks(
     cfg: &Config,
     engine: &Arc<Engine>,
     cancel: &CancellationToken,
@@ -83,71 +96,23 @@ async fn start_webhooks(
     Ok(())
 }
 
-/// Runs the engine until SIGTERM or SIGINT, then stops after the batch in flight.
-pub async fn run(cfg: &Config, data_dir: &Path) -> anyhow::Result<()> {
-    let engine = build_engine(cfg, data_dir).await?;
-    let cancel = CancellationToken::new();
-    start_webhooks(cfg, &engine, &cancel).await?;
-    let handle = engine.spawn(cancel.clone()).await?;
-    tracing::info!(config = %cfg.path.display(), data = %data_dir.display(), "engine running");
-    eprintln!(
-        "hubsync run: syncing per {}; state and log in {} (SIGTERM stops)",
-        cfg.path.display(),
-        data_dir.display()
-    );
-    let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
-    }
-    cancel.cancel();
-    handle.join().await;
-    tracing::info!("engine stopped");
-    Ok(())
-}
-
-/// The console over the engine: `hubsync` with no subcommand.
-pub async fn console(
-    cfg: &Config,
-    data_dir: &Path,
-    opts: crate::console::ConsoleOptions,
-) -> anyhow::Result<()> {
-    let engine = build_engine(cfg, data_dir).await?;
-    let cancel = CancellationToken::new();
-    start_webhooks(cfg, &engine, &cancel).await?;
-    let handle = engine.spawn(cancel.clone()).await?;
-    let result = crate::console::run(opts, handle.snapshots.clone(), handle.commands.clone()).await;
-    cancel.cancel();
-    handle.join().await;
-    result
-}
-
-/// `hubsync status`: what the state database says, without touching
-/// HubSpot (the counts of HubSpot records are left out).
-pub async fn status(cfg: &Config, data_dir: &Path) -> anyhow::Result<crate::status::Snapshot> {
-    let state = data_dir.join("state.db");
-    if !state.exists() {
-        anyhow::bail!(
-            "no state at {}: hubsync has not run with this data folder",
-            state.display()
-        );
-    }
-    let store = Store::open(&state).await?;
-    let app = AppDb::open(&cfg.app_database).ok();
-    let objects: Vec<(ObjectKind, Option<u64>)> = cfg
-        .objects
-        .iter()
-        .map(|o| {
-            let n = app.as_ref().and_then(|a| a.count(&o.mapping).ok());
-            (o.mapping.object, n)
-        })
-        .collect();
-    crate::sync::engine::stored_snapshot(&store, &objects, None).await
-}
-
 /// What `hubsync check` found: one line per problem, empty when all is well.
 pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
+    Ok(check_report(cfg).await?.problems)
+}
+
+/// `hubsync check`'s findings: problems (the sync cannot work as
+/// configured) and warnings (it works, slowly: missing indexes, with the
+/// statements that add them).
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub problems: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+pub async fn check_report(cfg: &Config) -> anyhow::Result<Checked> {
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     let app = match AppDb::open(&cfg.app_database) {
         Ok(a) => Some(a),
         Err(e) => {
@@ -158,10 +123,24 @@ pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
     let client = HubSpotClient::new(cfg.client_settings()?)?;
     for o in &cfg.objects {
         let m = &o.mapping;
-        if let Some(app) = &app
-            && let Err(e) = app.verify(m)
-        {
-            problems.push(format!("[objects.{}]: {e:#}", m.object));
+        if let Some(app) = &app {
+            match app.check(m).await {
+                Err(e) => problems.push(format!("[objects.{}]: {e:#}", m.object)),
+                Ok(r) => {
+                    let db = app.describe();
+                    problems.extend(
+                        r.problems
+                            .iter()
+                            .map(|p| format!("[objects.{}] {db}: {p}", m.object)),
+                    );
+                    warnings.extend(
+                        r.warnings
+                            .iter()
+                            .map(|w| format!("[objects.{}] {db}: {w}", m.object)),
+                    );
+                    warnings.extend(r.create_index.iter().map(|c| format!("    {c}")));
+                }
+            }
         }
         match client.properties(m.object).await {
             Err(e) => problems.push(format!("HubSpot {} properties: {e}", m.object)),
@@ -204,5 +183,5 @@ pub async fn check(cfg: &Config) -> anyhow::Result<Vec<String>> {
             }
         }
     }
-    Ok(problems)
+    Ok(Checked { problems, warnings })
 }
