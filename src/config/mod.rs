@@ -7,6 +7,7 @@
 //! problem and what would be right, before anything runs.
 
 mod app;
+mod keys;
 mod raw;
 
 use crate::hubspot::{ClientSettings, Credentials, OAuthCredentials};
@@ -26,6 +27,10 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A file that cannot be read has no line to point at.
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.file.display(), self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",
@@ -78,6 +83,8 @@ pub struct WebhookConfig {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub path: PathBuf,
+    /// Where each key is in the file, for problems found after parsing.
+    pub keys: keys::Keys,
     pub webhook: Option<WebhookConfig>,
     pub hubspot: HubSpotConfig,
     pub app_database: crate::appdb::Target,
@@ -116,13 +123,102 @@ pub fn load_or_explain(path: Option<PathBuf>) -> anyhow::Result<Config> {
 impl Config {
     /// Reads and checks a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let bytes = std::fs::read(path).map_err(|e| ConfigError {
             file: path.to_path_buf(),
             line: 0,
             column: 0,
             message: format!("cannot read the config file: {e}"),
         })?;
-        Config::parse(path, &text)
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            let good = e.valid_up_to();
+            // The valid prefix is text, so the position can be counted.
+            let prefix = std::str::from_utf8(&bytes[..good]).unwrap_or_default();
+            let (line, column) = raw::position(prefix, good);
+            ConfigError {
+                file: path.to_path_buf(),
+                line,
+                column,
+                message: format!(
+                    "not UTF-8 at byte {good} (0x{:02x}): a config file must be UTF-8 text",
+                    bytes[good]
+                ),
+            }
+        })?;
+        Config::parse(path, text)
+    }
+
+    /// A problem with what the config's `key` names, at that key's line
+    /// and column (or its table's, for a key left to its default).
+    pub fn error_at(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        let (line, column) = self.keys.position(key).unwrap_or((1, 1));
+        ConfigError {
+            file: self.path.clone(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// The secret in the environment variable that `key` names.
+    pub fn secret_from_env(&self, key: &str, name: &str) -> Result<SecretString, ConfigError> {
+        match std::env::var(name) {
+            Ok(v) if !v.trim().is_empty() => Ok(SecretString::from(v.trim().to_string())),
+            Ok(_) => Err(self.error_at(
+                key,
+                format!("the environment variable {name} (named by {key}) is empty"),
+            )),
+            Err(_) => Err(self.error_at(
+                key,
+                format!("the environment variable {name} (named by {key}) is not set"),
+            )),
+        }
+    }
+
+    /// Opens the app database `[app] database` names.
+    pub fn open_app(&self) -> Result<crate::appdb::AppDb, ConfigError> {
+        crate::appdb::AppDb::open(&self.app_database)
+            .map_err(|e| self.error_at("app.database", format!("{e:#}")))
+    }
+
+    /// Checks that every object's table and columns exist in the app
+    /// database, pointing at the key that names the first one missing.
+    pub async fn verify_app(&self, app: &crate::appdb::AppDb) -> Result<(), ConfigError> {
+        for o in &self.objects {
+            self.verify_app_object(app, o).await?;
+        }
+        Ok(())
+    }
+
+    /// [`Config::verify_app`] for one object.
+    pub async fn verify_app_object(
+        &self,
+        app: &crate::appdb::AppDb,
+        o: &ObjectConfig,
+    ) -> Result<(), ConfigError> {
+        {
+            let m = &o.mapping;
+            let Err(e) = app.verify(m).await else {
+                return Ok(());
+            };
+            let object = format!("objects.{}", m.object);
+            let columns: Vec<String> = app
+                .table_info(m)
+                .await
+                .map(|t| t.columns.into_iter().map(|c| c.name).collect())
+                .unwrap_or_default();
+            let key = if columns.is_empty() {
+                format!("{object}.table")
+            } else {
+                [&m.id_column, &m.updated_at_column, &m.hubspot_id_column]
+                    .into_iter()
+                    .map(String::as_str)
+                    .chain(m.app_columns())
+                    .find(|c| !columns.iter().any(|x| x == c))
+                    .and_then(|c| self.keys.naming(&object, c))
+                    .unwrap_or(object.clone())
+            };
+            Err(self.error_at(&key, format!("[{object}]: {e:#}")))
+        }
     }
 
     /// Checks config text; `path` is only used in error messages.
@@ -132,17 +228,11 @@ impl Config {
 
     /// The client settings, with secrets read from the environment now.
     pub fn client_settings(&self) -> anyhow::Result<ClientSettings> {
-        let env = |name: &str| -> anyhow::Result<SecretString> {
-            match std::env::var(name) {
-                Ok(v) if !v.trim().is_empty() => Ok(SecretString::from(v.trim().to_string())),
-                _ => anyhow::bail!(
-                    "{}: the environment variable {name} (named in [hubspot]) is not set",
-                    self.path.display()
-                ),
-            }
-        };
+        let env = |key: &str, name: &str| self.secret_from_env(key, name);
         let credentials = match &self.hubspot.auth {
-            HubSpotAuth::PrivateApp { token_env } => Credentials::PrivateApp(env(token_env)?),
+            HubSpotAuth::PrivateApp { token_env } => {
+                Credentials::PrivateApp(env("hubspot.token_env", token_env)?)
+            }
             HubSpotAuth::OAuth {
                 client_id,
                 client_secret_env,
@@ -150,8 +240,8 @@ impl Config {
                 token_url,
             } => Credentials::OAuth(OAuthCredentials {
                 client_id: client_id.clone(),
-                client_secret: env(client_secret_env)?,
-                refresh_token: env(refresh_token_env)?,
+                client_secret: env("hubspot.oauth.client_secret_env", client_secret_env)?,
+                refresh_token: env("hubspot.oauth.refresh_token_env", refresh_token_env)?,
                 token_url: token_url.clone().unwrap_or_else(|| {
                     format!(
                         "{}/oauth/v1/token",

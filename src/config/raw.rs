@@ -187,7 +187,7 @@ fn filter_values(v: Option<&toml::Value>) -> Result<Vec<String>, String> {
 }
 
 /// Turns a byte offset into a 1-based line and column.
-fn position(text: &str, offset: usize) -> (usize, usize) {
+pub(super) fn position(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -335,6 +335,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         }
         let fields_span = o.fields.span().start;
         let mut fields: Vec<FieldMap> = Vec::new();
+        let mut field_at: Vec<usize> = Vec::new();
         for f in o.fields.into_inner() {
             let at = f.span().start;
             let f = f.into_inner();
@@ -406,6 +407,29 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             {
                 return Err(err(at, format!("HubSpot property {dup} is mapped twice")));
             }
+            // Two properties written into one column overwrite each other
+            // on every pass (HubSpot's company "Acme" became "Berlin").
+            let writes_app = |d: Direction| flows(Direction::ToApp) && d != Direction::ToHubSpot;
+            if writes_app(field_direction)
+                && let Some((column, (other, other_at))) = app.iter().find_map(|c| {
+                    fields
+                        .iter()
+                        .zip(&field_at)
+                        .find(|(x, _)| writes_app(x.direction) && x.app_columns.contains(c))
+                        .map(|found| (c, found))
+                })
+            {
+                let (line, col) = position(text, *other_at);
+                return Err(err(
+                    at,
+                    format!(
+                        "app column {column:?} is written from two HubSpot properties: {} (the field at line {line}, column {col}) and {}; each would overwrite the other in the app. Give one of them direction = \"to_hubspot\", or map it to another column",
+                        other.hubspot_properties.join(" + "),
+                        hubspot.join(" + ")
+                    ),
+                ));
+            }
+            field_at.push(at);
             fields.push(FieldMap {
                 app_columns: app,
                 hubspot_properties: hubspot,
@@ -635,6 +659,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     };
     Ok(Config {
         path: path.to_path_buf(),
+        keys: super::keys::Keys::read(text),
         webhook,
         hubspot: HubSpotConfig {
             base_url: hs.base_url,

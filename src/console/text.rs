@@ -5,17 +5,30 @@
 
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
+use unicode_general_category::{GeneralCategory, get_general_category};
 use unicode_width::UnicodeWidthStr;
 
-/// Characters that reorder the text around them (bidirectional overrides
-/// and isolates): a record could use them to make one value look like
-/// another, so they are escaped too.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+/// Characters a reader cannot see: bidirectional overrides and isolates,
+/// zero-width spaces and joiners, the byte-order mark, soft hyphens, tag
+/// characters (all Unicode "format" characters), and line or paragraph
+/// separators. A record could use them to make one value look like another
+/// ("ada@example.com" with a U+200B inside is not Ada's address), so they
+/// are shown escaped.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        get_general_category(c),
+        GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
+}
+
+fn must_escape(c: char) -> bool {
+    c.is_control() || (!c.is_ascii() && is_invisible(c))
 }
 
 pub fn sanitize(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+    if !s.chars().any(must_escape) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -25,7 +38,7 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || is_bidi_control(c) => {
+            c if must_escape(c) => {
                 let n = c as u32;
                 if n <= 0xff {
                     out.push_str(&format!("\\x{n:02x}"));
@@ -117,6 +130,24 @@ mod tests {
         assert_eq!(
             sanitize("evil\u{202E}moc.elpmaxe@"),
             "evil\\u{202e}moc.elpmaxe@"
+        );
+    }
+
+    #[test]
+    fn sanitize_escapes_zero_width_characters() {
+        assert_eq!(
+            sanitize("ada\u{200B}@exa\u{200C}mple\u{200D}.com\u{2060}\u{FEFF}"),
+            "ada\\u{200b}@exa\\u{200c}mple\\u{200d}.com\\u{2060}\\u{feff}"
+        );
+    }
+
+    #[test]
+    fn sanitize_escapes_other_invisible_format_characters() {
+        // Soft hyphen, word-joiner's siblings, a tag character, the line
+        // separator: all invisible or layout-changing.
+        assert_eq!(
+            sanitize("a\u{AD}b\u{2062}c\u{E0041}d\u{2028}e"),
+            "a\\xadb\\u{2062}c\\u{e0041}d\\u{2028}e"
         );
     }
 

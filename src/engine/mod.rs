@@ -98,6 +98,9 @@ pub struct Engine {
     watched: Mutex<HashMap<i64, String>>,
     events: broadcast::Sender<EngineEvent>,
     wake: Notify,
+    /// HubSpot ids webhook events named, per object, waiting for that
+    /// object's one webhook job (see `scheduler`).
+    webhook_ids: Mutex<HashMap<ObjectKind, std::collections::BTreeSet<String>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -122,6 +125,7 @@ impl Engine {
             watched: Mutex::new(HashMap::new()),
             events: broadcast::channel(256).0,
             wake: Notify::new(),
+            webhook_ids: Mutex::new(HashMap::new()),
         })
     }
 

@@ -15,7 +15,6 @@ pub use attach::console;
 pub use run::run;
 pub use status::{StatusReport, status};
 
-use crate::appdb::AppDb;
 use crate::config::Config;
 use crate::engine::{Engine, EngineSettings};
 use crate::hubspot::HubSpotClient;
@@ -30,12 +29,8 @@ use tokio_util::sync::CancellationToken;
 pub async fn build_engine(cfg: &Config, data_dir: &Path) -> anyhow::Result<Arc<Engine>> {
     crate::store::create_private_dir(data_dir)?;
     let store = Store::open(&data_dir.join("state.db")).await?;
-    let app = AppDb::open(&cfg.app_database)?;
-    for o in &cfg.objects {
-        app.verify(&o.mapping)
-            .await
-            .with_context(|| format!("[objects.{}] in {}", o.mapping.object, cfg.path.display()))?;
-    }
+    let app = cfg.open_app()?;
+    cfg.verify_app(&app).await?;
     let client = HubSpotClient::new(cfg.client_settings()?)?;
     Ok(Engine::new(
         Arc::new(client),
@@ -56,20 +51,11 @@ pub(crate) async fn start_webhooks(
     let Some(w) = &cfg.webhook else {
         return Ok(());
     };
-    let secret = std::env::var(&w.client_secret_env)
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .with_context(|| {
-            format!(
-                "{}: the environment variable {} (named in [webhook]) is not set",
-                cfg.path.display(),
-                w.client_secret_env
-            )
-        })?;
+    let secret = cfg.secret_from_env("webhook.client_secret_env", &w.client_secret_env)?;
     let (tx, rx) = tokio::sync::mpsc::channel(10_000);
     let router = crate::webhook::router(
         crate::webhook::ReceiverConfig {
-            client_secret: secrecy::SecretString::from(secret),
+            client_secret: secret,
             public_base: w.public_base.clone(),
             path: w.path.clone(),
         },
@@ -79,15 +65,12 @@ pub(crate) async fn start_webhooks(
         .await
         .with_context(|| format!("[webhook] listening on {}", w.listen))?;
     tracing::info!(listen = %w.listen, url = %format!("{}{}", w.public_base, w.path), "webhook receiver listening");
-    let c = cancel.clone();
-    tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move { c.cancelled().await })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "webhook receiver stopped");
-        }
-    });
+    tokio::spawn(crate::webhook::serve(
+        listener,
+        router,
+        crate::webhook::ServeLimits::default(),
+        cancel.clone(),
+    ));
     tokio::spawn(crate::webhook::intake::feed(
         engine.clone(),
         rx,
@@ -113,10 +96,10 @@ pub struct Checked {
 pub async fn check_report(cfg: &Config) -> anyhow::Result<Checked> {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    let app = match AppDb::open(&cfg.app_database) {
+    let app = match cfg.open_app() {
         Ok(a) => Some(a),
         Err(e) => {
-            problems.push(format!("app database: {e:#}"));
+            problems.push(e.to_string());
             None
         }
     };
@@ -124,21 +107,28 @@ pub async fn check_report(cfg: &Config) -> anyhow::Result<Checked> {
     for o in &cfg.objects {
         let m = &o.mapping;
         if let Some(app) = &app {
-            match app.check(m).await {
-                Err(e) => problems.push(format!("[objects.{}]: {e:#}", m.object)),
-                Ok(r) => {
-                    let db = app.describe();
-                    problems.extend(
-                        r.problems
-                            .iter()
-                            .map(|p| format!("[objects.{}] {db}: {p}", m.object)),
-                    );
-                    warnings.extend(
-                        r.warnings
-                            .iter()
-                            .map(|w| format!("[objects.{}] {db}: {w}", m.object)),
-                    );
-                    warnings.extend(r.create_index.iter().map(|c| format!("    {c}")));
+            // A missing table or column is pointed at where the config
+            // names it; the rest (types, indexes) comes from the table's
+            // description.
+            if let Err(e) = cfg.verify_app_object(app, o).await {
+                problems.push(e.to_string());
+            } else {
+                match app.check(m).await {
+                    Err(e) => problems.push(format!("[objects.{}]: {e:#}", m.object)),
+                    Ok(r) => {
+                        let db = app.describe();
+                        problems.extend(
+                            r.problems
+                                .iter()
+                                .map(|p| format!("[objects.{}] {db}: {p}", m.object)),
+                        );
+                        warnings.extend(
+                            r.warnings
+                                .iter()
+                                .map(|w| format!("[objects.{}] {db}: {w}", m.object)),
+                        );
+                        warnings.extend(r.create_index.iter().map(|c| format!("    {c}")));
+                    }
                 }
             }
         }

@@ -18,12 +18,16 @@ mod limits;
 mod oauth;
 mod objects;
 mod properties;
+mod query;
+mod schemas;
 mod search;
+mod seed;
 mod single;
 mod webhooks;
 
 pub use faults::{Fault, FaultShares};
 pub use oauth::OAuthApp;
+pub use seed::SeedData;
 pub use webhooks::{DeliveryStats, WebhookTarget};
 
 use crate::model::ObjectKind;
@@ -109,82 +113,6 @@ impl Default for SimSettings {
             faults: FaultShares::default(),
             webhook: None,
         }
-    }
-}
-
-/// Records to start with, per object: property maps.
-#[derive(Debug, Default, Clone)]
-pub struct SeedData {
-    objects: BTreeMap<ObjectKind, Vec<BTreeMap<String, String>>>,
-    /// When the records were created and last modified (default: when the
-    /// simulator starts).
-    at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl SeedData {
-    pub fn empty() -> Self {
-        SeedData::default()
-    }
-
-    pub fn contacts(props: Vec<BTreeMap<String, String>>) -> Self {
-        SeedData {
-            objects: BTreeMap::from([(ObjectKind::Contacts, props)]),
-            at: None,
-        }
-    }
-
-    /// The records as imported at `at`, long before a sync looks at them.
-    pub fn stamped_at(mut self, at: chrono::DateTime<chrono::Utc>) -> Self {
-        self.at = Some(at);
-        self
-    }
-
-    /// These records of `object` too.
-    pub fn with(mut self, object: ObjectKind, props: Vec<BTreeMap<String, String>>) -> Self {
-        self.objects.entry(object).or_default().extend(props);
-        self
-    }
-
-    /// Reads `{"contacts": [{"email": "…", …}], "companies": […]}`.
-    pub fn load(path: &std::path::Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading seed {}", path.display()))?;
-        let raw: BTreeMap<String, Vec<BTreeMap<String, serde_json::Value>>> =
-            serde_json::from_str(&text).with_context(|| {
-                format!(
-                    "seed {}: expected {{\"contacts\": [{{property: value}}, …], …}}",
-                    path.display()
-                )
-            })?;
-        let mut objects = BTreeMap::new();
-        for (name, records) in raw {
-            let kind = ObjectKind::parse(&name).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "seed {}: unknown object {name:?} (contacts, companies or deals)",
-                    path.display()
-                )
-            })?;
-            let mut out = Vec::new();
-            for (i, r) in records.into_iter().enumerate() {
-                let mut props = BTreeMap::new();
-                for (k, v) in r {
-                    let v = match v {
-                        serde_json::Value::String(s) => s,
-                        serde_json::Value::Null => continue,
-                        serde_json::Value::Number(n) => n.to_string(),
-                        serde_json::Value::Bool(b) => b.to_string(),
-                        other => anyhow::bail!(
-                            "seed {}: {name}[{i}].{k} is {other}, not a string",
-                            path.display()
-                        ),
-                    };
-                    props.insert(k, v);
-                }
-                out.push(props);
-            }
-            objects.insert(kind, out);
-        }
-        Ok(SeedData { objects, at: None })
     }
 }
 
@@ -599,23 +527,10 @@ async fn hubspot_shaped(req: Request, next: Next) -> Response {
 }
 
 impl SimServer {
-    /// Binds 127.0.0.1:`port` (0 picks a free port) and serves in a task.
-    pub async fn start(
-        port: u16,
-        settings: SimSettings,
-        seed: SeedData,
-    ) -> anyhow::Result<SimServer> {
-        let mut data = Data::default();
-        let now = seed.at.unwrap_or_else(chrono::Utc::now);
-        for (object, records) in seed.objects {
-            for (i, mut props) in records.into_iter().enumerate() {
-                let self_id = None;
-                data.validate(object, &mut props, self_id).map_err(|e| {
-                    anyhow::anyhow!("seed {object}[{i}] would be refused by HubSpot: {e:?}")
-                })?;
-                data.create(object, props, now);
-            }
-        }
+    /// The simulator's routes and state without a listener, for callers
+    /// that drive the router in-process (the fuzz tests).
+    pub fn router(settings: SimSettings, seed: SeedData) -> anyhow::Result<(Router, SimState)> {
+        let data = seed.into_data()?;
         let state = SimState(Arc::new(Inner {
             data: Mutex::new(data),
             limiter: Mutex::new(Limiter::new(
@@ -689,6 +604,12 @@ impl SimServer {
                 post(associations::batch_default),
             )
             .route("/crm/v3/properties/{object}", get(properties_list))
+            .route(
+                "/properties/v2/{object}/properties",
+                get(schemas::properties_v2),
+            )
+            .route("/crm/v3/schemas", get(schemas::list))
+            .route("/crm-object-schemas/v3/schemas", get(schemas::list))
             .route("/crm/v3/properties/{object}/{name}", get(property_get))
             .fallback(not_found)
             .layer(middleware::from_fn_with_state(state.clone(), gate));
@@ -700,6 +621,16 @@ impl SimServer {
             .layer(middleware::from_fn_with_state(state.clone(), record))
             .layer(DefaultBodyLimit::max(10 * 1024 * 1024))
             .with_state(state.clone());
+        Ok((crm, state))
+    }
+
+    /// Binds 127.0.0.1:`port` (0 picks a free port) and serves in a task.
+    pub async fn start(
+        port: u16,
+        settings: SimSettings,
+        seed: SeedData,
+    ) -> anyhow::Result<SimServer> {
+        let (crm, state) = Self::router(settings, seed)?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .with_context(|| format!("binding the simulator to 127.0.0.1:{port}"))?;

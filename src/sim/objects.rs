@@ -14,16 +14,18 @@
 use super::data::{Rec, WriteProblem, clean, lookup};
 use super::errors::{ApiError, invalid_properties};
 use super::properties;
+use super::query::Params;
 use super::{Portal, object_kind, parse_json};
+use crate::model::ObjectKind;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 const MAX_INPUTS: usize = 100;
 
@@ -31,41 +33,32 @@ pub(super) fn now_iso() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn split_list(s: Option<&String>) -> Option<Vec<String>> {
-    s.map(|s| {
-        s.split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect()
-    })
-}
-
 pub async fn list(
     State(portal): State<Portal>,
     Path(object): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    q: Params,
 ) -> Result<Response, ApiError> {
     let object = object_kind(&object)?;
-    let history = split_list(q.get("propertiesWithHistory"));
+    let history = q.list("propertiesWithHistory");
     // "Usage of this parameter will reduce the maximum number of objects
     // that can be read by a single request" (spec): 50 with history.
     let max = if history.is_some() { 50 } else { 100 };
-    let limit: usize = match q.get("limit") {
+    let limit: usize = match q.one("limit") {
         None => 10,
         Some(l) => l
             .parse()
             .map_err(|_| ApiError::validation(format!("limit: {l:?} is not an integer")))?,
     }
     .clamp(1, max);
-    let after: u64 = match q.get("after") {
+    let after: u64 = match q.one("after") {
         None => 0,
         Some(a) => a.parse().map_err(|_| {
             ApiError::validation(format!("after: {a:?} is not a valid paging cursor"))
         })?,
     };
-    let archived = q.get("archived").is_some_and(|a| a == "true");
-    let props = split_list(q.get("properties"));
+    let archived = q.one("archived").is_some_and(|a| a == "true");
+    let props = q.list("properties");
+    let linked = associated_kinds(&q);
     let data = portal.data();
     let page: Vec<_> = data
         .table(object)
@@ -75,10 +68,12 @@ pub async fn list(
         .filter(|r| r.archived == archived)
         .take(limit + 1)
         .collect();
+    let links = portal.associations();
     let results: Vec<Value> = page
         .iter()
         .take(limit)
         .map(|r| with_history(r.to_json(object, props.as_deref()), r, history.as_deref()))
+        .map(|o| links.with_v3_block(o, object, &linked))
         .collect();
     let mut body = json!({ "results": results });
     if let Some(next) = page.get(limit) {
@@ -93,20 +88,36 @@ pub async fn list(
 pub async fn get_one(
     State(portal): State<Portal>,
     Path((object, id)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    q: Params,
 ) -> Result<Response, ApiError> {
     let object = object_kind(&object)?;
-    let props = split_list(q.get("properties"));
-    let history = split_list(q.get("propertiesWithHistory"));
+    let props = q.list("properties");
+    let history = q.list("propertiesWithHistory");
+    let linked = associated_kinds(&q);
     let data = portal.data();
-    let rec = lookup(&data, object, &id, q.get("idProperty").map(String::as_str))?;
+    let rec = lookup(&data, object, &id, q.one("idProperty"))?;
     let rec = rec.ok_or_else(|| ApiError::not_found(&id))?;
     let body = with_history(
         rec.to_json(object, props.as_deref()),
         rec,
         history.as_deref(),
     );
+    let body = portal.associations().with_v3_block(body, object, &linked);
     Ok(Json(body).into_response())
+}
+
+/// The objects named by `associations=`; "if any of the specified
+/// associations do not exist, they will be ignored" (spec).
+fn associated_kinds(q: &Params) -> Vec<ObjectKind> {
+    let mut kinds: Vec<ObjectKind> = q
+        .list("associations")
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|name| object_kind(name).ok())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
 }
 
 /// Adds `propertiesWithHistory` when any was asked for.
@@ -378,7 +389,7 @@ struct UpsertInput {
 pub async fn batch_upsert(
     State(portal): State<Portal>,
     Path(object): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    q: Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let object = object_kind(&object)?;
@@ -400,7 +411,10 @@ pub async fn batch_upsert(
     }
     let mut planned = Vec::new();
     for (n, input) in req.inputs.into_iter().enumerate() {
-        let Some(key) = input.id_property.or_else(|| q.get("idProperty").cloned()) else {
+        let Some(key) = input
+            .id_property
+            .or_else(|| q.one("idProperty").map(str::to_string))
+        else {
             return Err(ApiError::validation(format!(
                 "inputs[{n}].idProperty is missing: upsert finds records by a unique property ({})",
                 properties::writable_unique(object).join(", ")

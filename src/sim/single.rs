@@ -4,16 +4,17 @@
 
 use super::data::{Data, clean, lookup};
 use super::errors::ApiError;
+use super::query::Params;
 use super::{Portal, object_kind, parse_json};
 use crate::model::ObjectKind;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 #[derive(Deserialize)]
 struct Input {
@@ -41,20 +42,15 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(all_props(&rec, object))).into_response())
 }
 
-fn target(
-    data: &Data,
-    object: ObjectKind,
-    id: &str,
-    q: &HashMap<String, String>,
-) -> Result<u64, ApiError> {
-    let rec = lookup(data, object, id, q.get("idProperty").map(String::as_str))?;
+fn target(data: &Data, object: ObjectKind, id: &str, q: &Params) -> Result<u64, ApiError> {
+    let rec = lookup(data, object, id, q.one("idProperty"))?;
     rec.map(|r| r.id).ok_or_else(|| ApiError::not_found(id))
 }
 
 pub async fn update(
     State(portal): State<Portal>,
     Path((object, id)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    q: Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let object = object_kind(&object)?;

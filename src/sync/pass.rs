@@ -29,6 +29,8 @@ pub enum Scope {
     Changes,
     /// One record, whatever the cursors say (an operator's retry, a webhook).
     Record(RecordRef),
+    /// The HubSpot records a burst of webhook events named (by id).
+    Records(Vec<String>),
     /// Every link, to find records deleted or merged on either side.
     Scan,
 }
@@ -118,6 +120,7 @@ impl Pass<'_> {
                 add(&mut progress.tally, t);
                 on_progress(progress);
             }
+            Scope::Records(ids) => self.records(ids, &mut progress, &mut on_progress).await?,
             Scope::Changes => {
                 // A first pass both ways reads HubSpot first: its records
                 // find their app partners by key in the app's own database,
@@ -688,6 +691,7 @@ struct CompanyMaps {
 
 mod hubspot_feed;
 mod intents;
+mod records;
 mod unchanged;
 
 fn add(t: &mut Tally, more: Tally) {

@@ -1,6 +1,9 @@
-//! Webhook events into the job queue: each verified event names a record
-//! whose sync job is queued (one waiting job per record), so a change in
-//! HubSpot reaches the app in seconds instead of at the next poll.
+//! Webhook events into the job queue: each verified event names records
+//! to sync, so a change in HubSpot reaches the app in seconds instead of at
+//! the next poll. Events come in bursts (HubSpot sends up to 100 per
+//! delivery, and a bulk edit sends thousands): whatever has arrived is
+//! taken at once and handed over per object, each record once, and the
+//! engine syncs them as one batched job (see `Engine::enqueue_webhooks`).
 //!
 //! An event caused by hubsync's own write is an echo: it is dropped here,
 //! before it costs a read (the link memory would drop it later anyway).
@@ -8,6 +11,7 @@
 use super::event::WebhookEvent;
 use crate::engine::Engine;
 use crate::model::ObjectKind;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -48,26 +52,45 @@ pub fn records_of(ev: &WebhookEvent) -> Vec<(ObjectKind, String)> {
     ids.into_iter().map(|id| (kind, id.to_string())).collect()
 }
 
-/// Queues a record job per event until the channel closes or `cancel`.
+/// Most events taken as one burst.
+const BURST: usize = 10_000;
+
+/// Hands events' records to the engine until the channel closes or
+/// `cancel`, a burst at a time.
 pub async fn feed(
     engine: Arc<Engine>,
     mut events: mpsc::Receiver<WebhookEvent>,
     cancel: CancellationToken,
 ) {
+    let mut burst = Vec::new();
     loop {
-        let ev = tokio::select! {
+        let n = tokio::select! {
             _ = cancel.cancelled() => return,
-            ev = events.recv() => match ev {
-                Some(ev) => ev,
-                None => return,
-            },
+            n = events.recv_many(&mut burst, BURST) => n,
         };
-        for (object, id) in records_of(&ev) {
-            if let Err(e) = engine.enqueue_webhook(object, &id).await {
-                tracing::error!(%object, id, error = %format!("{e:#}"), "queueing a webhook record sync");
+        if n == 0 {
+            return;
+        }
+        for (object, ids) in coalesce(&burst) {
+            if let Err(e) = engine.enqueue_webhooks(object, &ids).await {
+                tracing::error!(%object, records = ids.len(), error = %format!("{e:#}"), "queueing webhook record syncs");
             }
         }
+        burst.clear();
     }
+}
+
+/// The records a burst of events names, per object, each once.
+pub fn coalesce(events: &[WebhookEvent]) -> BTreeMap<ObjectKind, Vec<String>> {
+    let mut out: BTreeMap<ObjectKind, Vec<String>> = BTreeMap::new();
+    for (object, id) in events.iter().flat_map(records_of) {
+        out.entry(object).or_default().push(id);
+    }
+    for ids in out.values_mut() {
+        ids.sort();
+        ids.dedup();
+    }
+    out
 }
 
 #[cfg(test)]
@@ -109,6 +132,22 @@ mod tests {
         );
         let ids: Vec<String> = records_of(&ev).into_iter().map(|(_, i)| i).collect();
         assert_eq!(ids, ["3", "4", "5"]);
+    }
+
+    #[test]
+    fn a_burst_names_each_record_once_per_object() {
+        let evs: Vec<WebhookEvent> = [
+            r#"{"subscriptionType":"contact.propertyChange","objectId":5}"#,
+            r#"{"subscriptionType":"contact.propertyChange","objectId":5}"#,
+            r#"{"subscriptionType":"contact.creation","objectId":6}"#,
+            r#"{"subscriptionType":"company.propertyChange","objectId":5}"#,
+        ]
+        .into_iter()
+        .map(event)
+        .collect();
+        let got = coalesce(&evs);
+        assert_eq!(got[&ObjectKind::Contacts], ["5", "6"]);
+        assert_eq!(got[&ObjectKind::Companies], ["5"]);
     }
 
     #[test]

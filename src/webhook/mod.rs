@@ -4,7 +4,9 @@
 pub mod event;
 pub mod intake;
 pub mod receiver;
+pub mod serve;
 pub mod signature;
 
 pub use event::WebhookEvent;
 pub use receiver::{ReceiverConfig, router};
+pub use serve::{ServeLimits, raise_fd_limit, serve};

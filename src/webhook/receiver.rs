@@ -18,10 +18,20 @@ use axum::routing::post;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 /// Deliveries larger than this are refused (HubSpot sends < 100 events).
 pub const MAX_BODY: usize = 1024 * 1024;
+
+/// A delivery's body must arrive within this of its head: one that
+/// dribbles in is cut off (400) and its connection freed.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A whole delivery, body and hand-over to the engine, is answered within
+/// this (408 past it, which HubSpot retries).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct ReceiverConfig {
@@ -127,5 +137,10 @@ pub fn router_with_clock(
     Router::new()
         .route(&path, post(receive))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .with_state(shared)
 }

@@ -22,6 +22,12 @@ pub enum SignatureError {
     BadTimestamp(String),
     #[error("request timestamp is {age_ms} ms old; at most {MAX_AGE_MS} ms is accepted")]
     TooOld { age_ms: i64 },
+    /// A stamp far ahead of this clock would keep its signature valid (and
+    /// replayable) long after the five minutes.
+    #[error(
+        "request timestamp is {ahead_ms} ms in the future; at most {MAX_AGE_MS} ms of clock skew is accepted"
+    )]
+    InFuture { ahead_ms: i64 },
     #[error("signature does not match")]
     Mismatch,
 }
@@ -102,7 +108,8 @@ pub fn v3(secret: &str, method: &str, uri: &str, body: &[u8], timestamp: &str) -
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// Checks a v3-signed request: the timestamp is recent and the signature
+/// Checks a v3-signed request: the timestamp is within five minutes of
+/// now (either way: clocks differ, but not by that much) and the signature
 /// matches, compared in constant time.
 pub fn verify_v3(
     secret: &str,
@@ -119,9 +126,15 @@ pub fn verify_v3(
         .trim()
         .parse()
         .map_err(|_| SignatureError::BadTimestamp(ts.to_string()))?;
-    let age_ms = now_ms - ts_ms;
+    // Saturating: a stamp near i64::MIN or MAX is just very old or new.
+    let age_ms = now_ms.saturating_sub(ts_ms);
     if age_ms >= MAX_AGE_MS {
         return Err(SignatureError::TooOld { age_ms });
+    }
+    if age_ms <= -MAX_AGE_MS {
+        return Err(SignatureError::InFuture {
+            ahead_ms: age_ms.saturating_neg(),
+        });
     }
     let given = base64::engine::general_purpose::STANDARD
         .decode(sig.trim())
@@ -257,6 +270,28 @@ mod tests {
             check(1735689600000 + MAX_AGE_MS),
             Err(SignatureError::TooOld { age_ms: MAX_AGE_MS })
         );
+    }
+
+    #[test]
+    fn a_stamp_five_minutes_ahead_is_refused_as_replayable() {
+        let (secret, ts) = ("s", "1735689600000");
+        let sig = v3(secret, "POST", "https://h/", b"", ts);
+        let check = |now| verify_v3(secret, "POST", "https://h/", b"", Some(ts), Some(&sig), now);
+        assert_eq!(check(1735689600000 - MAX_AGE_MS + 1), Ok(()));
+        assert_eq!(
+            check(1735689600000 - MAX_AGE_MS),
+            Err(SignatureError::InFuture {
+                ahead_ms: MAX_AGE_MS
+            })
+        );
+    }
+
+    #[test]
+    fn an_extreme_stamp_is_refused_rather_than_overflowing() {
+        let ts = i64::MIN.to_string();
+        let sig = v3("s", "POST", "https://h/", b"", &ts);
+        let r = verify_v3("s", "POST", "https://h/", b"", Some(&ts), Some(&sig), 1);
+        assert!(matches!(r, Err(SignatureError::TooOld { .. })), "{r:?}");
     }
 
     #[test]
