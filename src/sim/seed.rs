@@ -16,6 +16,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Default, Clone)]
 pub struct SeedData {
     objects: BTreeMap<ObjectKind, Vec<BTreeMap<String, String>>>,
+    /// When records without stamps of their own were created and last
+    /// modified (default: when the simulator starts).
+    at: Option<DateTime<Utc>>,
 }
 
 impl SeedData {
@@ -26,7 +29,14 @@ impl SeedData {
     pub fn contacts(props: Vec<BTreeMap<String, String>>) -> Self {
         SeedData {
             objects: BTreeMap::from([(ObjectKind::Contacts, props)]),
+            at: None,
         }
+    }
+
+    /// The records as imported at `at`, long before a sync looks at them.
+    pub fn stamped_at(mut self, at: DateTime<Utc>) -> Self {
+        self.at = Some(at);
+        self
     }
 
     /// These records of `object` too.
@@ -77,7 +87,7 @@ impl SeedData {
             }
             objects.insert(kind, out);
         }
-        Ok(SeedData { objects })
+        Ok(SeedData { objects, at: None })
     }
 }
 
@@ -86,7 +96,7 @@ impl SeedData {
     /// stamped as the seed says.
     pub(super) fn into_data(self) -> anyhow::Result<Data> {
         let mut data = Data::default();
-        let now = Utc::now();
+        let now = self.at.unwrap_or_else(Utc::now);
         for (object, records) in self.objects {
             for (i, mut props) in records.into_iter().enumerate() {
                 let (created, modified) = stamps(object, &mut props, now)

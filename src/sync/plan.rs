@@ -643,7 +643,7 @@ pub(crate) fn plan_records<'a>(input: &PlanInput<'a>) -> Vec<Decision> {
                 if let Some(owner) = input.hubspot_links.get(hs_id).filter(|a| **a != app_id) {
                     out.push(Decision::DuplicateKey {
                         app_id: app_id.to_string(),
-                        other: owner.clone(),
+                        other: owner.to_string(),
                         hubspot_id: Some(hs_id.to_string()),
                         reason: format!(
                             "app records {app_id} and {owner} share {} {}: HubSpot {} {hs_id} with {} {1} is already linked to app record {owner}; \
