@@ -89,9 +89,6 @@ async fn main() -> anyhow::Result<()> {
         .find_map(|a| a.parse().ok())
         .unwrap_or(20_000);
     let dir = tempfile::tempdir()?;
-    let an_hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1))
-        .timestamp_millis()
-        .to_string();
     let seed: Vec<BTreeMap<String, String>> = (0..records)
         .map(|i| {
             BTreeMap::from([
@@ -100,11 +97,10 @@ async fn main() -> anyhow::Result<()> {
                 ("lastname".to_string(), format!("Last{i}")),
                 ("phone".to_string(), format!("+1 555 {:04}", i % 10_000)),
                 ("company".to_string(), format!("Company {}", i % 97)),
-                ("createdate".to_string(), an_hour_ago.clone()),
-                ("lastmodifieddate".to_string(), an_hour_ago.clone()),
             ])
         })
         .collect();
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
     let sim = SimServer::start(
         0,
         SimSettings {
@@ -113,7 +109,7 @@ async fn main() -> anyhow::Result<()> {
             search_per_second: SEARCHES_PER_S,
             ..SimSettings::default()
         },
-        SeedData::contacts(seed),
+        SeedData::contacts(seed).stamped_at(an_hour_ago),
     )
     .await?;
     let app_db = dir.path().join("app.db");
