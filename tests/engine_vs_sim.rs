@@ -551,3 +551,37 @@ async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
     );
     assert_eq!(w.engine.snapshot().await.unwrap().failed.len(), 7);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_a_clean_stop_cuts_short_is_queued_again_not_left_running() {
+    let dir = tempfile::tempdir().unwrap();
+    // Slow answers keep the first backfill running while the stop comes.
+    let sim = SimSettings {
+        latency: std::time::Duration::from_millis(200),
+        ..SimSettings::default()
+    };
+    let settings = EngineSettings {
+        batch_size: 10,
+        ..EngineSettings::default()
+    };
+    let w = demo::start_world(dir.path(), sim, settings).await.unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let handle = w.engine.spawn(cancel.clone()).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while w.engine.store().running_job().await.unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "no job started");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    cancel.cancel();
+    handle.join().await;
+    assert_eq!(w.engine.store().running_job().await.unwrap(), None);
+    let queued = w.engine.store().queued_jobs(10).await.unwrap();
+    let cut = queued
+        .iter()
+        .find(|j| j.kind == JobKind::Backfill)
+        .expect("the backfill waits for the next start");
+    assert!(
+        cut.error.as_deref().unwrap_or("").contains("clean stop"),
+        "{cut:?}"
+    );
+}
