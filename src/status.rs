@@ -218,6 +218,8 @@ pub enum AuditAction {
     Link,
     Unlink,
     Skip,
+    /// An operator changed an app-side value by hand (`set_app_field`).
+    Edited,
 }
 
 impl AuditAction {
@@ -228,6 +230,7 @@ impl AuditAction {
             AuditAction::Link => "link",
             AuditAction::Unlink => "unlink",
             AuditAction::Skip => "skip",
+            AuditAction::Edited => "edited",
         }
     }
 
@@ -238,6 +241,7 @@ impl AuditAction {
             "link" => Some(AuditAction::Link),
             "unlink" => Some(AuditAction::Unlink),
             "skip" => Some(AuditAction::Skip),
+            "edited" => Some(AuditAction::Edited),
             _ => None,
         }
     }
@@ -291,6 +295,17 @@ pub struct AuditView {
     pub label: String,
     /// The OS user of the operator whose action caused this attempt, if any.
     pub operator: Option<String>,
+}
+
+/// One attempt (or edit) in a record's story: the entry, and the fields
+/// it wrote (for an edit: the column's old and new value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptView {
+    #[serde(flatten)]
+    pub entry: AuditView,
+    /// Field → value written; `None` when nothing was written.
+    #[serde(default)]
+    pub diff: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// What an operator asks the engine to do (through the control socket).

@@ -27,9 +27,9 @@ pub struct NewAudit {
     pub label: String,
 }
 
-const AUDIT_COLS: &str = "id, at, job_id, object, direction, app_id, hubspot_id, action, status, category, message, attempt, label, operator";
+pub(super) const AUDIT_COLS: &str = "id, at, job_id, object, direction, app_id, hubspot_id, action, status, category, message, attempt, label, operator";
 
-fn audit_view(r: &Row<'_>) -> rusqlite::Result<AuditView> {
+pub(super) fn audit_view(r: &Row<'_>) -> rusqlite::Result<AuditView> {
     Ok(AuditView {
         id: r.get(0)?,
         at: parse_ts(&r.get::<_, String>(1)?),

@@ -20,11 +20,13 @@ mod cursors;
 mod jobs;
 mod links;
 mod migrations;
+mod search;
 mod thread;
 
 pub use audit::NewAudit;
 pub use jobs::JobRow;
 pub use migrations::SCHEMA_VERSION;
+pub use search::{AuditQuery, NewEdit};
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
