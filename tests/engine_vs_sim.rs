@@ -538,6 +538,7 @@ async fn the_failed_list_is_read_a_page_at_a_time_by_key() {
         .snapshot_at(FailedPage {
             before: Some(newest[2]),
             limit: FAILED_PAGE,
+            filter: None,
         })
         .await
         .unwrap();

@@ -10,14 +10,18 @@
 
 mod check;
 pub mod demo;
+mod edit;
 mod feed;
+mod lookup;
 pub mod postgres;
 mod sqlite;
 mod stamp;
 mod target;
 
 pub use check::{ColumnInfo, TableInfo, TableReport};
+pub use edit::{FieldEdit, value_fits};
 pub use feed::{OVERLAP, SEEN_CAP};
+pub use lookup::SEARCH_MAX;
 pub use target::Target;
 
 use crate::sync::mapping::ObjectMapping;

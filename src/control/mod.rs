@@ -3,7 +3,9 @@
 //! client. `docs/control-protocol.md` is its reference; a client written
 //! from that document alone must work.
 
+pub mod calls;
 pub mod client;
+pub mod methods;
 pub mod protocol;
 pub mod server;
 mod session;

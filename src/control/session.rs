@@ -8,6 +8,7 @@
 //! line gets an error reply and the connection goes on; a line longer than
 //! the protocol allows, or an unsupported version, closes it cleanly.
 
+use super::methods;
 use super::protocol::{
     MAX_LINE, Notice, Outgoing, PROTOCOL_VERSION, Request, Role, Welcome, code, writes,
 };
@@ -64,6 +65,9 @@ struct PageParams {
     before: Option<i64>,
     #[serde(default, alias = "failed_limit")]
     limit: Option<usize>,
+    /// Filters the FAILED page in the store (see `FailedPage::filter`).
+    #[serde(default)]
+    filter: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -165,13 +169,13 @@ impl Session {
     /// One console's snapshot: the shared one with its own FAILED page.
     async fn view_of(&self, shared: &Snapshot) -> anyhow::Result<Snapshot> {
         let mut s = shared.clone();
-        crate::engine::add_page(self.shared.engine.store(), &mut s, self.page).await?;
+        crate::engine::add_page(self.shared.engine.store(), &mut s, self.page.clone()).await?;
         s.engine = Some(self.info());
         Ok(s)
     }
 
     async fn fresh_view(&self) -> anyhow::Result<Snapshot> {
-        let mut s = self.shared.engine.snapshot_at(self.page).await?;
+        let mut s = self.shared.engine.snapshot_at(self.page.clone()).await?;
         s.engine = Some(self.info());
         Ok(s)
     }
@@ -248,6 +252,7 @@ impl Session {
                 self.page = FailedPage {
                     before: p.before,
                     limit: p.limit.unwrap_or(FAILED_PAGE).clamp(1, FAILED_PAGE),
+                    filter: p.filter,
                 };
                 if self.snapshots.is_none() && method == "subscribe" {
                     self.snapshots = Some(self.shared.snapshots.subscribe());
@@ -282,6 +287,14 @@ impl Session {
                     .await
                     .map_err(failed)?;
                 Ok(serde_json::to_value(h).unwrap_or(Value::Null))
+            }
+            "audit_page" => methods::records::audit_page(&self.shared.engine, req.params).await,
+            "records_search" => {
+                methods::records::records_search(&self.shared.engine, req.params).await
+            }
+            "record_view" => methods::records::record_view(&self.shared.engine, req.params).await,
+            "set_app_field" => {
+                methods::records::set_app_field(&self.shared.engine, req.params, &self.user).await
             }
             "retry" | "retry_category" | "dismiss" | "sync_now" => {
                 let cmd: Command =

@@ -13,6 +13,7 @@
 
 mod commands;
 pub mod lock;
+pub mod records;
 mod run;
 mod scheduler;
 mod snapshot;

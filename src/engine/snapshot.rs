@@ -16,11 +16,14 @@ use std::time::{Duration, Instant};
 pub const FAILED_PAGE: usize = 200;
 
 /// One console's place in the FAILED list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedPage {
     /// List the open FAILED entries older than this audit id (`None`: the newest).
     pub before: Option<i64>,
     pub limit: usize,
+    /// Only entries whose label, ids, message or category contain this
+    /// (as the console's `/` filters the list), matched in the store.
+    pub filter: Option<String>,
 }
 
 impl Default for FailedPage {
@@ -28,6 +31,7 @@ impl Default for FailedPage {
         FailedPage {
             before: None,
             limit: FAILED_PAGE,
+            filter: None,
         }
     }
 }
@@ -72,10 +76,31 @@ async fn shared_part(
 
 /// Fills in one console's page of FAILED entries.
 pub async fn add_page(store: &Store, s: &mut Snapshot, page: FailedPage) -> anyhow::Result<()> {
-    s.failed = store.open_failures_before(page.before, page.limit).await?;
+    let filter = page
+        .filter
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty());
     s.failed_before = page.before;
+    let Some(filter) = filter else {
+        s.failed = store.open_failures_before(page.before, page.limit).await?;
+        s.failed_newer = match page.before {
+            Some(id) => store.open_failures_from(id).await?,
+            None => 0,
+        };
+        return Ok(());
+    };
+    s.failed = store
+        .search_audit(crate::store::AuditQuery {
+            text: Some(filter.to_string()),
+            open_only: true,
+            object: None,
+            before: page.before,
+            limit: page.limit,
+        })
+        .await?;
     s.failed_newer = match page.before {
-        Some(id) => store.open_failures_from(id).await?,
+        Some(id) => store.open_failures_matching_from(filter, id).await?,
         None => 0,
     };
     Ok(())

@@ -5,6 +5,8 @@
 //! source record, so the same code serves app rows (column names) and HubSpot
 //! records (property names). Groups are ORed, filters in a group ANDed.
 
+mod explain;
+
 use crate::hubspot::wire;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use std::cmp::Ordering;

@@ -2,6 +2,7 @@
 //! plans in batches, passes over
 //! one object. The engine that schedules them lives in `crate::engine`.
 
+pub mod compare;
 pub mod execute;
 pub mod filter;
 pub mod mapping;

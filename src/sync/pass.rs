@@ -10,8 +10,8 @@
 //! nothing is written back as a change.
 
 use super::execute::{ExecError, Executor, Records, Tally};
-use super::mapping::{ObjectMapping, key_norm};
-use super::plan::{CompanyLinks, Decision, Link, PlanInput, plan};
+use super::mapping::ObjectMapping;
+use super::plan::Link;
 use super::rules::SyncRules;
 use crate::appdb::{AppCursor, AppDb, AppRecord};
 use crate::hubspot::wire::{Filter, FilterGroup, SearchRequest, SimplePublicObject};
@@ -172,52 +172,8 @@ impl Pass<'_> {
     /// still gets an audit entry, so an operator's retry always has an
     /// outcome (and closes the record's open failure).
     async fn one(&self, r: RecordRef) -> Result<Tally, ExecError> {
-        match r {
-            RecordRef::App(id) => {
-                let rec = self.app.get(self.mapping, &id).await?;
-                let links = match rec {
-                    Some(_) => vec![],
-                    // Deleted since: its link (if any) is what is left to settle.
-                    None => {
-                        self.store
-                            .links_of_app(self.object(), std::slice::from_ref(&id))
-                            .await?
-                    }
-                };
-                if rec.is_none() && links.is_empty() {
-                    return Err(anyhow::anyhow!(
-                        "app {} record {id} no longer exists",
-                        self.mapping.table
-                    )
-                    .into());
-                }
-                self.batch(
-                    rec.into_iter().collect(),
-                    vec![],
-                    links,
-                    Some(RecordRef::App(id)),
-                )
-                .await
-            }
-            RecordRef::HubSpot(id) => {
-                let (found, _) = self.read_by_id(std::slice::from_ref(&id)).await?;
-                let found: Vec<SimplePublicObject> =
-                    found.into_iter().filter(|o| o.id == id).collect();
-                let links = self
-                    .store
-                    .links_of_hubspot(self.object(), std::slice::from_ref(&id))
-                    .await?;
-                if found.is_empty() && links.is_empty() {
-                    return Err(anyhow::anyhow!(
-                        "HubSpot {} {id} no longer exists and is not linked",
-                        self.object()
-                    )
-                    .into());
-                }
-                self.batch(vec![], found, links, Some(RecordRef::HubSpot(id)))
-                    .await
-            }
-        }
+        let (app, hubspot, links) = self.read_one(&r).await?;
+        self.batch(app, hubspot, links, Some(r)).await
     }
 
     /// App rows changed since the app cursor, oldest first.
@@ -426,233 +382,16 @@ impl Pass<'_> {
         &self,
         app: Vec<AppRecord>,
         hubspot: Vec<SimplePublicObject>,
-        mut links: Vec<Link>,
+        links: Vec<Link>,
         report: Option<RecordRef>,
         known: Option<Vec<SimplePublicObject>>,
     ) -> Result<Tally, ExecError> {
         let m = self.mapping;
-        let o = self.object();
-        let app_feed: Vec<String> = app.iter().map(|r| r.id.clone()).collect();
-        let hubspot_feed: Vec<String> = hubspot.iter().map(|r| r.id.clone()).collect();
-        let mut app: HashMap<String, AppRecord> =
-            app.into_iter().map(|r| (r.id.clone(), r)).collect();
-        let mut hubspot: HashMap<String, SimplePublicObject> =
-            hubspot.into_iter().map(|r| (r.id.clone(), r)).collect();
-
-        let mut app_feed = app_feed;
-        for l in self.store.links_of_app(o, &app_feed).await? {
-            let skip = report.is_none()
-                && known.is_none()
-                && app
-                    .get(&l.app_id)
-                    .is_some_and(|r| unchanged::app_unchanged(m, self.rules, r, &l));
-            if skip {
-                app_feed.retain(|a| a != &l.app_id);
-                app.remove(&l.app_id);
-            } else {
-                links.push(l);
-            }
-        }
-        links.extend(self.store.links_of_hubspot(o, &hubspot_feed).await?);
-        let mut seen = HashSet::new();
-        links.retain(|l| seen.insert(l.app_id.clone()));
-
-        // Both sides of every link, read in batches.
-        let want_app: Vec<String> = links
-            .iter()
-            .filter(|l| !app.contains_key(&l.app_id))
-            .map(|l| l.app_id.clone())
-            .collect();
-        for r in self.app.get_many(m, &want_app).await? {
-            app.insert(r.id.clone(), r);
-        }
-        let linked_app_ids: HashSet<&str> = links.iter().map(|l| l.app_id.as_str()).collect();
-        let mut want_hubspot: Vec<String> = links
-            .iter()
-            .filter(|l| !hubspot.contains_key(&l.hubspot_id))
-            .map(|l| l.hubspot_id.clone())
-            .collect();
-        // Unlinked rows that carry a HubSpot id: the planner follows it or
-        // drops it, so it must know whether that record exists.
-        want_hubspot.extend(
-            app_feed
-                .iter()
-                .filter(|a| !linked_app_ids.contains(a.as_str()))
-                .filter_map(|a| app.get(a)?.hubspot_id.clone())
-                // HubSpot ids are numbers; anything else cannot exist there.
-                .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_digit()))
-                .filter(|h| !hubspot.contains_key(h)),
-        );
-        want_hubspot.sort();
-        want_hubspot.dedup();
-        let (partners, merged) = self.read_by_id(&want_hubspot).await?;
-        for r in partners {
-            hubspot.entry(r.id.clone()).or_insert(r);
-        }
-        self.settle_intents(&mut links, &hubspot).await?;
-        // A link is stored in the state database before its HubSpot id is
-        // written back to the app row (two databases, no shared
-        // transaction): a crash in between leaves the row without the id,
-        // and a pair in step plans nothing that would write it. Every pair
-        // whose HubSpot record still exists gets it back here.
-        let lost: Vec<(String, String)> = links
-            .iter()
-            .filter(|l| {
-                app.get(&l.app_id).is_some_and(|r| {
-                    r.hubspot_id.as_deref() != Some(l.hubspot_id.as_str())
-                        && hubspot.contains_key(&l.hubspot_id)
-                })
-            })
-            .map(|l| (l.app_id.clone(), l.hubspot_id.clone()))
-            .collect();
-        let written = self.app.set_hubspot_ids(m, &lost).await?;
-        for ((app_id, hubspot_id), result) in lost.into_iter().zip(written) {
-            result?;
-            tracing::info!(object = %o, app_id = %app_id, hubspot_id = %hubspot_id,
-                "HubSpot id written back to the app again (lost in an interrupted link)");
-            if let Some(r) = app.get_mut(&app_id) {
-                r.hubspot_id = Some(hubspot_id);
-            }
-        }
-
-        let linked_app: HashSet<&str> = links.iter().map(|l| l.app_id.as_str()).collect();
-        let linked_hubspot: HashSet<&str> = links.iter().map(|l| l.hubspot_id.as_str()).collect();
-        let unlinked_app: Vec<String> = app_feed
-            .iter()
-            .filter(|a| !linked_app.contains(a.as_str()))
-            .cloned()
-            .collect();
-        let unlinked_hubspot: Vec<String> = hubspot_feed
-            .iter()
-            .filter(|h| !linked_hubspot.contains(h.as_str()))
-            .cloned()
-            .collect();
-        // A link whose HubSpot record is gone leaves its app record to be
-        // matched again, so its keys are looked up too.
-        let rematch: Vec<&AppRecord> = unlinked_app
-            .iter()
-            .chain(
-                links
-                    .iter()
-                    .filter(|l| !hubspot.contains_key(&l.hubspot_id))
-                    .map(|l| &l.app_id),
-            )
-            .filter_map(|a| app.get(a))
-            .collect();
-
-        // Candidates on the other side: records hubsync created, by the
-        // app id they carry (a batch read, current the moment they exist)…
-        if let Some(prop) = &m.app_id_property
-            && self.rules.flows(Direction::ToHubSpot)
-        {
-            let ids: Vec<String> = rematch.iter().map(|r| r.id.clone()).collect();
-            let props = self.properties();
-            for chunk in ids.chunks(MAX_BATCH) {
-                let r = self.client.batch_read(o, Some(prop), chunk, &props).await?;
-                for found in r.results {
-                    hubspot.entry(found.id.clone()).or_insert(found);
-                }
-            }
-        }
-        // …then by key.
-        let replanning = known.is_some();
-        for r in known.into_iter().flatten() {
-            hubspot.entry(r.id.clone()).or_insert(r);
-        }
-        if self.rules.flows(Direction::ToHubSpot) {
-            for i in 0..m.keys.len() {
-                if m.email_key_index() == Some(i) && (replanning || self.creates_find_emails()) {
-                    continue;
-                }
-                let mut keys: Vec<String> = rematch
-                    .iter()
-                    .flat_map(|r| m.app_keys(r))
-                    .filter(|(k, _)| *k == i)
-                    .map(|(_, v)| v)
-                    .collect();
-                keys.sort();
-                keys.dedup();
-                if keys.is_empty() {
-                    continue;
-                }
-                for r in self.hubspot_by_key(i, &keys).await? {
-                    hubspot.entry(r.id.clone()).or_insert(r);
-                }
-            }
-        }
-        if self.rules.flows(Direction::ToApp) && !unlinked_hubspot.is_empty() {
-            for r in self.app.find_by_hubspot_ids(m, &unlinked_hubspot).await? {
-                app.entry(r.id.clone()).or_insert(r);
-            }
-            if let Some(prop) = &m.app_id_property {
-                let carried: Vec<String> = unlinked_hubspot
-                    .iter()
-                    .filter_map(|h| hubspot.get(h)?.prop(prop).map(str::to_string))
-                    .collect();
-                for r in self.app.get_many(m, &carried).await? {
-                    app.entry(r.id.clone()).or_insert(r);
-                }
-            }
-            for (i, k) in m.keys.iter().enumerate() {
-                let mut keys: Vec<String> = unlinked_hubspot
-                    .iter()
-                    .filter_map(|h| hubspot.get(h))
-                    .flat_map(|o| m.hubspot_keys(o))
-                    .filter(|(x, _)| *x == i)
-                    .map(|(_, v)| key_norm(&v))
-                    .collect();
-                keys.sort();
-                keys.dedup();
-                for r in self.app.find_by_keys(m, &k.app_column, &keys).await? {
-                    app.entry(r.id.clone()).or_insert(r);
-                }
-            }
-        }
-
-        let all_app: Vec<String> = app.keys().cloned().collect();
-        let all_hubspot: Vec<String> = hubspot.keys().cloned().collect();
-        let app_links = self.store.links_for(o, &all_app).await?;
-        let hubspot_links = self.store.app_ids_for(o, &all_hubspot).await?;
-        let tombstones = self.store.tombstones_among(o, &unlinked_hubspot).await?;
-        let companies = match &m.company_column {
-            Some(column) if o == ObjectKind::Contacts => {
-                Some(self.company_maps(column, &app, &hubspot).await?)
-            }
-            _ => None,
-        };
-
-        let mut decisions = plan(&PlanInput {
-            mapping: m,
-            rules: self.rules,
-            pairs: &links,
-            unlinked_app: &unlinked_app,
-            unlinked_hubspot: &unlinked_hubspot,
-            app: &app,
-            hubspot: &hubspot,
-            app_links: &app_links,
-            hubspot_links: &hubspot_links,
-            tombstones: &tombstones,
-            merged: &merged,
-            companies: companies.as_ref().map(|c| CompanyLinks {
-                associations: &c.associations,
-                by_app: &c.by_app,
-                by_hubspot: &c.by_hubspot,
-            }),
-        });
-        if let Some(r) = report {
-            let mentioned = |d: &Decision| match &r {
-                RecordRef::App(id) => d.app_id() == Some(id),
-                RecordRef::HubSpot(id) => d.hubspot_id() == Some(id),
-            };
-            if !decisions.iter().any(mentioned)
-                && let Some(l) = links.first()
-            {
-                decisions.push(Decision::InStep {
-                    app_id: l.app_id.clone(),
-                    hubspot_id: l.hubspot_id.clone(),
-                });
-            }
-        }
+        let g = self
+            .gather(app, hubspot, links, report.is_some(), known, false)
+            .await?;
+        let decisions = g.decide(m, self.rules, report.as_ref());
+        let (replanning, app, hubspot) = (g.replanning, g.app, g.hubspot);
         let mut exec = Executor::new(self.client, self.store, self.app, m, self.job_id);
         exec.defer_conflicts = !replanning && self.creates_find_emails();
         let mut tally = exec
@@ -682,13 +421,15 @@ impl Pass<'_> {
     }
 }
 
-/// Owned company maps for [`CompanyLinks`].
+/// Owned company maps for [`super::plan::CompanyLinks`].
 struct CompanyMaps {
     associations: HashMap<String, Vec<String>>,
     by_app: HashMap<String, String>,
     by_hubspot: HashMap<String, String>,
 }
 
+mod dry;
+mod gather;
 mod hubspot_feed;
 mod intents;
 mod records;

@@ -17,6 +17,7 @@
 
 pub mod demo;
 pub mod listen;
+mod lookup;
 mod settings;
 pub mod sql;
 mod tls;

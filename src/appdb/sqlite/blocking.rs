@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+mod lookup;
+
 /// A [`Since`] that can move to the blocking pool.
 pub enum OwnedSince {
     All,

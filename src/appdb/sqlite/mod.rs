@@ -113,6 +113,16 @@ impl SqliteApp {
         self.run(m, move |db, m| db.set_hubspot_ids(m, &ids)).await
     }
 
+    pub async fn search(
+        &self,
+        m: &ObjectMapping,
+        query: &str,
+        limit: usize,
+    ) -> anyhow::Result<Vec<AppRecord>> {
+        let query = query.to_string();
+        self.run(m, move |db, m| db.search(m, &query, limit)).await
+    }
+
     pub async fn clear_hubspot_id(&self, m: &ObjectMapping, id: &str) -> anyhow::Result<()> {
         let id = id.to_string();
         self.run(m, move |db, m| db.clear_hubspot_id(m, &id)).await
