@@ -6,8 +6,11 @@
 //! so HubSpot refuses them and the engine has FAILED entries to page and
 //! retry.
 
+mod backends;
 #[path = "control_protocol/client.rs"]
 mod client;
+#[path = "control_protocol/records.rs"]
+mod records;
 #[path = "control_protocol/world.rs"]
 mod world;
 

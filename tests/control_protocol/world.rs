@@ -41,17 +41,42 @@ pub fn os_user() -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
+/// Where the app's contacts live, and what the config adds.
+#[derive(Default)]
+pub struct Setup {
+    /// A PostgreSQL server's URL (a schema of its own is made there);
+    /// `None`: a SQLite file.
+    pub postgres: Option<String>,
+    /// Lines appended to the config (filter groups, say).
+    pub extra_config: String,
+}
+
+/// The app database as the test reads it: the file, or the server and
+/// the schema holding `contacts`.
+pub enum AppSide {
+    Sqlite(PathBuf),
+    Postgres {
+        settings: hubsync::appdb::postgres::Settings,
+        schema: String,
+    },
+}
+
 /// A simulator, an app database and a running engine, in one temp folder.
 pub struct World {
     _dir: tempfile::TempDir,
     pub data: PathBuf,
     pub hubspot: String,
     pub engine: Proc,
+    pub app: AppSide,
     _sim: Proc,
 }
 
 impl World {
     pub async fn start() -> World {
+        World::start_with(Setup::default()).await
+    }
+
+    pub async fn start_with(setup: Setup) -> World {
         let dir = tempfile::tempdir().unwrap();
         // HubSpot already holds two of the app's contacts.
         let seed = json!({ "contacts": [
@@ -82,7 +107,6 @@ impl World {
         }
         let hubspot = format!("http://127.0.0.1:{port}");
 
-        let app_db = dir.path().join("app.db");
         let contacts: Vec<_> = (0..CONTACTS)
             .map(|i| hubsync::appdb::demo::FixtureContact {
                 // No top-level domain: HubSpot answers INVALID_EMAIL.
@@ -98,7 +122,30 @@ impl World {
                 job_title: None,
             })
             .collect();
-        hubsync::appdb::demo::create(&app_db, &contacts).unwrap();
+        let (app, app_config, table) = match &setup.postgres {
+            None => {
+                let app_db = dir.path().join("app.db");
+                hubsync::appdb::demo::create(&app_db, &contacts).unwrap();
+                let config = format!("database = \"{}\"", app_db.display());
+                (AppSide::Sqlite(app_db), config, "contacts".to_string())
+            }
+            Some(url) => {
+                let settings = hubsync::appdb::postgres::Settings::parse(
+                    url,
+                    Some(crate::backends::PASSWORD_ENV.to_string()),
+                )
+                .unwrap();
+                let schema = hubsync::appdb::postgres::demo::create(&settings, &contacts)
+                    .await
+                    .unwrap();
+                let config = format!(
+                    "url = \"{url}\"\npassword_env = \"{}\"",
+                    crate::backends::PASSWORD_ENV
+                );
+                let table = format!("{schema}.contacts");
+                (AppSide::Postgres { settings, schema }, config, table)
+            }
+        };
 
         // Polls an hour apart: after the first pass the engine is idle, so
         // anything written later was written by a request.
@@ -112,10 +159,10 @@ token_env = "{TOKEN_ENV}"
 ten_second_limit = 1000
 
 [app]
-database = "{}"
+{app_config}
 
 [objects.contacts]
-table = "contacts"
+table = "{table}"
 id_column = "id"
 updated_at_column = "updated_at"
 hubspot_id_column = "hubspot_id"
@@ -136,8 +183,9 @@ hubspot = "firstname"
 [[objects.contacts.fields]]
 app = "last_name"
 hubspot = "lastname"
+{}
 "#,
-                app_db.display()
+                setup.extra_config
             ),
         )
         .unwrap();
@@ -160,6 +208,7 @@ hubspot = "lastname"
             data,
             hubspot,
             engine,
+            app,
             _sim: sim,
         };
         let started = Instant::now();
@@ -179,7 +228,12 @@ hubspot = "lastname"
     /// A world whose first pass is over: every broken email is FAILED,
     /// nothing runs and nothing is due for an hour.
     pub async fn settled() -> World {
-        let mut w = World::start().await;
+        World::settled_with(Setup::default()).await
+    }
+
+    /// [`World::settled`] on this set-up.
+    pub async fn settled_with(setup: Setup) -> World {
+        let mut w = World::start_with(setup).await;
         let mut c = w.operator().await;
         let started = Instant::now();
         loop {
@@ -281,6 +335,34 @@ hubspot = "lastname"
             audit_max_id,
             dismissed,
             jobs,
+        }
+    }
+
+    /// One column of app contact `id`, read as any client of the app
+    /// database would.
+    pub async fn app_value(&self, id: i64, column: &str) -> Option<String> {
+        match &self.app {
+            AppSide::Sqlite(path) => {
+                let conn = Connection::open(path).unwrap();
+                conn.query_row(
+                    &format!("SELECT CAST({column} AS TEXT) FROM contacts WHERE id = ?1"),
+                    [id],
+                    |r| r.get(0),
+                )
+                .unwrap()
+            }
+            AppSide::Postgres { settings, schema } => {
+                let c = hubsync::appdb::postgres::demo::connect(settings)
+                    .await
+                    .unwrap();
+                c.query_one(
+                    &format!("SELECT {column}::text FROM {schema}.contacts WHERE id = $1"),
+                    &[&id],
+                )
+                .await
+                .unwrap()
+                .get(0)
+            }
         }
     }
 
