@@ -33,6 +33,8 @@ pub enum Action {
     RetryCategory,
     Dismiss,
     SyncNow,
+    EditField,
+    Refresh,
     // Questions.
     Confirm,
     // The prompt (`:` and `/`).
@@ -191,6 +193,20 @@ pub const ACTIONS: &[ActionInfo] = &[
         "sync",
         "sync the focused object now",
         true,
+    ),
+    info(
+        EditField,
+        "edit_field",
+        "edit",
+        "edit the selected app value of this record (asks before writing)",
+        true,
+    ),
+    info(
+        Refresh,
+        "refresh",
+        "reload",
+        "read the record again from both sides",
+        false,
     ),
     info(
         Confirm,

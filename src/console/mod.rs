@@ -208,6 +208,10 @@ async fn event_loop(
     let mut dirty = true;
     let mut engine_alive = true;
     loop {
+        if let Some(req) = app.poll() {
+            dispatch(req, app, engine_alive, &client, &answers_tx);
+            dirty = true;
+        }
         if dirty {
             app.ctx.now = Some(chrono::Utc::now());
             // Synchronized updates stop half-drawn frames flickering over SSH.

@@ -471,6 +471,11 @@ impl App {
         Request::Copy(text)
     }
 
+    /// What the view in front wants sent now (see [`View::wants`]).
+    pub fn poll(&mut self) -> Option<Request> {
+        self.on_front(|v, ctx| v.wants(ctx))
+    }
+
     /// A mouse event (only delivered with `[console] mouse = true`).
     pub fn mouse(&mut self, ev: MouseEvent) -> Option<Request> {
         if !self.ctx.settings.mouse || self.prompt.is_some() || self.popup != Popup::None {

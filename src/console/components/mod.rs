@@ -10,6 +10,7 @@ pub mod footer;
 pub mod help;
 pub mod jobs_list;
 pub mod prompt;
+pub mod record_story;
 
 use crate::console::ctx::Ctx;
 use ratatui::Frame;

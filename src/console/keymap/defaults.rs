@@ -29,6 +29,8 @@ pub fn table(mode: Mode) -> Vec<(Action, Vec<Key>)> {
             (RetryCategory, vec![k('R')]),
             (Dismiss, vec![k('d')]),
             (SyncNow, vec![k('s')]),
+            (EditField, vec![k('e')]),
+            (Refresh, vec![Key::ctrl('r'), p(K::F(5))]),
             (Copy, vec![k('c')]),
             (Confirm, vec![k('y')]),
             (Back, vec![p(K::Esc)]),

@@ -1,7 +1,7 @@
 //! What `:` understands. Each command opens a view or does one thing; the
 //! prompt completes their names and their first argument from this table.
 
-use super::{Effect, JobsView, View};
+use super::{Effect, JobsView, RecordsView, View};
 use crate::console::ctx::Ctx;
 
 pub struct CommandSpec {
@@ -53,6 +53,19 @@ pub const COMMANDS: &[CommandSpec] = &[
         help: "the job queue and the recent jobs, with who asked",
         args: no_args,
         run: |_, _| Ok(Run::Open(Box::new(JobsView::default()))),
+    },
+    CommandSpec {
+        name: "records",
+        aliases: &["r"],
+        help: "find any record by key or either id",
+        args: |ctx| {
+            ctx.snapshot
+                .counts
+                .iter()
+                .map(|c| c.object.to_string())
+                .collect()
+        },
+        run: |args, _| RecordsView::open(args).map(|v| Run::Open(Box::new(v))),
     },
     CommandSpec {
         name: "help",

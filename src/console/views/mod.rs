@@ -10,9 +10,13 @@
 pub mod commands;
 pub mod jobs;
 pub mod overview;
+pub mod record;
+pub mod records;
 
 pub use jobs::JobsView;
 pub use overview::{OverviewView, focus as focus_overview};
+pub use record::RecordStoryView;
+pub use records::RecordsView;
 
 use super::action::Action;
 use super::app::{Popup, Request};
@@ -104,6 +108,13 @@ pub trait View {
     /// What `c` can copy from the selection: (what it is, the text).
     fn copyable(&self, _ctx: &Ctx) -> Vec<(&'static str, String)> {
         Vec::new()
+    }
+
+    /// A request this view wants sent now, unasked by a key (its first
+    /// load, a reload once a change it made has landed); asked after
+    /// every event while the view is in front.
+    fn wants(&mut self, _ctx: &mut Ctx) -> Effect {
+        Effect::None
     }
 
     /// A click at a screen position (mouse on): select what is there.

@@ -91,9 +91,13 @@ impl View for OverviewView {
     fn update(&mut self, action: Action, ctx: &mut Ctx) -> Effect {
         if self.detail {
             match action {
+                // Enter again: the record's whole story.
                 Action::Open => {
                     self.detail = false;
-                    return Effect::None;
+                    return match self.failed.selected_entry(ctx) {
+                        Some(a) => Effect::Push(Box::new(super::RecordStoryView::of_entry(a))),
+                        None => Effect::None,
+                    };
                 }
                 // Moving walks the list under the open detail.
                 Action::Retry | Action::Dismiss | Action::RetryCategory => {}
