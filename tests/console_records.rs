@@ -214,6 +214,7 @@ fn skipped_story() -> RecordView {
 
 fn found() -> RecordsFound {
     RecordsFound {
+        query: "sam".into(),
         records: vec![
             RecordHit {
                 object: ObjectKind::Contacts,
@@ -351,9 +352,34 @@ fn typing_after_slash_searches_in_the_engine_with_what_was_typed() {
     assert!(a.poll().is_none(), "nothing to search for yet");
     a.handle_key(key('/'));
     typed(&mut a, "ada@");
-    let params = answer(&mut a, "records_search", json!({ "records": [] }));
+    let params = answer(
+        &mut a,
+        "records_search",
+        json!({ "query": "ada@", "records": [] }),
+    );
     assert_eq!(params["query"], "ada@");
     assert_eq!(params["object"], "contacts");
+}
+
+#[test]
+fn an_answer_to_an_earlier_keystroke_does_not_replace_the_latest() {
+    let mut a = app(false);
+    a.run_command("records contacts");
+    a.handle_key(key('/'));
+    typed(&mut a, "sa");
+    let Some(Request::Call { view, tag, .. }) = a.poll() else {
+        panic!("no search")
+    };
+    typed(&mut a, "m");
+    answer(
+        &mut a,
+        "records_search",
+        serde_json::to_value(found()).unwrap(),
+    );
+    // "sa"'s answer comes last: it is not the list for "sam".
+    a.on_reply(view, tag, Ok(json!({ "query": "sa", "records": [] })));
+    let (screen, _) = render(&a, 80, 24);
+    assert!(screen.contains("sam.okafor@example.c0m"), "{screen}");
 }
 
 #[test]

@@ -148,6 +148,8 @@ impl View for RecordsView {
         match result.and_then(|v| {
             serde_json::from_value::<RecordsFound>(v).map_err(|e| format!("reading records: {e}"))
         }) {
+            // An answer to an earlier keystroke, overtaken: dropped.
+            Ok(f) if f.query != self.query.trim() => {}
             Ok(f) => {
                 self.selected = self.selected.min(f.records.len().saturating_sub(1));
                 self.found = Some(f);

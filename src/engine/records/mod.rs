@@ -40,6 +40,10 @@ pub struct RecordHit {
 /// A search's answer: the records, and what could not be asked.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordsFound {
+    /// The query answered (trimmed), so a client typing fast can tell an
+    /// answer to an earlier keystroke from the one to its latest.
+    #[serde(default)]
+    pub query: String,
     pub records: Vec<RecordHit>,
     /// A side that did not answer, e.g. "HubSpot did not answer in 3 s".
     #[serde(default)]

@@ -22,7 +22,10 @@ impl Engine {
         let m = &os.mapping;
         let query = query.trim();
         let limit = limit.clamp(1, crate::appdb::SEARCH_MAX);
-        let mut out = RecordsFound::default();
+        let mut out = RecordsFound {
+            query: query.to_string(),
+            ..RecordsFound::default()
+        };
         if query.is_empty() {
             return Ok(out);
         }
