@@ -4,26 +4,13 @@
 use super::*;
 use crate::console::keymap::{KeyOverrides, Override, keys::Key};
 use crate::console::views::overview::Pane;
-use crate::model::{Direction, ObjectKind};
-use crate::status::{AuditAction, AuditStatus, AuditView};
+use crate::status::AuditView;
 use crossterm::event::{KeyCode, KeyModifiers};
 
 fn entry(id: i64, label: &str) -> AuditView {
     AuditView {
-        id,
-        at: chrono::DateTime::default(),
-        job_id: 1,
-        object: ObjectKind::Contacts,
-        direction: Direction::ToHubSpot,
-        app_id: id.to_string(),
-        hubspot_id: None,
-        action: AuditAction::Create,
-        status: AuditStatus::Failed,
-        category: None,
-        message: None,
-        attempt: 1,
         label: label.into(),
-        operator: None,
+        ..super::tests::entry(id, &id.to_string())
     }
 }
 
