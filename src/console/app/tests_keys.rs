@@ -292,3 +292,19 @@ fn the_mouse_does_nothing_unless_turned_on() {
     a.mouse(wheel);
     assert_eq!(a.overview.failed.selected, 1);
 }
+
+#[test]
+fn the_help_scrolls_with_j_and_k_and_any_other_key_closes_it_and_acts() {
+    let mut a = plain();
+    a.handle_key(key(KeyCode::Char('?')));
+    a.handle_key(key(KeyCode::Char('j')));
+    a.handle_key(key(KeyCode::Char('j')));
+    assert_eq!(a.popup, Popup::Help { scroll: 2 });
+    assert_eq!(
+        a.overview.failed.selected, 0,
+        "j scrolled the help, not the list"
+    );
+    a.handle_key(key(KeyCode::Char('z')));
+    assert_eq!(a.popup, Popup::None);
+    assert!(a.overview.zoomed);
+}
