@@ -1,13 +1,13 @@
 //! The app-database interface on both backends: one test body each, run on
-//! SQLite and on PostgreSQL (see `tests/backends/`).
+//! SQLite and on PostgreSQL (see `tests/support/backends.rs`).
 
-mod backends;
+mod support;
 
-use backends::{Kind, PASSWORD_ENV, World, kinds};
 use hubsync::appdb::postgres::Settings;
 use hubsync::appdb::{AppCursor, AppDb, Target};
 use hubsync::sync::mapping::ObjectMapping;
 use std::collections::BTreeMap;
+use support::backends::{self, Kind, PASSWORD_ENV, World, kinds};
 
 fn contacts_ddl(kind: Kind, id: &str) -> String {
     let cols = "email TEXT, first_name TEXT, last_name TEXT, phone TEXT, company TEXT, job_title TEXT, hubspot_id TEXT";
