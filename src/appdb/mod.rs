@@ -11,6 +11,7 @@
 mod check;
 pub mod demo;
 mod feed;
+mod keys;
 pub mod postgres;
 mod sqlite;
 mod stamp;
