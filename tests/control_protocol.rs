@@ -6,6 +6,7 @@
 //! so HubSpot refuses them and the engine has FAILED entries to page and
 //! retry.
 
+#[path = "support/backends.rs"]
 mod backends;
 #[path = "control_protocol/client.rs"]
 mod client;

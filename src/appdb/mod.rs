@@ -12,6 +12,7 @@ mod check;
 pub mod demo;
 mod edit;
 mod feed;
+mod keys;
 mod lookup;
 pub mod postgres;
 mod sqlite;

@@ -45,7 +45,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     match &app.popup {
         Popup::None => {}
-        Popup::Help => help::draw(frame, ctx, area, &view.title(), view.actions()),
+        Popup::Help { scroll } => {
+            help::draw(frame, ctx, area, &view.title(), view.actions(), *scroll)
+        }
         Popup::Confirm { question, .. } | Popup::ConfirmQuit { question } => {
             confirm(frame, ctx, area, question)
         }

@@ -232,7 +232,7 @@ impl App {
                 None
             }
             Action::Help => {
-                self.popup = Popup::Help;
+                self.popup = Popup::Help { scroll: 0 };
                 None
             }
             Action::Command => {
@@ -286,12 +286,21 @@ impl App {
                     Some(None)
                 }
             },
-            Popup::Help => match action {
-                Action::Help | Action::Back | Action::Quit => Some(None),
-                // Help stays while its reader scrolls nothing; any other
-                // key closes it and acts, as less does not but k9s does.
-                _ => None,
-            },
+            Popup::Help { scroll } => {
+                let to = match action {
+                    Action::Help | Action::Back | Action::Quit => return Some(None),
+                    Action::Down => scroll.saturating_add(1),
+                    Action::Up => scroll.saturating_sub(1),
+                    Action::PageDown => scroll.saturating_add(10),
+                    Action::PageUp => scroll.saturating_sub(10),
+                    Action::Top => 0,
+                    // Any other key closes the help and does what it does.
+                    _ => return None,
+                };
+                // The drawing clamps it to what there is to see.
+                self.popup = Popup::Help { scroll: to };
+                Some(None)
+            }
             Popup::Copy { .. } => Some(None),
         }
     }
@@ -383,7 +392,7 @@ impl App {
                 None
             }
             Ok(Run::Help) => {
-                self.popup = Popup::Help;
+                self.popup = Popup::Help { scroll: 0 };
                 None
             }
             Ok(Run::Quit) => self.act(Action::Quit),

@@ -5,7 +5,10 @@ use super::Request;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
     None,
-    Help,
+    /// The keys and commands, scrolled this many lines (j/k move it).
+    Help {
+        scroll: u16,
+    },
     /// A question before an action that is hard to undo or touches many
     /// records: `y` (or Enter) sends the command, Esc drops it.
     Confirm {

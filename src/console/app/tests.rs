@@ -3,7 +3,8 @@ use crate::console::ctx::NOTICE_SECS;
 use crate::model::{Direction, ObjectKind};
 use crate::status::{AuditAction, AuditStatus, AuditView};
 
-fn entry(id: i64, app_id: &str) -> AuditView {
+/// An open FAILED entry of contact `app_id`, labelled `r<app_id>`.
+pub(super) fn entry(id: i64, app_id: &str) -> AuditView {
     AuditView {
         id,
         at: chrono::DateTime::default(),

@@ -4,26 +4,13 @@
 use super::*;
 use crate::console::keymap::{KeyOverrides, Override, keys::Key};
 use crate::console::views::overview::Pane;
-use crate::model::{Direction, ObjectKind};
-use crate::status::{AuditAction, AuditStatus, AuditView};
+use crate::status::AuditView;
 use crossterm::event::{KeyCode, KeyModifiers};
 
 fn entry(id: i64, label: &str) -> AuditView {
     AuditView {
-        id,
-        at: chrono::DateTime::default(),
-        job_id: 1,
-        object: ObjectKind::Contacts,
-        direction: Direction::ToHubSpot,
-        app_id: id.to_string(),
-        hubspot_id: None,
-        action: AuditAction::Create,
-        status: AuditStatus::Failed,
-        category: None,
-        message: None,
-        attempt: 1,
         label: label.into(),
-        operator: None,
+        ..super::tests::entry(id, &id.to_string())
     }
 }
 
@@ -304,4 +291,20 @@ fn the_mouse_does_nothing_unless_turned_on() {
     });
     a.mouse(wheel);
     assert_eq!(a.overview.failed.selected, 1);
+}
+
+#[test]
+fn the_help_scrolls_with_j_and_k_and_any_other_key_closes_it_and_acts() {
+    let mut a = plain();
+    a.handle_key(key(KeyCode::Char('?')));
+    a.handle_key(key(KeyCode::Char('j')));
+    a.handle_key(key(KeyCode::Char('j')));
+    assert_eq!(a.popup, Popup::Help { scroll: 2 });
+    assert_eq!(
+        a.overview.failed.selected, 0,
+        "j scrolled the help, not the list"
+    );
+    a.handle_key(key(KeyCode::Char('z')));
+    assert_eq!(a.popup, Popup::None);
+    assert!(a.overview.zoomed);
 }

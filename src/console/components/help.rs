@@ -12,11 +12,38 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 /// `view_actions`: what the current view answers, listed first.
-pub fn draw(frame: &mut Frame, ctx: &Ctx, area: Rect, view_title: &str, view_actions: &[Action]) {
+/// `scroll`: lines scrolled down (clamped so the last line stays in view).
+pub fn draw(
+    frame: &mut Frame,
+    ctx: &Ctx,
+    area: Rect,
+    view_title: &str,
+    view_actions: &[Action],
+    scroll: u16,
+) {
+    // The action names, which `[keys]` takes, need a wide popup.
+    let named = area.width >= 94;
     let entry = |label: String, text: &str| {
         Line::from(vec![
             Span::styled(format!("  {label:<12}"), ctx.theme.accent()),
             Span::raw(text.to_string()),
+        ])
+    };
+    // A key's line also names its action, as `[keys]` spells it.
+    let action = |label: String, a: Action| {
+        let text = a.info().description;
+        let pad = 56usize.saturating_sub(text.chars().count());
+        Line::from(vec![
+            Span::styled(format!("  {label:<12}"), ctx.theme.accent()),
+            Span::raw(text),
+            Span::styled(
+                if named {
+                    format!("{:pad$} {}", "", a.info().name)
+                } else {
+                    String::new()
+                },
+                ctx.theme.muted(),
+            ),
         ])
     };
     let mut lines = vec![Line::styled(format!(" {view_title}"), ctx.theme.title())];
@@ -25,15 +52,15 @@ pub fn draw(frame: &mut Frame, ctx: &Ctx, area: Rect, view_title: &str, view_act
         .into_iter()
         .partition(|b| view_actions.contains(&b.action));
     for b in here {
-        lines.push(entry(b.label(), b.action.info().description));
+        lines.push(action(b.label(), b.action));
     }
     lines.push(Line::styled(" everywhere", ctx.theme.title()));
     for b in everywhere.iter().filter(|b| is_global(b.action)) {
-        lines.push(entry(b.label(), b.action.info().description));
+        lines.push(action(b.label(), b.action));
     }
     lines.push(Line::styled(" in a prompt (: or /)", ctx.theme.title()));
     for b in ctx.keymap.bindings(Mode::Prompt) {
-        lines.push(entry(b.label(), b.action.info().description));
+        lines.push(action(b.label(), b.action));
     }
     lines.push(Line::styled(" commands", ctx.theme.title()));
     for c in COMMANDS {
@@ -46,15 +73,31 @@ pub fn draw(frame: &mut Frame, ctx: &Ctx, area: Rect, view_title: &str, view_act
         ));
     }
     lines.push(Line::styled(
-        "  keys are rebound in [keys] of the config · Esc or ? closes",
+        if named {
+            "  rebind by the names on the right: [keys.normal] retry = \"t\" · Esc or ? closes"
+        } else {
+            "  j/k scroll · rebind in [keys] of the config (README) · Esc or ? closes"
+        },
         ctx.theme.muted(),
     ));
-    let h = lines.len() as u16 + 2;
-    let r = popup_area(frame, area, 72, h);
+    let total = lines.len() as u16;
+    let r = popup_area(frame, area, 90, total + 2);
+    let visible = r.height.saturating_sub(2);
+    let scroll = scroll.min(total.saturating_sub(visible));
+    let title = if total > visible {
+        format!(
+            " Keys ({}–{} of {total}, j/k) ",
+            scroll + 1,
+            scroll + visible
+        )
+    } else {
+        " Keys ".to_string()
+    };
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(pane(ctx, " Keys ")),
+            .scroll((scroll, 0))
+            .block(pane(ctx, title)),
         r,
     );
 }

@@ -133,6 +133,18 @@ impl JobsList {
         s.queued.iter().chain(s.recent.iter()).nth(self.selected)
     }
 
+    /// What `c` offers for the selected job.
+    pub fn copyable(&self, ctx: &Ctx) -> Vec<(&'static str, String)> {
+        let Some(j) = self.selected_job(ctx) else {
+            return Vec::new();
+        };
+        let mut v = vec![("job id", j.id.to_string())];
+        if let Some(e) = &j.error {
+            v.push(("error", e.clone()));
+        }
+        v
+    }
+
     pub fn update(&mut self, action: Action, ctx: &Ctx) {
         let last = Self::len(ctx).saturating_sub(1);
         self.active = true;

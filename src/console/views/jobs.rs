@@ -42,16 +42,7 @@ impl View for JobsView {
     }
 
     fn copyable(&self, ctx: &Ctx) -> Vec<(&'static str, String)> {
-        self.list
-            .selected_job(ctx)
-            .map(|j| {
-                let mut v = vec![("job id", j.id.to_string())];
-                if let Some(e) = &j.error {
-                    v.push(("error", e.clone()));
-                }
-                v
-            })
-            .unwrap_or_default()
+        self.list.copyable(ctx)
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {

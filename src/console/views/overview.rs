@@ -193,17 +193,7 @@ impl View for OverviewView {
     fn copyable(&self, ctx: &Ctx) -> Vec<(&'static str, String)> {
         match self.focus {
             Pane::Failed => self.failed.copyable(ctx),
-            Pane::Jobs => self
-                .jobs
-                .selected_job(ctx)
-                .map(|j| {
-                    let mut v = vec![("job id", j.id.to_string())];
-                    if let Some(e) = &j.error {
-                        v.push(("error", e.clone()));
-                    }
-                    v
-                })
-                .unwrap_or_default(),
+            Pane::Jobs => self.jobs.copyable(ctx),
         }
     }
 
