@@ -15,4 +15,5 @@ pub mod sim;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod triage;
 pub mod webhook;

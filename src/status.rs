@@ -160,6 +160,9 @@ pub enum JobKind {
     Scan,
     /// A webhook said one HubSpot record changed.
     Webhook,
+    /// An operator retried a class of FAILED entries or a selection of
+    /// them: one job, its records stored with it.
+    RetryRecords,
 }
 
 impl JobKind {
@@ -171,6 +174,7 @@ impl JobKind {
             JobKind::SyncNow => "sync now",
             JobKind::Scan => "scan",
             JobKind::Webhook => "webhook",
+            JobKind::RetryRecords => "retry records",
         }
     }
 
@@ -182,6 +186,7 @@ impl JobKind {
             "sync now" => Some(JobKind::SyncNow),
             "scan" => Some(JobKind::Scan),
             "webhook" => Some(JobKind::Webhook),
+            "retry records" => Some(JobKind::RetryRecords),
             _ => None,
         }
     }
@@ -299,8 +304,14 @@ pub struct AuditView {
 pub enum Command {
     /// Retry the one record a FAILED audit entry is about, now.
     Retry { audit_id: i64 },
-    /// Retry every record whose open FAILED entry has this category.
+    /// Retry every record whose open FAILED entry has this category, as
+    /// one job (a class retry of the whole category).
     RetryCategory { category: String },
+    /// Retry every record whose open FAILED entry is of this error class,
+    /// as one job.
+    RetryClass { class: crate::triage::ErrorClass },
+    /// Retry the records these audit entries are about, as one job.
+    RetrySelection { audit_ids: Vec<i64> },
     /// Close a FAILED entry without retrying it (the operator dealt with it).
     Dismiss { audit_id: i64 },
     /// Run a pass over one object now instead of at its next poll.

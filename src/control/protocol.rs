@@ -93,6 +93,10 @@ pub const METHODS: &[(&str, bool)] = &[
     ("sync_now", true),
     ("reload", true),
     ("shutdown", true),
+    ("failed_groups", false),
+    ("failed_in_class", false),
+    ("retry_class", true),
+    ("retry_selection", true),
 ];
 
 /// Whether a method exists, and if so whether it writes.

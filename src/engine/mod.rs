@@ -13,9 +13,11 @@
 
 mod commands;
 pub mod lock;
+mod retry_records;
 mod run;
 mod scheduler;
 mod snapshot;
+mod triage;
 
 pub use commands::Outcome;
 pub use run::EngineHandle;

@@ -27,9 +27,9 @@ pub struct NewAudit {
     pub label: String,
 }
 
-const AUDIT_COLS: &str = "id, at, job_id, object, direction, app_id, hubspot_id, action, status, category, message, attempt, label, operator";
+pub(super) const AUDIT_COLS: &str = "id, at, job_id, object, direction, app_id, hubspot_id, action, status, category, message, attempt, label, operator";
 
-fn audit_view(r: &Row<'_>) -> rusqlite::Result<AuditView> {
+pub(super) fn audit_view(r: &Row<'_>) -> rusqlite::Result<AuditView> {
     Ok(AuditView {
         id: r.get(0)?,
         at: parse_ts(&r.get::<_, String>(1)?),
@@ -76,11 +76,17 @@ impl Store {
                 params![e.object.api_name(), e.app_id, hubspot_key],
             )?;
             let attempt = prev_attempt.unwrap_or(0) + 1;
+            // Triage groups FAILED entries by what the message names.
+            let (sub_category, property) = match (&e.status, &e.message) {
+                (AuditStatus::Failed, Some(m)) => crate::hubspot::error::error_detail(m),
+                _ => (None, None),
+            };
             tx.execute(
                 "INSERT INTO audit (at, job_id, object, direction, app_id, hubspot_id, action, status,
-                                    category, message, diff, attempt, label, open, operator)
+                                    category, message, diff, attempt, label, open, operator,
+                                    sub_category, property)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                         (SELECT requested_by FROM jobs WHERE id = ?2))",
+                         (SELECT requested_by FROM jobs WHERE id = ?2), ?15, ?16)",
                 params![
                     ts(Utc::now()),
                     e.job_id,
@@ -96,6 +102,8 @@ impl Store {
                     attempt,
                     e.label,
                     (e.status == AuditStatus::Failed) as i64,
+                    sub_category,
+                    property,
                 ],
             )?;
             let id = tx.last_insert_rowid();

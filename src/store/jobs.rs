@@ -162,7 +162,7 @@ impl Store {
                 .query_row(
                     "SELECT id, kind, object, direction, app_id, attempts, requested_by FROM jobs
                      WHERE state IN ('queued','retrying') AND run_after <= ?1
-                     ORDER BY (kind IN ('retry', 'webhook')) DESC, run_after, id LIMIT 1",
+                     ORDER BY (kind IN ('retry', 'retry records', 'webhook')) DESC, run_after, id LIMIT 1",
                     params![ts(now)],
                     |r| {
                         Ok(JobRow {

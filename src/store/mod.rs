@@ -21,10 +21,12 @@ mod jobs;
 mod links;
 mod migrations;
 mod thread;
+mod triage;
 
 pub use audit::NewAudit;
 pub use jobs::JobRow;
 pub use migrations::SCHEMA_VERSION;
+pub use triage::{ClassMatch, JobOutcome, JobRecord};
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};

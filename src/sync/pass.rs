@@ -31,6 +31,9 @@ pub enum Scope {
     Record(RecordRef),
     /// The HubSpot records a burst of webhook events named (by id).
     Records(Vec<String>),
+    /// Records an operator retries together (a class of FAILED entries,
+    /// or a selection), in batches; each gets an audit entry.
+    Selection(Vec<RecordRef>),
     /// Every link, to find records deleted or merged on either side.
     Scan,
 }
@@ -121,6 +124,10 @@ impl Pass<'_> {
                 on_progress(progress);
             }
             Scope::Records(ids) => self.records(ids, &mut progress, &mut on_progress).await?,
+            Scope::Selection(refs) => {
+                self.selection(refs, &mut progress, &mut on_progress)
+                    .await?
+            }
             Scope::Changes => {
                 // A first pass both ways reads HubSpot first: its records
                 // find their app partners by key in the app's own database,
@@ -157,7 +164,7 @@ impl Pass<'_> {
                     let Some(last) = links.last() else { break };
                     after = last.app_id.clone();
                     let n = links.len() as u64;
-                    let t = self.batch(vec![], vec![], links, None).await?;
+                    let t = self.batch(vec![], vec![], links, &[]).await?;
                     progress.done += n;
                     progress.total = progress.total.max(progress.done);
                     add(&mut progress.tally, t);
@@ -195,7 +202,7 @@ impl Pass<'_> {
                     rec.into_iter().collect(),
                     vec![],
                     links,
-                    Some(RecordRef::App(id)),
+                    &[RecordRef::App(id)],
                 )
                 .await
             }
@@ -214,7 +221,7 @@ impl Pass<'_> {
                     )
                     .into());
                 }
-                self.batch(vec![], found, links, Some(RecordRef::HubSpot(id)))
+                self.batch(vec![], found, links, &[RecordRef::HubSpot(id)])
                     .await
             }
         }
@@ -241,7 +248,7 @@ impl Pass<'_> {
                 break;
             }
             let n = page.rows.len() as u64;
-            let t = self.batch(page.rows, vec![], vec![], None).await?;
+            let t = self.batch(page.rows, vec![], vec![], &[]).await?;
             if let Some(next) = &page.next {
                 self.set_cursor(Direction::ToHubSpot, next).await?;
             }
@@ -403,7 +410,7 @@ impl Pass<'_> {
         app: Vec<AppRecord>,
         hubspot: Vec<SimplePublicObject>,
         links: Vec<Link>,
-        report: Option<RecordRef>,
+        report: &[RecordRef],
     ) -> Result<Tally, ExecError> {
         self.batch_with(app, hubspot, links, report, None).await
     }
@@ -427,7 +434,7 @@ impl Pass<'_> {
         app: Vec<AppRecord>,
         hubspot: Vec<SimplePublicObject>,
         mut links: Vec<Link>,
-        report: Option<RecordRef>,
+        report: &[RecordRef],
         known: Option<Vec<SimplePublicObject>>,
     ) -> Result<Tally, ExecError> {
         let m = self.mapping;
@@ -441,7 +448,7 @@ impl Pass<'_> {
 
         let mut app_feed = app_feed;
         for l in self.store.links_of_app(o, &app_feed).await? {
-            let skip = report.is_none()
+            let skip = report.is_empty()
                 && known.is_none()
                 && app
                     .get(&l.app_id)
@@ -639,13 +646,19 @@ impl Pass<'_> {
                 by_hubspot: &c.by_hubspot,
             }),
         });
-        if let Some(r) = report {
-            let mentioned = |d: &Decision| match &r {
+        // A record asked for by name gets an outcome even when nothing is
+        // to write: its link is in step.
+        for r in report {
+            let mentioned = |d: &Decision| match r {
                 RecordRef::App(id) => d.app_id() == Some(id),
                 RecordRef::HubSpot(id) => d.hubspot_id() == Some(id),
             };
+            let its_link = links.iter().find(|l| match r {
+                RecordRef::App(id) => &l.app_id == id,
+                RecordRef::HubSpot(id) => &l.hubspot_id == id,
+            });
             if !decisions.iter().any(mentioned)
-                && let Some(l) = links.first()
+                && let Some(l) = its_link.or(links.first().filter(|_| report.len() == 1))
             {
                 decisions.push(Decision::InStep {
                     app_id: l.app_id.clone(),
@@ -674,8 +687,8 @@ impl Pass<'_> {
                 .iter()
                 .filter_map(|a| app.get(a).cloned())
                 .collect();
-            let t = Box::pin(self.batch_with(again, vec![], vec![], None, Some(deferred.found)))
-                .await?;
+            let t =
+                Box::pin(self.batch_with(again, vec![], vec![], &[], Some(deferred.found))).await?;
             add(&mut tally, t);
         }
         Ok(tally)
@@ -692,6 +705,7 @@ struct CompanyMaps {
 mod hubspot_feed;
 mod intents;
 mod records;
+mod selection;
 mod unchanged;
 
 fn add(t: &mut Tally, more: Tally) {

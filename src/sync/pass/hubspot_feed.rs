@@ -214,7 +214,7 @@ impl Pass<'_> {
                 for chunk in records.chunks(self.size()) {
                     add(
                         &mut tally,
-                        self.batch(vec![], chunk.to_vec(), vec![], None).await?,
+                        self.batch(vec![], chunk.to_vec(), vec![], &[]).await?,
                     );
                 }
                 Ok::<_, ExecError>(tally)
@@ -312,7 +312,7 @@ impl Pass<'_> {
         let mut at = saved.at;
         let mut last_saved = Instant::now();
         for chunk in changed.chunks(self.size()) {
-            let t = self.batch(vec![], chunk.to_vec(), vec![], None).await?;
+            let t = self.batch(vec![], chunk.to_vec(), vec![], &[]).await?;
             for o in chunk {
                 if let Some(ms) = self.modified_ms(o) {
                     seen.insert(o.id.clone(), ms);
