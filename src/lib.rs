@@ -8,6 +8,7 @@ pub mod control;
 pub mod demo;
 pub mod engine;
 pub mod hubspot;
+pub mod log_ring;
 pub mod logging;
 pub mod model;
 pub mod service;

@@ -8,6 +8,8 @@
 
 #[path = "control_protocol/client.rs"]
 mod client;
+#[path = "control_protocol/log.rs"]
+mod log;
 #[path = "control_protocol/triage.rs"]
 mod triage;
 #[path = "control_protocol/world.rs"]

@@ -97,6 +97,7 @@ pub const METHODS: &[(&str, bool)] = &[
     ("failed_in_class", false),
     ("retry_class", true),
     ("retry_selection", true),
+    ("log_tail", false),
 ];
 
 /// Whether a method exists, and if so whether it writes.

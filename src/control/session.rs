@@ -300,6 +300,7 @@ impl Session {
             "failed_in_class" => {
                 super::methods::triage::failed_in_class(&self.shared, req.params).await
             }
+            "log_tail" => super::methods::log::log_tail(req.params),
             "retry_class" => self.command(method, req.params).await,
             "retry_selection" => self.command(method, req.params).await,
             "reload" => {

@@ -1,6 +1,7 @@
 //! Request handlers of the control protocol, one file per area, so each
 //! area's methods live apart from the session that dispatches them.
 
+pub mod log;
 pub mod triage;
 
 /// A method's answer: its result, or an error code and a sentence.
