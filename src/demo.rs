@@ -255,6 +255,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
                     theme: opts.theme.clone(),
                     title: "hubsync demo".into(),
                     mode: EngineMode::InProcess,
+                    settings: Default::default(),
                 },
                 client,
             )

@@ -7,7 +7,7 @@
 //! problem and what would be right, before anything runs.
 
 mod app;
-mod keys;
+pub mod keys;
 mod raw;
 
 use crate::hubspot::{ClientSettings, Credentials, OAuthCredentials};

@@ -1,8 +1,9 @@
 //! The job queue: the running job with a progress gauge, then what is
 //! queued, then what finished most recently.
 
-use super::pane;
-use crate::console::app::App;
+use super::pane_focused;
+use crate::console::action::Action;
+use crate::console::ctx::Ctx;
 use crate::console::text::{ago, duration, sanitize, truncate};
 use crate::status::{JobState, JobView};
 use ratatui::Frame;
@@ -12,9 +13,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph};
 
 /// Rows the pane takes: more history on taller terminals.
-pub fn height(app: &App, total: u16) -> u16 {
-    let history = if total >= 40 { 6 } else { 2 };
-    let lines = (app.snapshot.queued.len() + app.snapshot.recent.len()).clamp(1, history) as u16;
+pub fn height(ctx: &Ctx, total: u16) -> u16 {
+    let history = match total {
+        40.. => 6,
+        20.. => 2,
+        // A short terminal keeps the running job and its gauge only.
+        _ => 0,
+    };
+    let lines = (ctx.snapshot.queued.len() + ctx.snapshot.recent.len())
+        .clamp(history.min(1), history) as u16;
     2 + 2 + lines
 }
 
@@ -39,18 +46,18 @@ fn describe(j: &JobView) -> String {
 }
 
 fn row<'a>(
-    app: &App,
+    ctx: &Ctx,
     j: &'a JobView,
     now: chrono::DateTime<chrono::Utc>,
     width: usize,
 ) -> Line<'a> {
     let style = match j.state {
         // A job that finished with FAILED records is not all good news.
-        JobState::Succeeded if j.failed > 0 => app.theme.warn(),
-        JobState::Succeeded => app.theme.ok(),
-        JobState::Failed => app.theme.error(),
-        JobState::Retrying => app.theme.warn(),
-        _ => app.theme.muted(),
+        JobState::Succeeded if j.failed > 0 => ctx.theme.warn(),
+        JobState::Succeeded => ctx.theme.ok(),
+        JobState::Failed => ctx.theme.error(),
+        JobState::Retrying => ctx.theme.warn(),
+        _ => ctx.theme.muted(),
     };
     let mut spans = vec![
         Span::styled(
@@ -59,6 +66,12 @@ fn row<'a>(
         ),
         Span::raw(format!("{:<26}", describe(j))),
     ];
+    if let Some(by) = &j.requested_by {
+        spans.push(Span::styled(
+            format!("by {} ", sanitize(by)),
+            ctx.theme.accent(),
+        ));
+    }
     match j.state {
         JobState::Succeeded | JobState::Failed => {
             spans.push(Span::raw(format!(
@@ -68,11 +81,11 @@ fn row<'a>(
             if let (Some(s), Some(f)) = (j.started_at, j.finished_at) {
                 spans.push(Span::styled(
                     format!("  took {}", duration((f - s).num_seconds())),
-                    app.theme.muted(),
+                    ctx.theme.muted(),
                 ));
                 spans.push(Span::styled(
                     format!("  {}", ago(f, now)),
-                    app.theme.muted(),
+                    ctx.theme.muted(),
                 ));
             }
         }
@@ -85,7 +98,7 @@ fn row<'a>(
             } else {
                 format!("due, queued {}", ago(j.queued_at, now))
             };
-            spans.push(Span::styled(when, app.theme.muted()));
+            spans.push(Span::styled(when, ctx.theme.muted()));
         }
     }
     if let Some(e) = &j.error {
@@ -94,16 +107,68 @@ fn row<'a>(
         if room > 8 {
             spans.push(Span::styled(
                 format!("  {}", truncate(&sanitize(e), room)),
-                app.theme.error(),
+                ctx.theme.error(),
             ));
         }
     }
     Line::from(spans)
 }
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let s = &app.snapshot;
-    let block = pane(app, format!(" Jobs ({} queued) ", s.queued.len()));
+/// The queued and recent jobs as one list the focus can walk.
+#[derive(Debug, Default)]
+pub struct JobsList {
+    pub selected: usize,
+    /// Whether a row is highlighted (only once the list has been moved in).
+    pub active: bool,
+    offset: std::cell::Cell<usize>,
+}
+
+impl JobsList {
+    pub fn len(ctx: &Ctx) -> usize {
+        ctx.snapshot.queued.len() + ctx.snapshot.recent.len()
+    }
+
+    pub fn selected_job<'a>(&self, ctx: &'a Ctx) -> Option<&'a JobView> {
+        let s = &ctx.snapshot;
+        s.queued.iter().chain(s.recent.iter()).nth(self.selected)
+    }
+
+    pub fn update(&mut self, action: Action, ctx: &Ctx) {
+        let last = Self::len(ctx).saturating_sub(1);
+        self.active = true;
+        match action {
+            Action::Down => self.selected = (self.selected + 1).min(last),
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::PageDown => self.selected = (self.selected + 10).min(last),
+            Action::PageUp => self.selected = self.selected.saturating_sub(10),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = last,
+            _ => {}
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, ctx: &Ctx, area: Rect, focused: bool) {
+        draw(
+            frame,
+            ctx,
+            area,
+            focused,
+            (focused && self.active).then_some(self.selected),
+            &self.offset,
+        );
+    }
+}
+
+fn draw(
+    frame: &mut Frame,
+    ctx: &Ctx,
+    area: Rect,
+    focused: bool,
+    selected: Option<usize>,
+    offset: &std::cell::Cell<usize>,
+) {
+    let s = &ctx.snapshot;
+    let block = pane_focused(ctx, format!(" Jobs ({} queued) ", s.queued.len()), focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [running, gauge, rest] = Layout::vertical([
@@ -120,10 +185,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 .map(|t| duration((now - t).num_seconds()))
                 .unwrap_or_default();
             let line = Line::from(vec![
-                Span::styled("▶ running  ", app.theme.accent()),
+                Span::styled("▶ running  ", ctx.theme.accent()),
                 Span::raw(format!("{:<26}", describe(j))),
                 Span::raw(format!("✓{} ✗{}", j.succeeded, j.failed)),
-                Span::styled(format!("  for {elapsed}"), app.theme.muted()),
+                Span::styled(format!("  for {elapsed}"), ctx.theme.muted()),
             ]);
             frame.render_widget(line, running);
             let ratio = if j.total == 0 {
@@ -138,7 +203,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             };
             frame.render_widget(
                 Gauge::default()
-                    .gauge_style(app.theme.gauge())
+                    .gauge_style(ctx.theme.gauge())
                     .ratio(ratio)
                     .label(label),
                 gauge,
@@ -146,16 +211,42 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         }
         None => {
             frame.render_widget(
-                Line::styled("  idle: no job running", app.theme.muted()),
+                Line::styled("  idle: no job running", ctx.theme.muted()),
                 running,
             );
         }
     }
     let width = rest.width as usize;
-    let mut lines: Vec<Line> = s.queued.iter().map(|j| row(app, j, now, width)).collect();
-    lines.extend(s.recent.iter().map(|j| row(app, j, now, width)));
+    let visible = (rest.height as usize).max(1);
+    let mut start = offset.get();
+    if let Some(sel) = selected {
+        if sel < start {
+            start = sel;
+        } else if sel >= start + visible {
+            start = sel + 1 - visible;
+        }
+    } else {
+        start = 0;
+    }
+    offset.set(start);
+    let mut lines: Vec<Line> = s
+        .queued
+        .iter()
+        .chain(s.recent.iter())
+        .enumerate()
+        .skip(start)
+        .take(visible)
+        .map(|(i, j)| {
+            let line = row(ctx, j, now, width);
+            if Some(i) == selected {
+                line.style(ctx.theme.selection())
+            } else {
+                line
+            }
+        })
+        .collect();
     if lines.is_empty() {
-        lines.push(Line::styled("  no jobs yet", app.theme.muted()));
+        lines.push(Line::styled("  no jobs yet", ctx.theme.muted()));
     }
     frame.render_widget(Paragraph::new(lines).style(Style::new()), rest);
 }
