@@ -35,6 +35,37 @@ pub struct Snapshot {
     /// (`None`: the newest), and this many open ones are newer than them.
     pub failed_before: Option<i64>,
     pub failed_newer: u64,
+    /// The running job's pace, once it has handled a record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<JobProgress>,
+}
+
+/// How fast the running job goes and when it should be done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobProgress {
+    pub job_id: i64,
+    /// Records handled per second since it started.
+    pub rate_per_s: f64,
+    /// Seconds left at that rate, when its total is known.
+    pub eta_s: Option<u64>,
+}
+
+impl JobProgress {
+    /// The pace of a running job as of `now`; `None` before its first record.
+    pub fn of(job: &JobView, now: DateTime<Utc>) -> Option<JobProgress> {
+        let started = job.started_at?;
+        let secs = (now - started).num_milliseconds() as f64 / 1000.0;
+        if job.done == 0 || secs <= 0.0 {
+            return None;
+        }
+        let rate = job.done as f64 / secs;
+        let left = job.total.saturating_sub(job.done);
+        Some(JobProgress {
+            job_id: job.id,
+            rate_per_s: rate,
+            eta_s: (job.total > 0).then(|| (left as f64 / rate).ceil() as u64),
+        })
+    }
 }
 
 /// Which engine a console is attached to.

@@ -10,6 +10,8 @@
 mod client;
 #[path = "control_protocol/log.rs"]
 mod log;
+#[path = "control_protocol/metrics.rs"]
+mod metrics;
 #[path = "control_protocol/triage.rs"]
 mod triage;
 #[path = "control_protocol/world.rs"]

@@ -98,6 +98,7 @@ pub const METHODS: &[(&str, bool)] = &[
     ("retry_class", true),
     ("retry_selection", true),
     ("log_tail", false),
+    ("metrics", false),
 ];
 
 /// Whether a method exists, and if so whether it writes.

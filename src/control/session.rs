@@ -301,6 +301,7 @@ impl Session {
                 super::methods::triage::failed_in_class(&self.shared, req.params).await
             }
             "log_tail" => super::methods::log::log_tail(req.params),
+            "metrics" => super::methods::metrics::metrics(&self.shared).await,
             "retry_class" => self.command(method, req.params).await,
             "retry_selection" => self.command(method, req.params).await,
             "reload" => {

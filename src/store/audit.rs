@@ -54,7 +54,14 @@ impl Store {
     /// FAILED list shows each record once, at its latest attempt. The entry
     /// names the operator whose job wrote it, if an operator asked for it.
     pub async fn record(&self, e: &NewAudit) -> anyhow::Result<i64> {
-        let e = e.clone();
+        let id = self.record_entry(e.clone()).await?;
+        if let Some(observe) = self.audit_observer.get() {
+            observe(e);
+        }
+        Ok(id)
+    }
+
+    async fn record_entry(&self, e: NewAudit) -> anyhow::Result<i64> {
         self.write(move |conn| {
             // A HubSpot record with no app record yet is audited under
             // `hs:<id>`; once it has one, its entries close that key's failure.

@@ -44,7 +44,11 @@ fn job_view(r: &Row<'_>) -> rusqlite::Result<JobView> {
     })
 }
 
-fn jobs_where(conn: &Connection, clause: &str, limit: usize) -> anyhow::Result<Vec<JobView>> {
+pub(super) fn jobs_where(
+    conn: &Connection,
+    clause: &str,
+    limit: usize,
+) -> anyhow::Result<Vec<JobView>> {
     let mut stmt =
         conn.prepare_cached(&format!("SELECT {JOB_COLS} FROM jobs {clause} LIMIT ?1"))?;
     let rows = stmt.query_map(params![limit as i64], job_view)?;

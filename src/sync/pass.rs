@@ -141,14 +141,23 @@ impl Pass<'_> {
                         .await?
                         .is_none();
                 if first {
-                    self.hubspot_changes(&mut progress, &mut on_progress)
+                    self.hubspot_changes(&mut progress, &mut on_progress, 0)
                         .await?;
+                }
+                // Progress counts both sides from the start: while the app's
+                // rows are written, HubSpot's changes still to come are in
+                // the total (estimated by one search, only when the app
+                // side has work, so an idle pass stays at one call).
+                let mut estimated = 0;
+                if both && !first && self.app_has_changes().await? {
+                    estimated = self.hubspot_estimate().await?;
+                    progress.total += estimated;
                 }
                 if self.rules.flows(Direction::ToHubSpot) {
                     self.app_changes(&mut progress, &mut on_progress).await?;
                 }
                 if self.rules.flows(Direction::ToApp) && !first {
-                    self.hubspot_changes(&mut progress, &mut on_progress)
+                    self.hubspot_changes(&mut progress, &mut on_progress, estimated)
                         .await?;
                 }
             }
@@ -225,6 +234,15 @@ impl Pass<'_> {
                     .await
             }
         }
+    }
+
+    async fn app_has_changes(&self) -> Result<bool, ExecError> {
+        let stored: Option<AppCursor> = self.cursor(Direction::ToHubSpot).await?;
+        Ok(self
+            .app
+            .count_changed_since(self.mapping, stored.as_ref())
+            .await?
+            > 0)
     }
 
     /// App rows changed since the app cursor, oldest first.

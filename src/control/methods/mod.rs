@@ -2,6 +2,7 @@
 //! area's methods live apart from the session that dispatches them.
 
 pub mod log;
+pub mod metrics;
 pub mod triage;
 
 /// A method's answer: its result, or an error code and a sentence.
