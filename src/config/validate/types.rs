@@ -103,6 +103,15 @@ pub(super) fn check(
             continue;
         }
         let (c, p) = (&f.app_columns[0], &f.hubspot_properties[0]);
+        // A read-only property is refused as such (`properties`); its type
+        // is beside the point.
+        let read_only = facts
+            .properties
+            .and_then(|ps| ps.iter().find(|x| &x.name == p))
+            .is_some_and(Property::is_read_only);
+        if read_only {
+            continue;
+        }
         if let (Some(FieldType::Text), Some(pt @ (FieldType::Number | FieldType::Date))) =
             (column(c), property(p))
         {
