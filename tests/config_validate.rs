@@ -73,7 +73,11 @@ async fn the_example_has_no_problems() {
 
 #[tokio::test]
 async fn an_unknown_property_is_named_with_the_nearest_ones() {
-    let p = problems(&example_with("hubspot = \"jobtitle\"", "hubspot = \"jobtitel\"")).await;
+    let p = problems(&example_with(
+        "hubspot = \"jobtitle\"",
+        "hubspot = \"jobtitel\"",
+    ))
+    .await;
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(
         p[0].to_string(),
@@ -87,7 +91,11 @@ async fn an_unknown_property_is_named_with_the_nearest_ones() {
 
 #[tokio::test]
 async fn a_read_only_property_written_to_hubspot_is_refused() {
-    let p = problems(&example_with("hubspot = \"phone\"", "hubspot = \"hs_object_id\"")).await;
+    let p = problems(&example_with(
+        "hubspot = \"phone\"",
+        "hubspot = \"hs_object_id\"",
+    ))
+    .await;
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(
         p[0].message
@@ -99,7 +107,11 @@ async fn a_read_only_property_written_to_hubspot_is_refused() {
 
 #[tokio::test]
 async fn a_text_column_mapped_to_a_number_property_is_a_type_mismatch() {
-    let p = problems(&example_with("hubspot = \"phone\"", "hubspot = \"numemployees\"")).await;
+    let p = problems(&example_with(
+        "hubspot = \"phone\"",
+        "hubspot = \"numemployees\"",
+    ))
+    .await;
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(
         p[0].message
@@ -123,12 +135,18 @@ async fn a_value_map_target_that_is_not_an_option_of_the_dropdown_is_named() {
         ),
         "{p:?}"
     );
-    assert_eq!((p[0].entry.as_str(), p[0].field.as_str()), ("fields[5]", "values"));
+    assert_eq!(
+        (p[0].entry.as_str(), p[0].field.as_str()),
+        ("fields[5]", "values")
+    );
 }
 
 #[tokio::test]
 async fn an_ordering_operator_on_a_text_column_does_not_fit() {
-    let p = problems(&with_filter("{ field = \"company\", op = \"greater_than\", value = \"M\" }")).await;
+    let p = problems(&with_filter(
+        "{ field = \"company\", op = \"greater_than\", value = \"M\" }",
+    ))
+    .await;
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(
         p[0].message
@@ -150,7 +168,10 @@ async fn a_to_app_filter_value_that_is_not_an_option_of_the_dropdown_is_named() 
             .contains("\"vip\" is not one of the dropdown's options (lead, customer)"),
         "{p:?}"
     );
-    assert_eq!(p[0].key, "objects.contacts.filter_groups[0].filters[0].value");
+    assert_eq!(
+        p[0].key,
+        "objects.contacts.filter_groups[0].filters[0].value"
+    );
 }
 
 #[tokio::test]
@@ -193,7 +214,10 @@ async fn check_says_what_the_editor_says_in_the_same_words() {
         },
     );
     assert_eq!(editor.len(), 1, "{editor:?}");
-    assert!(editor[0].message.contains("the nearest are jobtitle"), "{editor:?}");
+    assert!(
+        editor[0].message.contains("the nearest are jobtitle"),
+        "{editor:?}"
+    );
     assert!(said.contains(&editor[0].to_string()), "{said:?}");
     sim.shutdown().await;
 }

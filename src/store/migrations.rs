@@ -105,6 +105,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_open_by_record ON audit (object, app_id, id) WHERE open = 1;
     CREATE INDEX jobs_finished ON jobs (finished_at, id) WHERE state IN ('succeeded','FAILED');
     "#,
+    // 6: every config applied while the engine ran (from a console's editor
+    // or a revert): when, by whom, the whole text and its difference from
+    // the file it replaced, so any one can be shown and gone back to.
+    r#"
+    CREATE TABLE config_history (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        operator    TEXT,
+        path        TEXT NOT NULL,
+        hash        TEXT NOT NULL,
+        text        TEXT NOT NULL,
+        diff        TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
