@@ -13,11 +13,13 @@
 
 mod commands;
 pub mod lock;
+mod preview;
 mod run;
 mod scheduler;
 mod snapshot;
 
 pub use commands::Outcome;
+pub use preview::Preview;
 pub use run::EngineHandle;
 pub use snapshot::{FAILED_PAGE, FailedPage, add_page, stored_snapshot};
 

@@ -114,6 +114,11 @@ impl Op {
         })
     }
 
+    /// Whether HubSpot's search can test this operator as hubsync does.
+    pub fn pushable(self) -> bool {
+        self.search_operator().is_some()
+    }
+
     /// Which pushed filters to give up first when a search would exceed
     /// HubSpot's limits: the ones that narrow the search least.
     fn push_rank(self) -> u8 {
