@@ -199,6 +199,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             viewer_group: None,
             config_label: "(built-in demo config)".into(),
             reload: no_reload("the demo runs on a built-in config; there is no file to reload"),
+            config_file: None,
         },
     )
     .await?;

@@ -4,6 +4,7 @@
 //! from that document alone must work.
 
 pub mod client;
+pub mod methods;
 pub mod protocol;
 pub mod server;
 mod session;

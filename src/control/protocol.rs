@@ -41,6 +41,7 @@ pub mod code {
     pub const FORBIDDEN: &str = "forbidden";
     pub const FAILED: &str = "failed";
     pub const LINE_TOO_LONG: &str = "line_too_long";
+    pub const CONFLICT: &str = "conflict";
 }
 
 /// Everything the engine sends.
@@ -93,6 +94,11 @@ pub const METHODS: &[(&str, bool)] = &[
     ("sync_now", true),
     ("reload", true),
     ("shutdown", true),
+    ("config_source", false),
+    ("config_preview", false),
+    ("config_apply", true),
+    ("config_history", false),
+    ("config_get", false),
 ];
 
 /// Whether a method exists, and if so whether it writes.
