@@ -6,7 +6,7 @@
 //! records the searches returned against the records stored (none read
 //! twice), the engine's peak RSS (its own VmHWM), the time per record, and
 //! the HubSpot calls of the idle passes that follow. The app table has the
-//! two indexes a batch's lookups need (see `index_app_table`). Never fails.
+//! indexes a batch's lookups need (the demo's schema creates them). Never fails.
 //!
 //!     cargo bench --bench hubspot_backfill [-- RECORDS]   (default 20,000)
 
@@ -46,30 +46,6 @@ fn peak_rss_mb(pid: u32) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
-}
-
-/// The indexes a flat cost per record needs on the app table: each batch
-/// looks its records up by HubSpot id and by normalised email. Without
-/// them every batch scans the table, and a backfill slows as it fills it.
-fn index_app_table(db: &Path) -> anyhow::Result<()> {
-    let c = rusqlite::Connection::open(db)?;
-    // The index's expression is hubsync's key function, as hubsync
-    // registers it on its own connection.
-    c.create_scalar_function(
-        "hubsync_key",
-        1,
-        rusqlite::functions::FunctionFlags::SQLITE_UTF8
-            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            let v: Option<String> = ctx.get(0)?;
-            Ok(v.map(|v| hubsync::sync::mapping::key_norm(&v)))
-        },
-    )?;
-    c.execute_batch(
-        "CREATE INDEX contacts_hubspot_id ON contacts (hubspot_id);
-         CREATE INDEX contacts_email_key ON contacts (hubsync_key(email));",
-    )?;
-    Ok(())
 }
 
 fn app_rows(db: &Path) -> u64 {
@@ -114,7 +90,6 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let app_db = dir.path().join("app.db");
     hubsync::appdb::demo::create(&app_db, &[])?;
-    index_app_table(&app_db)?;
     let mut fields = String::new();
     for (app, hs) in FIELDS {
         fields.push_str(&format!(

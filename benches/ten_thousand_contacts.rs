@@ -8,10 +8,14 @@
 //! a server (password in `HUBSYNC_TEST_POSTGRES_PASSWORD`).
 //!
 //!     cargo bench --bench ten_thousand_contacts [-- RECORDS]
+//!
+//! `HUBSYNC_BENCH_BACKEND=sqlite` or `postgres` runs one (for a clean peak
+//! RSS figure).
 
-use hubsync::appdb::demo::{self as appdemo, FixtureContact};
-use hubsync::appdb::postgres::Settings;
-use hubsync::appdb::{AppDb, Target};
+mod common;
+
+use hubsync::appdb::AppDb;
+use hubsync::appdb::demo::FixtureContact;
 use hubsync::engine::{Engine, EngineSettings};
 use hubsync::hubspot::{ClientSettings, HubSpotClient};
 use hubsync::model::ObjectKind;
@@ -47,89 +51,14 @@ async fn main() -> anyhow::Result<()> {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(10_000);
-    let dir = tempfile::tempdir()?;
-    let app_db = dir.path().join("app.db");
-    appdemo::create(&app_db, &contacts(records))?;
-    run(records, AppDb::open(&app_db)?, "contacts", "SQLite").await?;
-    match std::env::var("HUBSYNC_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => {
-            let (client, schema) = postgres_contacts(&url, records).await?;
-            let settings =
-                Settings::parse(&url, Some(PASSWORD_ENV.into())).map_err(|e| anyhow::anyhow!(e))?;
-            let app = AppDb::open(&Target::Postgres(settings))?;
-            let table = format!("{schema}.contacts");
-            let result = run(records, app, &table, "PostgreSQL").await;
-            client
-                .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-                .await?;
-            result?;
-        }
-        _ => println!("(PostgreSQL skipped: HUBSYNC_TEST_POSTGRES_URL is not set)"),
+    for backend in common::backends() {
+        let dir = tempfile::tempdir()?;
+        let (app, table, made) = common::app_with(backend, dir.path(), &contacts(records)).await?;
+        let result = run(records, app, &table, backend.name()).await;
+        common::clean_up(made).await?;
+        result?;
     }
     Ok(())
-}
-
-const PASSWORD_ENV: &str = "HUBSYNC_TEST_POSTGRES_PASSWORD";
-
-/// The same contacts in a PostgreSQL table with the indexes `hubsync
-/// check` asks for.
-async fn postgres_contacts(
-    url: &str,
-    records: usize,
-) -> anyhow::Result<(tokio_postgres::Client, String)> {
-    let mut cfg: tokio_postgres::Config = url.parse()?;
-    if let Ok(p) = std::env::var(PASSWORD_ENV) {
-        cfg.password(p);
-    }
-    let (client, conn) = cfg.connect(tokio_postgres::NoTls).await?;
-    tokio::spawn(conn);
-    let schema = format!("bench_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    client
-        .batch_execute(&format!(
-            "CREATE SCHEMA {schema};
-             CREATE TABLE {schema}.contacts (id bigserial PRIMARY KEY, email text, first_name text,
-               last_name text, phone text, company text, job_title text, hubspot_id text,
-               updated_at timestamptz NOT NULL DEFAULT now());"
-        ))
-        .await?;
-    let m = ObjectMapping {
-        table: format!("{schema}.contacts"),
-        ..ObjectMapping::demo_contacts()
-    };
-    let stmt = client
-        .prepare(&format!(
-            "INSERT INTO {schema}.contacts (email, first_name, last_name, phone, company, job_title)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
-        ))
-        .await?;
-    for chunk in contacts(records).chunks(5_000) {
-        let col = |f: fn(&FixtureContact) -> Option<String>| -> Vec<Option<String>> {
-            chunk.iter().map(f).collect()
-        };
-        client
-            .execute(
-                &stmt,
-                &[
-                    &col(|c| c.email.clone()),
-                    &col(|c| c.first_name.clone()),
-                    &col(|c| c.last_name.clone()),
-                    &col(|c| c.phone.clone()),
-                    &col(|c| c.company.clone()),
-                    &col(|c| c.job_title.clone()),
-                ],
-            )
-            .await?;
-    }
-    let app = AppDb::open(&Target::Postgres(
-        Settings::parse(url, Some(PASSWORD_ENV.into())).map_err(|e| anyhow::anyhow!(e))?,
-    ))?;
-    for stmt in app.check(&m).await?.create_index {
-        client.batch_execute(&stmt).await?;
-    }
-    client
-        .batch_execute(&format!("ANALYZE {schema}.contacts"))
-        .await?;
-    Ok((client, schema))
 }
 
 async fn run(records: usize, app: AppDb, table: &str, backend: &str) -> anyhow::Result<()> {
@@ -240,6 +169,7 @@ async fn run(records: usize, app: AppDb, table: &str, backend: &str) -> anyhow::
         }
         None => println!("  after the first window: the run ended within it"),
     }
+    common::print_peak_rss();
     sim.shutdown().await;
     Ok(())
 }

@@ -10,9 +10,14 @@
 //!     cargo bench --bench two_way_backfill [-- APP_RECORDS]
 //!
 //! HubSpot holds half as many records as the app, half of them shared.
+//! Runs on a SQLite app database, and on PostgreSQL when
+//! `HUBSYNC_TEST_POSTGRES_URL` names a server; `HUBSYNC_BENCH_BACKEND=sqlite`
+//! or `postgres` runs one (for a clean peak RSS figure).
+
+mod common;
 
 use hubsync::appdb::AppDb;
-use hubsync::appdb::demo::{self as appdemo, FixtureContact};
+use hubsync::appdb::demo::FixtureContact;
 use hubsync::engine::{Engine, EngineSettings};
 use hubsync::hubspot::{ClientSettings, HubSpotClient};
 use hubsync::model::ObjectKind;
@@ -72,7 +77,39 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     let hubspot_records = seed.len();
 
-    let dir = tempfile::tempdir()?;
+    for backend in common::backends() {
+        let dir = tempfile::tempdir()?;
+        let (app_db, table, made) = common::app_with(backend, dir.path(), &app).await?;
+        let result = run(
+            backend,
+            app_db,
+            &table,
+            dir.path(),
+            seed.clone(),
+            app_records,
+            shared,
+            hubspot_only,
+            hubspot_records,
+        )
+        .await;
+        common::clean_up(made).await?;
+        result?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    backend: common::Backend,
+    app: AppDb,
+    table: &str,
+    dir: &std::path::Path,
+    seed: Vec<BTreeMap<String, String>>,
+    app_records: usize,
+    shared: usize,
+    hubspot_only: usize,
+    hubspot_records: usize,
+) -> anyhow::Result<()> {
     let sim = SimServer::start(
         0,
         SimSettings {
@@ -84,12 +121,12 @@ async fn main() -> anyhow::Result<()> {
         SeedData::contacts(seed),
     )
     .await?;
-    let app_db = dir.path().join("app.db");
-    appdemo::create(&app_db, &app)?;
-    let app = AppDb::open(&app_db)?;
-    let mapping = ObjectMapping::demo_contacts();
+    let mapping = ObjectMapping {
+        table: table.to_string(),
+        ..ObjectMapping::demo_contacts()
+    };
     app.verify(&mapping).await?;
-    let store = Store::open(&dir.path().join("state.db")).await?;
+    let store = Store::open(&dir.join("state.db")).await?;
     let client = HubSpotClient::new(ClientSettings {
         ten_second_limit: TEN_SECOND_LIMIT,
         ..ClientSettings::new(sim.base_url(), SecretString::from(TOKEN))
@@ -115,19 +152,16 @@ async fn main() -> anyhow::Result<()> {
 
     let job = engine.store().recent_jobs(1).await?.remove(0);
     let in_hubspot_after = sim.state().count(ObjectKind::Contacts);
-    let in_app_after: i64 = rusqlite::Connection::open(&app_db)?.query_row(
-        "SELECT COUNT(*) FROM contacts",
-        [],
-        |r| r.get(0),
-    )?;
+    let in_app_after = common::app_count(engine.app(), table).await?;
     let expected = app_records + hubspot_only;
     let reads = hubspot_records.div_ceil(SEARCH_PAGE);
     let written = app_records - shared;
     let writes = written.div_ceil(BATCH);
     let minimum = reads + writes;
     println!(
-        "two_way_backfill: {app_records} app contacts, {hubspot_records} HubSpot contacts, {shared} sharing an email; \
+        "two_way_backfill ({}): {app_records} app contacts, {hubspot_records} HubSpot contacts, {shared} sharing an email; \
          both ways, batch {BATCH}, simulator limit {TEN_SECOND_LIMIT} requests per {} s",
+        backend.name(),
         WINDOW.as_secs()
     );
     println!(
@@ -138,6 +172,10 @@ async fn main() -> anyhow::Result<()> {
         "  records after      {in_hubspot_after} in HubSpot, {in_app_after} in the app (each should be {expected}: no duplicate either side)"
     );
     println!("  elapsed            {elapsed:.2} s");
+    println!(
+        "  records per second {:.1} ({expected} records synced)",
+        expected as f64 / elapsed.max(f64::MIN_POSITIVE)
+    );
     println!(
         "  HTTP calls         {calls} ({:.4} per record synced)",
         calls as f64 / expected.max(1) as f64
@@ -151,6 +189,7 @@ async fn main() -> anyhow::Result<()> {
         calls as f64 / minimum.max(1) as f64
     );
     println!("  429s answered      {}", sim.state().rate_limited_count());
+    common::print_peak_rss();
     sim.shutdown().await;
     Ok(())
 }

@@ -198,10 +198,18 @@ fn main() -> ExitCode {
             None => {
                 let data_dir = data_dir_or_default(data_dir)?;
                 let _log = hubsync::logging::to_file(&data_dir, "hubsync.log")?;
+                // The console's own keys and settings; an unreadable or
+                // missing file leaves the defaults (the engine it attaches
+                // to may belong to another user).
+                let settings = match config.clone().or_else(hubsync::config::default_path) {
+                    Some(path) => hubsync::console::Settings::load(&path)?,
+                    None => Default::default(),
+                };
                 let opts = ConsoleOptions {
                     read_only: console.read_only,
                     theme: console.theme,
                     title: "hubsync".into(),
+                    settings,
                     ..ConsoleOptions::default()
                 };
                 hubsync::service::console(config, &data_dir, opts).await

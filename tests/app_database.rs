@@ -1,13 +1,13 @@
 //! The app-database interface on both backends: one test body each, run on
-//! SQLite and on PostgreSQL (see `tests/backends/`).
+//! SQLite and on PostgreSQL (see `tests/support/backends.rs`).
 
-mod backends;
+mod support;
 
-use backends::{Kind, PASSWORD_ENV, World, kinds};
 use hubsync::appdb::postgres::Settings;
 use hubsync::appdb::{AppCursor, AppDb, Target};
 use hubsync::sync::mapping::ObjectMapping;
 use std::collections::BTreeMap;
+use support::backends::{self, Kind, PASSWORD_ENV, World, kinds};
 
 fn contacts_ddl(kind: Kind, id: &str) -> String {
     let cols = "email TEXT, first_name TEXT, last_name TEXT, phone TEXT, company TEXT, job_title TEXT, hubspot_id TEXT";
@@ -340,6 +340,52 @@ async fn check_names_a_missing_column_a_wrong_type_and_prints_the_missing_indexe
 }
 
 #[tokio::test]
+async fn check_on_sqlite_prints_the_missing_indexes_which_the_apps_own_connection_can_carry() {
+    let w = World::new(Kind::Sqlite, "check_sqlite").await;
+    w.exec(
+        "CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, first_name TEXT, last_name TEXT,
+           phone TEXT, company TEXT, job_title TEXT, hubspot_id TEXT,
+           updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))",
+    )
+    .await;
+    let (app, m) = (w.app(), mapping(&w));
+    let r = app.check(&m).await.unwrap();
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    // The id is the primary key; the change feed, the HubSpot id and the
+    // key each want one.
+    assert_eq!(r.create_index.len(), 3, "{:?}", r.create_index);
+    for column in ["updated_at", "hubspot_id", "email"] {
+        assert!(
+            r.warnings.iter().any(|x| x.contains(column)),
+            "{column}: {:?}",
+            r.warnings
+        );
+    }
+    // The test's connection is the app's own, without hubsync's functions:
+    // it takes the statements, and writes rows through the indexes.
+    for stmt in &r.create_index {
+        w.exec(stmt).await;
+    }
+    w.exec(
+        "INSERT INTO contacts (email) VALUES ('\u{a0}Ada@Example.COM\t'), ('Ünal@Example.com'), ('\u{212a}elvin@example.com')",
+    )
+    .await;
+    w.exec("UPDATE contacts SET email = ' ' || email || ' '")
+        .await;
+    assert_eq!(app.check(&m).await.unwrap(), Default::default());
+    assert_eq!(
+        w.value("PRAGMA integrity_check").await.as_deref(),
+        Some("ok")
+    );
+    let keys = ["ada@example.com", "ünal@example.com", "kelvin@example.com"];
+    let found = app
+        .find_by_keys(&m, "email", &keys.map(String::from))
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 3, "{found:?}");
+}
+
+#[tokio::test]
 async fn a_wrong_password_is_a_clear_error_that_does_not_repeat_it() {
     let Some(url) = backends::postgres_url("wrong_password") else {
         return;
@@ -364,10 +410,11 @@ async fn a_wrong_password_is_a_clear_error_that_does_not_repeat_it() {
 
 #[tokio::test]
 async fn an_unreachable_database_is_a_clear_error_naming_host_and_database() {
-    // Port 1 on loopback: nothing listens there.
+    // Port 1 on loopback: nothing listens there. The password comes from
+    // a variable every environment has, so this runs without a test server.
     let s = Settings::parse(
         "postgres://app@127.0.0.1:1/crm?sslmode=disable",
-        Some(PASSWORD_ENV.into()),
+        Some("PATH".into()),
     )
     .unwrap();
     let app = AppDb::open(&Target::Postgres(s)).unwrap();

@@ -1,5 +1,6 @@
 //! Crash safety (SPEC §2, "Idempotence and crash safety") with the real
-//! binaries: `hubsync sim` as a HubSpot portal, and `hubsync run` killed
+//! binaries, on a SQLite app database and on PostgreSQL (see
+//! `support::backends`): `hubsync sim` as a HubSpot portal, and `hubsync run` killed
 //! with SIGKILL at random moments, over and over, while people edit
 //! contacts on both sides between the kills. After a last run that is left
 //! to settle, both systems must hold no duplicate, no lost record and no
@@ -10,21 +11,18 @@
 //! `HUBSYNC_CRASH_CYCLES` (kill cycles, default 10) make a bigger local run;
 //! `HUBSYNC_CRASH_SETTLE_SECS` bounds the last run (default 60) and
 //! `HUBSYNC_CRASH_KEEP=1` keeps the files (app.db, state.db, the log).
+//! Each backend runs the same seed.
+
+mod support;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use rusqlite::Connection;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const TOKEN: &str = "pat-crash-test-1";
-const TOKEN_ENV: &str = "HUBSYNC_CRASH_TEST_TOKEN";
-/// Requests per ten seconds, in the simulator and in the config: high
-/// enough that the rate limit does not dominate a CI run.
-const TEN_SECOND_LIMIT: u32 = 1000;
+use support::backends::{Kind, kinds};
+use support::{TOKEN, World};
 
 /// The mapped fields: (app column, HubSpot property). Email is the key.
 const FIELDS: [(&str, &str); 6] = [
@@ -45,29 +43,11 @@ const EDITABLE: [(&str, &str); 5] = [
     ("job_title", "jobtitle"),
 ];
 
-/// A child process killed (SIGKILL) and reaped when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Emails compared as the engine matches them.
@@ -88,34 +68,27 @@ struct AppRow {
     cols: BTreeMap<String, String>,
 }
 
-fn app_rows(db: &Path) -> Vec<AppRow> {
-    let conn = Connection::open(db).unwrap();
-    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+async fn app_rows(w: &World) -> Vec<AppRow> {
     let cols: Vec<&str> = FIELDS.iter().map(|(a, _)| *a).collect();
     let sql = format!(
-        "SELECT id, hubspot_id, {} FROM contacts ORDER BY id",
+        "SELECT CAST(id AS TEXT), hubspot_id, {} FROM contacts ORDER BY id",
         cols.join(", ")
     );
-    let mut stmt = conn.prepare(&sql).unwrap();
-    stmt.query_map([], |r| {
-        let mut m = BTreeMap::new();
-        for (i, c) in cols.iter().enumerate() {
-            m.insert(
-                c.to_string(),
-                val(r.get::<_, Option<String>>(i + 2)?.as_deref()),
-            );
-        }
-        Ok(AppRow {
-            id: r.get(0)?,
-            hubspot_id: r
-                .get::<_, Option<String>>(1)?
-                .filter(|h| !h.trim().is_empty()),
-            cols: m,
+    w.app_conn()
+        .await
+        .rows(&sql)
+        .await
+        .into_iter()
+        .map(|r| AppRow {
+            id: r[0].as_deref().unwrap().parse().unwrap(),
+            hubspot_id: r[1].clone().filter(|h| !h.trim().is_empty()),
+            cols: cols
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.to_string(), val(r[i + 2].as_deref())))
+                .collect(),
         })
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
+        .collect()
 }
 
 /// The HubSpot simulator's HTTP API, as any client sees it.
@@ -203,49 +176,24 @@ struct Edit {
     expect: BTreeMap<String, String>,
 }
 
-struct World {
-    dir: tempfile::TempDir,
-    app_db: PathBuf,
-    config: PathBuf,
-    data: PathBuf,
-    hubspot: HubSpot,
-    _sim: Proc,
+/// `hubsync status --json` on the world's data folder.
+fn status(w: &World) -> Option<Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_hubsync"))
+        .args(["status", "--json", "--config"])
+        .arg(&w.config)
+        .arg("--data-dir")
+        .arg(&w.data)
+        .output()
+        .unwrap();
+    // It exits 1 while anything is FAILED (the broken emails are), but
+    // the report is printed all the same.
+    serde_json::from_slice(&out.stdout).ok()
 }
 
-impl World {
-    fn run(&self) -> Proc {
-        Proc(
-            Command::new(env!("CARGO_BIN_EXE_hubsync"))
-                .args(["run", "--config"])
-                .arg(&self.config)
-                .arg("--data-dir")
-                .arg(&self.data)
-                .env(TOKEN_ENV, TOKEN)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        )
-    }
-
-    fn status(&self) -> Option<Value> {
-        let out = Command::new(env!("CARGO_BIN_EXE_hubsync"))
-            .args(["status", "--json", "--config"])
-            .arg(&self.config)
-            .arg("--data-dir")
-            .arg(&self.data)
-            .output()
-            .unwrap();
-        // It exits 1 while anything is FAILED (the broken emails are), but
-        // the report is printed all the same.
-        serde_json::from_slice(&out.stdout).ok()
-    }
-
-    fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(self.data.join("hubsync.log")).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
-    }
+fn log_tail(w: &World) -> String {
+    let log = w.log();
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
 }
 
 /// App contacts: most valid, some differing from HubSpot's copy only in
@@ -300,82 +248,24 @@ fn hubspot_seed(n: usize) -> Value {
     json!({ "contacts": contacts })
 }
 
-async fn start_world(records: usize) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let seed_path = dir.path().join("seed.json");
-    std::fs::write(&seed_path, hubspot_seed(records).to_string()).unwrap();
-    let port = free_port();
-    let sim = Proc(
-        Command::new(env!("CARGO_BIN_EXE_hubsync"))
-            .args(["sim", "--port", &port.to_string(), "--token", TOKEN])
-            .arg("--seed")
-            .arg(&seed_path)
-            .args(["--ten-second-limit", &TEN_SECOND_LIMIT.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "hubsync sim did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let base = format!("http://127.0.0.1:{port}");
-
-    let app_db = dir.path().join("app.db");
-    hubsync::appdb::demo::create(&app_db, &app_contacts(records)).unwrap();
-
-    let mut fields = String::new();
-    for (app, hs) in FIELDS {
-        fields.push_str(&format!(
-            "\n[[objects.contacts.fields]]\napp = \"{app}\"\nhubspot = \"{hs}\"\n"
-        ));
-        if app == "email" {
-            fields.push_str("transform = \"lowercase_trim\"\n");
-        }
-    }
-    let config = dir.path().join("hubsync.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[hubspot]
-base_url = "{base}"
-token_env = "{TOKEN_ENV}"
-ten_second_limit = {TEN_SECOND_LIMIT}
-
-[app]
-database = "{}"
-
-[objects.contacts]
-table = "contacts"
-id_column = "id"
-updated_at_column = "updated_at"
-hubspot_id_column = "hubspot_id"
-key_column = "email"
-direction = "both"
-poll_interval_secs = 1
-batch_size = 100
-{fields}"#,
-            app_db.display()
-        ),
+async fn start_world(kind: Kind, records: usize) -> (World, HubSpot) {
+    let w = World::start_on(
+        kind,
+        "crash",
+        &app_contacts(records),
+        Some(&hubspot_seed(records)),
     )
-    .unwrap();
-    let data = dir.path().join("data");
-    World {
-        app_db,
-        config,
-        data,
-        hubspot: HubSpot {
-            base,
-            http: reqwest::Client::new(),
-        },
-        _sim: sim,
-        dir,
-    }
+    .await;
+    let fields: Vec<(&str, &str, Option<&str>)> = FIELDS
+        .iter()
+        .map(|(app, hs)| (*app, *hs, (*app == "email").then_some("lowercase_trim")))
+        .collect();
+    w.write_fields(&fields);
+    let hubspot = HubSpot {
+        base: w.base.clone(),
+        http: reqwest::Client::new(),
+    };
+    (w, hubspot)
 }
 
 /// Edits made while the engine is down: on linked records that were never
@@ -384,13 +274,14 @@ batch_size = 100
 /// both (the app, the system of record, must win).
 async fn edit_both_sides(
     w: &World,
+    hubspot_api: &HubSpot,
     rng: &mut StdRng,
     cycle: usize,
     edited: &mut HashSet<i64>,
     edits: &mut Vec<Edit>,
 ) {
-    let rows = app_rows(&w.app_db);
-    let hubspot = w.hubspot.all().await;
+    let rows = app_rows(w).await;
+    let hubspot = hubspot_api.all().await;
     let candidates: Vec<&AppRow> = rows
         .iter()
         .filter(|r| !edited.contains(&r.id))
@@ -403,8 +294,7 @@ async fn edit_both_sides(
     if candidates.is_empty() {
         return;
     }
-    let conn = Connection::open(&w.app_db).unwrap();
-    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    let conn = w.app_conn().await;
     let n = rng.random_range(4..=10).min(candidates.len());
     let mut picked = HashSet::new();
     while picked.len() < n {
@@ -429,35 +319,34 @@ async fn edit_both_sides(
         let app_value = format!("app {} {tag}", f.0);
         let hs_value = format!("hs {} {tag}", g.1);
         let set_app = |col: &str, v: &str| {
-            conn.execute(
-                &format!("UPDATE contacts SET {col} = ?1 WHERE id = ?2"),
-                rusqlite::params![v, r.id],
-            )
-            .unwrap();
+            let v = v.replace('\'', "''");
+            let sql = format!("UPDATE contacts SET {col} = '{v}' WHERE id = {}", r.id);
+            let conn = &conn;
+            async move { conn.exec(&sql).await }
         };
         let mut expect = BTreeMap::new();
         let kind = match rng.random_range(0..4) {
             0 => {
-                set_app(f.0, &app_value);
+                set_app(f.0, &app_value).await;
                 expect.insert(f.1.to_string(), app_value);
                 "app only"
             }
             1 => {
-                w.hubspot.patch(&hs_id, g.1, &hs_value).await;
+                hubspot_api.patch(&hs_id, g.1, &hs_value).await;
                 expect.insert(g.1.to_string(), hs_value);
                 "HubSpot only"
             }
             2 => {
-                set_app(f.0, &app_value);
-                w.hubspot.patch(&hs_id, g.1, &hs_value).await;
+                set_app(f.0, &app_value).await;
+                hubspot_api.patch(&hs_id, g.1, &hs_value).await;
                 expect.insert(f.1.to_string(), app_value);
                 expect.insert(g.1.to_string(), hs_value);
                 "different fields"
             }
             _ => {
-                set_app(f.0, &app_value);
+                set_app(f.0, &app_value).await;
                 let loser = format!("hs {} {tag}", f.1);
-                w.hubspot.patch(&hs_id, f.1, &loser).await;
+                hubspot_api.patch(&hs_id, f.1, &loser).await;
                 expect.insert(f.1.to_string(), app_value);
                 "same field"
             }
@@ -476,8 +365,8 @@ async fn edit_both_sides(
 
 /// Runs `hubsync run` until both systems stop changing and the engine has
 /// finished a pass after the last change, then stops it with SIGTERM.
-async fn settle(w: &World, bound: Duration) {
-    let mut engine = w.run();
+async fn settle(w: &World, hubspot_api: &HubSpot, bound: Duration) {
+    let mut engine = w.run_with(Stdio::null());
     let started = Instant::now();
     let mut last: Option<(Vec<String>, Vec<String>)> = None;
     let mut stable_since = Instant::now();
@@ -486,14 +375,14 @@ async fn settle(w: &World, bound: Duration) {
         assert!(
             engine.0.try_wait().unwrap().is_none(),
             "hubsync run exited during the last run; log:\n{}",
-            w.log_tail()
+            log_tail(w)
         );
-        let app: Vec<String> = app_rows(&w.app_db)
+        let app: Vec<String> = app_rows(w)
+            .await
             .iter()
             .map(|r| format!("{}|{:?}|{:?}", r.id, r.hubspot_id, r.cols))
             .collect();
-        let hs: Vec<String> = w
-            .hubspot
+        let hs: Vec<String> = hubspot_api
             .all()
             .await
             .iter()
@@ -507,7 +396,7 @@ async fn settle(w: &World, bound: Duration) {
         let quiet = stable_since.elapsed() >= Duration::from_secs(3);
         // A pass (not a scan) that started after the data last changed
         // and ended well, with no job running or waiting to retry.
-        let settled_pass = w.status().is_some_and(|s| {
+        let settled_pass = status(w).is_some_and(|s| {
             let since =
                 chrono::Utc::now() - chrono::Duration::from_std(stable_since.elapsed()).unwrap();
             s["running"].is_null()
@@ -532,7 +421,7 @@ async fn settle(w: &World, bound: Duration) {
         if started.elapsed() > bound {
             eprintln!(
                 "the last run did not settle within {bound:?}; checking what it left. Status: {}",
-                w.status().map_or("none".into(), |s| s.to_string())
+                status(w).map_or("none".into(), |s| s.to_string())
             );
             break;
         }
@@ -571,28 +460,35 @@ async fn killed_at_random_the_engine_neither_duplicates_nor_loses_anything() {
         "crash test: seed {seed}, {records} app records, {cycles} kill cycles \
          (HUBSYNC_CRASH_SEED={seed} HUBSYNC_CRASH_RECORDS={records} HUBSYNC_CRASH_CYCLES={cycles} replays it)"
     );
+    for kind in kinds("crash") {
+        killed_at_random_on(kind, seed, records, cycles).await;
+    }
+}
+
+async fn killed_at_random_on(kind: Kind, seed: u64, records: usize, cycles: usize) {
+    eprintln!("crash test on {kind:?}");
     let mut rng = StdRng::seed_from_u64(seed);
-    let w = start_world(records).await;
-    let hubspot_before = w.hubspot.all().await.len();
+    let (w, hubspot_api) = start_world(kind, records).await;
+    let hubspot_before = hubspot_api.all().await.len();
 
     let mut edited = HashSet::new();
     let mut edits = Vec::new();
     let t0 = Instant::now();
     for cycle in 0..cycles {
-        let mut engine = w.run();
+        let mut engine = w.run_with(Stdio::null());
         let ms = rng.random_range(100..=1500);
         tokio::time::sleep(Duration::from_millis(ms)).await;
         if let Some(st) = engine.0.try_wait().unwrap() {
             panic!(
                 "hubsync run exited by itself ({st}) in cycle {cycle}; log:\n{}",
-                w.log_tail()
+                log_tail(&w)
             );
         }
         engine.0.kill().unwrap(); // SIGKILL
         engine.0.wait().unwrap();
         drop(engine);
         if cycle > 0 && rng.random_bool(0.7) {
-            edit_both_sides(&w, &mut rng, cycle, &mut edited, &mut edits).await;
+            edit_both_sides(&w, &hubspot_api, &mut rng, cycle, &mut edited, &mut edits).await;
         }
     }
     eprintln!(
@@ -601,15 +497,16 @@ async fn killed_at_random_the_engine_neither_duplicates_nor_loses_anything() {
         edits.len()
     );
     // Edits after the last kill too, so the last run starts with some.
-    edit_both_sides(&w, &mut rng, cycles, &mut edited, &mut edits).await;
+    edit_both_sides(&w, &hubspot_api, &mut rng, cycles, &mut edited, &mut edits).await;
     settle(
         &w,
+        &hubspot_api,
         Duration::from_secs(env_num("HUBSYNC_CRASH_SETTLE_SECS", 60)),
     )
     .await;
 
-    let rows = app_rows(&w.app_db);
-    let hubspot = w.hubspot.all().await;
+    let rows = app_rows(&w).await;
+    let hubspot = hubspot_api.all().await;
     let mut problems: Vec<String> = Vec::new();
 
     // No email twice in HubSpot.
@@ -734,14 +631,14 @@ async fn killed_at_random_the_engine_neither_duplicates_nor_loses_anything() {
         hubspot.len(),
         edits.len()
     );
-    let log_tail = w.log_tail();
+    let log_tail = log_tail(&w);
     if std::env::var_os("HUBSYNC_CRASH_KEEP").is_some() {
         eprintln!("crash test: files kept in {}", w.dir.path().display());
         let _ = w.dir.keep();
     }
     assert!(
         problems.is_empty(),
-        "seed {seed}: {} problem(s):\n{}\nlog tail:\n{}",
+        "{kind:?}, seed {seed}: {} problem(s):\n{}\nlog tail:\n{}",
         problems.len(),
         problems
             .iter()

@@ -3,9 +3,8 @@
 //! link and update both ways, with integer or UUID keys, non-ASCII keys,
 //! and a row committed late by a long transaction.
 
-mod backends;
+mod support;
 
-use backends::{Kind, World, kinds};
 use hubsync::appdb::AppDb;
 use hubsync::engine::{Engine, EngineSettings};
 use hubsync::hubspot::{ClientSettings, HubSpotClient};
@@ -18,6 +17,7 @@ use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use support::backends::{self, Kind, World, kinds};
 
 const TOKEN: &str = "pat-both";
 

@@ -1,14 +1,14 @@
 //! `[app] url` for a PostgreSQL app database, and `hubsync check` against
 //! a PostgreSQL table through the real binary.
 
-mod backends;
+mod support;
 
-use backends::{Kind, PASSWORD_ENV, World};
 use hubsync::appdb::Target;
 use hubsync::appdb::postgres::SslMode;
 use hubsync::config::Config;
 use hubsync::sim::{SeedData, SimServer, SimSettings};
 use std::path::Path;
+use support::backends::{self, Kind, PASSWORD_ENV, World};
 
 const EXAMPLE: &str = include_str!("../fixtures/hubsync.example.toml");
 

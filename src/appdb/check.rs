@@ -169,15 +169,20 @@ pub fn report(postgres: bool, m: &ObjectMapping, info: &TableInfo) -> TableRepor
             "rows are read by id",
         ),
     ];
-    if postgres {
-        for k in &m.keys {
-            let e = super::postgres::sql::key_expr(&k.app_column);
-            want.push((
-                e.clone(),
-                format!("({e})"),
-                "unlinked records are matched by key",
-            ));
+    for k in &m.keys {
+        if info.column(&k.app_column).is_none() {
+            continue;
         }
+        let e = if postgres {
+            super::postgres::sql::key_expr(&k.app_column)
+        } else {
+            super::sqlite::key::key_expr(&quote(&k.app_column))
+        };
+        want.push((
+            e.clone(),
+            format!("({e})"),
+            "unlinked records are matched by key",
+        ));
     }
     for (lead, columns, why) in want {
         if info.column(&lead).is_none() && !lead.contains('(') {
@@ -188,9 +193,30 @@ pub fn report(postgres: bool, m: &ObjectMapping, info: &TableInfo) -> TableRepor
                 "table {} has no index on {lead}: {why}, and without one every batch reads the whole table",
                 m.table
             ));
+            // PostgreSQL names the index itself; SQLite needs a name.
+            let name = if postgres {
+                String::new()
+            } else {
+                let what = if lead.contains('(') {
+                    format!("{}_key", key_column_of(m, &lead))
+                } else {
+                    lead.clone()
+                };
+                quote(&format!("{}_{what}_idx", m.table))
+            };
+            let on = if postgres { "ON" } else { " ON" };
             r.create_index
-                .push(format!("CREATE INDEX ON {table} ({columns});"));
+                .push(format!("CREATE INDEX {name}{on} {table} ({columns});"));
         }
     }
     r
+}
+
+/// The key column whose expression `expr` is.
+fn key_column_of<'a>(m: &'a ObjectMapping, expr: &str) -> &'a str {
+    m.keys
+        .iter()
+        .map(|k| k.app_column.as_str())
+        .find(|c| expr.contains(&format!("`{}`", c.replace('`', "``"))))
+        .unwrap_or("key")
 }

@@ -67,6 +67,12 @@ pub fn create(path: &Path, contacts: &[FixtureContact]) -> anyhow::Result<()> {
     let mut conn = Connection::open(path)
         .with_context(|| format!("creating app database {}", path.display()))?;
     conn.execute_batch(SCHEMA)?;
+    // The indexes `hubsync check` asks for, as an app would add them.
+    conn.execute_batch(&format!(
+        "CREATE INDEX contacts_hubspot_id ON contacts (hubspot_id);
+         CREATE INDEX contacts_email_key ON contacts ({});",
+        super::sqlite::key::key_expr("`email`")
+    ))?;
     let tx = conn.transaction()?;
     {
         // Spread the rows' timestamps over the past hour, oldest first, so the

@@ -12,6 +12,7 @@ mod check;
 mod count;
 pub mod demo;
 mod feed;
+mod keys;
 pub mod postgres;
 mod sqlite;
 mod stamp;

@@ -44,14 +44,22 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 impl Theme {
     /// Loads a built-in theme by name. `no_color` is the value of the
     /// `NO_COLOR` variable: any non-empty value drops every colour.
+    /// `name` may also be a theme file's path (anything with a `/` or
+    /// ending in `.toml`), in the format of the files in `themes/`.
     pub fn load(name: &str, no_color: Option<&str>) -> anyhow::Result<Theme> {
-        let (_, text) = THEMES.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-            anyhow!(
-                "unknown theme {name:?}; built-in themes: {}",
-                names().collect::<Vec<_>>().join(", ")
-            )
-        })?;
-        let mut t = Theme::parse(name, text)?;
+        let mut t = if name.contains('/') || name.ends_with(".toml") {
+            let text = std::fs::read_to_string(name)
+                .with_context(|| format!("reading the theme file {name}"))?;
+            Theme::parse(name, &text)?
+        } else {
+            let (_, text) = THEMES.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+                anyhow!(
+                    "unknown theme {name:?}; built-in themes: {}, or a theme file's path (like themes/light.toml)",
+                    names().collect::<Vec<_>>().join(", ")
+                )
+            })?;
+            Theme::parse(name, text)?
+        };
         t.colorless = no_color.is_some_and(|v| !v.is_empty());
         Ok(t)
     }
@@ -149,6 +157,69 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("mine") && e.contains("fg"), "{e}");
+    }
+
+    #[test]
+    fn a_theme_file_path_loads_that_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mine.toml");
+        let text = include_str!("../../themes/light.toml")
+            .replace("accent = \"blue\"", "accent = \"#112233\"");
+        std::fs::write(&path, text).unwrap();
+        let t = Theme::load(path.to_str().unwrap(), None).unwrap();
+        assert_eq!(t.accent, Color::Rgb(0x11, 0x22, 0x33));
+        let e = Theme::load("/nonexistent/theme.toml", None).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("/nonexistent/theme.toml"),
+            "{e:#}"
+        );
+    }
+
+    /// WCAG contrast of an xterm-256 colour against white, from the
+    /// palette's published RGB values (not from anything in this module).
+    fn contrast_on_white(c: Color) -> f64 {
+        let rgb = match c {
+            Color::Black => (0, 0, 0),
+            Color::Blue => (0, 0, 238),
+            Color::Red => (205, 0, 0),
+            Color::Magenta => (205, 0, 205),
+            Color::Indexed(22) => (0, 95, 0),
+            Color::Indexed(240) => (88, 88, 88),
+            Color::Indexed(243) => (118, 118, 118),
+            other => panic!("add {other:?}'s RGB to the test"),
+        };
+        let lin = |v: u8| {
+            let v = v as f64 / 255.0;
+            if v <= 0.03928 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let l = 0.2126 * lin(rgb.0) + 0.7152 * lin(rgb.1) + 0.0722 * lin(rgb.2);
+        1.05 / (l + 0.05)
+    }
+
+    #[test]
+    fn the_light_theme_is_readable_on_white() {
+        let t = Theme::load("light", None).unwrap();
+        for (what, c) in [
+            ("fg", t.fg),
+            ("accent", t.accent),
+            ("ok", t.ok),
+            ("warn", t.warn),
+            ("error", t.error),
+            ("muted", t.muted),
+            ("title", t.title),
+        ] {
+            let r = contrast_on_white(c);
+            assert!(
+                r >= 4.5,
+                "{what} {c:?} has contrast {r:.1} on white (WCAG AA wants 4.5)"
+            );
+        }
+        // Borders are decoration: 3:1 is the bar for non-text.
+        assert!(contrast_on_white(t.border) >= 3.0);
     }
 
     #[test]

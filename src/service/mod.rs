@@ -13,6 +13,7 @@ mod run;
 mod status;
 
 pub use attach::console;
+pub(crate) use reload::config_reloader;
 pub use run::run;
 pub use status::{StatusReport, status};
 

@@ -4,6 +4,10 @@
 
 #![allow(dead_code)]
 
+pub mod backends;
+
+use backends::Kind;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
@@ -73,34 +77,25 @@ pub fn wait_until(what: &str, bound: Duration, mut pred: impl FnMut() -> bool) {
     }
 }
 
-/// A simulator, an app database of `valid` good and `invalid` refused
-/// contacts, and a config syncing contacts both ways every second.
+/// A simulator, an app database (the demo's `contacts` table, on SQLite
+/// or in a schema of its own on PostgreSQL), and a config syncing contacts
+/// both ways every second.
 pub struct World {
     pub dir: tempfile::TempDir,
     pub base: String,
+    /// The SQLite file (unused on PostgreSQL).
     pub app_db: PathBuf,
     pub config: PathBuf,
     pub data: PathBuf,
     pub sim: Proc,
+    pub kind: Kind,
+    /// The app's schema on PostgreSQL.
+    pub schema: String,
 }
 
 impl World {
+    /// `valid` good and `invalid` refused contacts in a SQLite file.
     pub fn start(valid: usize, invalid: usize) -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let sim = Proc(
-            Command::new(env!("CARGO_BIN_EXE_hubsync"))
-                .args(["sim", "--port", &port.to_string(), "--token", TOKEN])
-                .args(["--ten-second-limit", "1000"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        wait_until("hubsync sim to listen", Duration::from_secs(20), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        let app_db = dir.path().join("app.db");
         let contacts: Vec<_> = (0..valid + invalid)
             .map(|i| hubsync::appdb::demo::FixtureContact {
                 // No top-level domain: HubSpot answers INVALID_EMAIL.
@@ -116,37 +111,119 @@ impl World {
                 job_title: None,
             })
             .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let app_db = dir.path().join("app.db");
         hubsync::appdb::demo::create(&app_db, &contacts).unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let config = dir.path().join("hubsync.toml");
-        let data = dir.path().join("data");
-        let w = World {
-            dir,
-            base,
-            app_db,
-            config,
-            data,
-            sim,
-        };
+        let w = World::with_sim(dir, Kind::Sqlite, String::new(), None);
         w.write_config(&["email", "first_name", "last_name"]);
         w
+    }
+
+    /// `contacts` in the app on backend `kind`, HubSpot seeded with
+    /// `seed` (the simulator's `--seed` JSON) when given. The config is
+    /// left to the caller ([`World::write_fields`]).
+    pub async fn start_on(
+        kind: Kind,
+        test: &str,
+        contacts: &[hubsync::appdb::demo::FixtureContact],
+        seed: Option<&serde_json::Value>,
+    ) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = match kind {
+            Kind::Sqlite => {
+                hubsync::appdb::demo::create(&dir.path().join("app.db"), contacts).unwrap();
+                String::new()
+            }
+            Kind::Postgres => hubsync::appdb::postgres::demo::create(
+                &backends::settings(&backends::postgres_url(test).unwrap()),
+                contacts,
+            )
+            .await
+            .unwrap(),
+        };
+        World::with_sim(dir, kind, schema, seed)
+    }
+
+    fn with_sim(
+        dir: tempfile::TempDir,
+        kind: Kind,
+        schema: String,
+        seed: Option<&serde_json::Value>,
+    ) -> World {
+        let port = free_port();
+        let mut sim = Command::new(env!("CARGO_BIN_EXE_hubsync"));
+        sim.args(["sim", "--port", &port.to_string(), "--token", TOKEN])
+            .args(["--ten-second-limit", "1000"]);
+        if let Some(seed) = seed {
+            let path = dir.path().join("seed.json");
+            std::fs::write(&path, seed.to_string()).unwrap();
+            sim.arg("--seed").arg(path);
+        }
+        let sim = Proc(
+            sim.stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        wait_until("hubsync sim to listen", Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        World {
+            base: format!("http://127.0.0.1:{port}"),
+            app_db: dir.path().join("app.db"),
+            config: dir.path().join("hubsync.toml"),
+            data: dir.path().join("data"),
+            dir,
+            sim,
+            kind,
+            schema,
+        }
     }
 
     /// (Re)writes the config, mapping these app columns (named as in the
     /// demo's app table) to their HubSpot properties.
     pub fn write_config(&self, columns: &[&str]) {
+        let fields: Vec<(&str, &str, Option<&str>)> = columns
+            .iter()
+            .map(|c| {
+                let hs = match *c {
+                    "first_name" => "firstname",
+                    "last_name" => "lastname",
+                    "job_title" => "jobtitle",
+                    other => other,
+                };
+                (*c, hs, None)
+            })
+            .collect();
+        self.write_fields(&fields);
+    }
+
+    /// (Re)writes the config with these (app column, HubSpot property,
+    /// transform) fields.
+    pub fn write_fields(&self, columns: &[(&str, &str, Option<&str>)]) {
         let mut fields = String::new();
-        for c in columns {
-            let hs = match *c {
-                "first_name" => "firstname",
-                "last_name" => "lastname",
-                "job_title" => "jobtitle",
-                other => other,
-            };
+        for (app, hs, transform) in columns {
             fields.push_str(&format!(
-                "\n[[objects.contacts.fields]]\napp = \"{c}\"\nhubspot = \"{hs}\"\n"
+                "\n[[objects.contacts.fields]]\napp = \"{app}\"\nhubspot = \"{hs}\"\n"
             ));
+            if let Some(t) = transform {
+                fields.push_str(&format!("transform = \"{t}\"\n"));
+            }
         }
+        let (app, table) = match self.kind {
+            Kind::Sqlite => (
+                format!("database = \"{}\"", self.app_db.display()),
+                "contacts".to_string(),
+            ),
+            Kind::Postgres => (
+                format!(
+                    "url = \"{}\"\npassword_env = \"{}\"",
+                    backends::postgres_url("config").unwrap(),
+                    backends::PASSWORD_ENV
+                ),
+                format!("{}.contacts", self.schema),
+            ),
+        };
         std::fs::write(
             &self.config,
             format!(
@@ -156,10 +233,10 @@ token_env = "{TOKEN_ENV}"
 ten_second_limit = 1000
 
 [app]
-database = "{}"
+{app}
 
 [objects.contacts]
-table = "contacts"
+table = "{table}"
 id_column = "id"
 updated_at_column = "updated_at"
 hubspot_id_column = "hubspot_id"
@@ -169,7 +246,6 @@ poll_interval_secs = 1
 batch_size = 100
 {fields}"#,
                 self.base,
-                self.app_db.display()
             ),
         )
         .unwrap();
@@ -177,6 +253,12 @@ batch_size = 100
 
     /// `hubsync run` on this world; stderr is kept for the refusal tests.
     pub fn run(&self) -> Proc {
+        self.run_with(Stdio::piped())
+    }
+
+    /// `hubsync run` with its stderr sent where the caller says (a long
+    /// run must not fill a pipe nobody reads).
+    pub fn run_with(&self, stderr: Stdio) -> Proc {
         Proc(
             Command::new(env!("CARGO_BIN_EXE_hubsync"))
                 .args(["run", "--config"])
@@ -185,7 +267,7 @@ batch_size = 100
                 .arg(&self.data)
                 .env(TOKEN_ENV, TOKEN)
                 .stdout(Stdio::null())
-                .stderr(Stdio::piped())
+                .stderr(stderr)
                 .spawn()
                 .unwrap(),
         )
@@ -235,7 +317,13 @@ batch_size = 100
             .unwrap_or(0)
     }
 
-    /// The app database, for edits as the app's users would make them.
+    /// A connection to the app database of the app's own, on either
+    /// backend (unqualified table names land in the app's schema).
+    pub async fn app_conn(&self) -> backends::Conn {
+        backends::Conn::open(self.kind, &self.app_db, &self.schema, "app_conn").await
+    }
+
+    /// The SQLite app database, for edits as the app's users would make them.
     pub fn app(&self) -> rusqlite::Connection {
         let c = rusqlite::Connection::open(&self.app_db).unwrap();
         c.busy_timeout(Duration::from_secs(5)).unwrap();

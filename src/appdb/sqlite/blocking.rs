@@ -2,13 +2,15 @@
 //!
 //! Table and column names are quoted with backticks, never spliced in raw.
 
+use super::key;
+use crate::appdb::keys::sql_can_match;
 use crate::appdb::{AppRecord, BatchOutcome, ColumnInfo, CursorId, Since, TableInfo, column_list};
 use crate::sync::mapping::{ObjectMapping, key_norm};
 use anyhow::Context;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -132,6 +134,24 @@ impl SqliteDb {
                 if let Some(Some(c)) = first {
                     leading.push(c);
                 }
+            }
+        }
+        // An expression index has no column to name: ask the planner
+        // whether the key lookup can use one.
+        for k in &m.keys {
+            if !columns.iter().any(|c| c.name == k.app_column) {
+                continue;
+            }
+            let e = key::key_expr(&q(&k.app_column));
+            let plan: Vec<String> = conn
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN SELECT 1 FROM {} WHERE {e} = 'x'",
+                    q(&m.table)
+                ))?
+                .query_map([], |r| r.get::<_, String>(3))?
+                .collect::<Result<_, _>>()?;
+            if plan.iter().any(|d| d.contains("INDEX")) {
+                leading.push(e);
             }
         }
         Ok(TableInfo {
@@ -281,14 +301,38 @@ impl SqliteDb {
 
     /// The rows whose `column` holds one of these keys, compared trimmed and
     /// case-insensitively (`keys` are already normalised).
+    ///
+    /// ASCII keys go through [`key::key_expr`], which an index can serve;
+    /// others through `hubsync_key()`, exact but a scan. Every candidate is
+    /// checked with `key_norm` before it is returned.
     pub fn find_by_keys(
         &self,
         m: &ObjectMapping,
         column: &str,
         keys: &[String],
     ) -> anyhow::Result<Vec<AppRecord>> {
-        let values = keys.iter().map(|k| Value::Text(k.clone())).collect();
-        self.read_where_in(m, &format!("hubsync_key({})", q(column)), values)
+        let (plain, other): (Vec<&String>, Vec<&String>) =
+            keys.iter().partition(|k| sql_can_match(k));
+        let text = |ks: Vec<&String>| ks.into_iter().map(|k| Value::Text(k.clone())).collect();
+        let mut found = Vec::new();
+        if !plain.is_empty() {
+            found.extend(self.read_where_in(m, &key::key_expr(&q(column)), text(plain))?);
+        }
+        if !other.is_empty() {
+            found.extend(self.read_where_in(
+                m,
+                &format!("hubsync_key({})", q(column)),
+                text(other),
+            )?);
+        }
+        let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
+        let mut seen = HashSet::new();
+        found.retain(|r| {
+            r.field(column)
+                .is_some_and(|v| wanted.contains(key_norm(v).as_str()))
+                && seen.insert(r.id.clone())
+        });
+        Ok(found)
     }
 
     /// The rows that carry one of these HubSpot ids in the write-back column.

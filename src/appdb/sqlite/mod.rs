@@ -3,6 +3,7 @@
 //! pool so that no runtime worker waits on the file.
 
 mod blocking;
+pub(super) mod key;
 
 pub use blocking::SqliteDb;
 

@@ -26,6 +26,12 @@ struct RawConfig {
     webhook: Option<Spanned<RawWebhook>>,
     control: Option<RawControl>,
     objects: Spanned<BTreeMap<Spanned<String>, Spanned<object::RawObject>>>,
+    /// The console's keys and settings: read by `console::settings`, which
+    /// a console attached to another user's engine reads on its own.
+    #[allow(dead_code)]
+    keys: Option<toml::Table>,
+    #[allow(dead_code)]
+    console: Option<toml::Table>,
 }
 
 #[derive(Deserialize)]

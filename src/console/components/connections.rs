@@ -2,7 +2,7 @@
 //! alone), name, latency, rate-limit budget, and where it points.
 
 use super::pane;
-use crate::console::app::App;
+use crate::console::ctx::Ctx;
 use crate::console::text::{sanitize, truncate};
 use crate::status::{ConnState, ConnectionStatus};
 use ratatui::Frame;
@@ -21,12 +21,12 @@ pub fn glyph(state: ConnState) -> &'static str {
     }
 }
 
-fn state_style(app: &App, state: ConnState) -> Style {
+fn state_style(ctx: &Ctx, state: ConnState) -> Style {
     match state {
-        ConnState::Connected => app.theme.ok(),
-        ConnState::Connecting => app.theme.muted(),
-        ConnState::RateLimited => app.theme.warn(),
-        ConnState::AuthError | ConnState::Down => app.theme.error(),
+        ConnState::Connected => ctx.theme.ok(),
+        ConnState::Connecting => ctx.theme.muted(),
+        ConnState::RateLimited => ctx.theme.warn(),
+        ConnState::AuthError | ConnState::Down => ctx.theme.error(),
     }
 }
 
@@ -52,12 +52,12 @@ fn target(c: &ConnectionStatus) -> &str {
 
 /// The connection's line, and a second one with the reason when it is not
 /// healthy and the reason does not fit beside it.
-fn lines<'a>(app: &App, c: &'a ConnectionStatus, width: usize) -> Vec<Line<'a>> {
+fn lines<'a>(ctx: &Ctx, c: &'a ConnectionStatus, width: usize) -> Vec<Line<'a>> {
     let (state, word) = shown_state(c);
     let mut spans = vec![
         Span::styled(
             format!("{} {word:<12} ", glyph(state)),
-            state_style(app, state),
+            state_style(ctx, state),
         ),
         Span::raw(format!("{:<8}", c.name)),
         Span::styled(
@@ -65,7 +65,7 @@ fn lines<'a>(app: &App, c: &'a ConnectionStatus, width: usize) -> Vec<Line<'a>> 
             c.latency_ms
                 .filter(|_| state != ConnState::Down)
                 .map_or("    – ms".into(), |l| format!("{l:>5} ms")),
-            app.theme.muted(),
+            ctx.theme.muted(),
         ),
     ];
     let mut used = 15 + 8 + 8;
@@ -80,14 +80,14 @@ fn lines<'a>(app: &App, c: &'a ConnectionStatus, width: usize) -> Vec<Line<'a>> 
         used += text.chars().count();
         spans.push(Span::styled(
             text,
-            if low { app.theme.warn() } else { Style::new() },
+            if low { ctx.theme.warn() } else { Style::new() },
         ));
         if let (Some(d), Some(m)) = (b.daily_remaining, b.daily_max)
             && width > used + 24
         {
             let text = format!(", {d}/{m} today");
             used += text.chars().count();
-            spans.push(Span::styled(text, app.theme.muted()));
+            spans.push(Span::styled(text, ctx.theme.muted()));
         }
     }
     let room = width.saturating_sub(used + 2);
@@ -97,7 +97,7 @@ fn lines<'a>(app: &App, c: &'a ConnectionStatus, width: usize) -> Vec<Line<'a>> 
     match reason {
         Some(e) if e.chars().count() <= room => {
             spans.push(Span::raw("  "));
-            spans.push(Span::styled(e, app.theme.error()));
+            spans.push(Span::styled(e, ctx.theme.error()));
             out.push(Line::from(spans));
         }
         Some(e) => {
@@ -116,12 +116,12 @@ fn lines<'a>(app: &App, c: &'a ConnectionStatus, width: usize) -> Vec<Line<'a>> 
                     .unwrap_or(w)
             };
             let first: String = chars[..cut].iter().collect();
-            out.push(Line::styled(format!("  ↳ {first}"), app.theme.error()));
+            out.push(Line::styled(format!("  ↳ {first}"), ctx.theme.error()));
             if chars.len() > cut {
                 let rest: String = chars[cut..].iter().collect();
                 out.push(Line::styled(
                     format!("    {}", truncate(rest.trim_start(), w)),
-                    app.theme.error(),
+                    ctx.theme.error(),
                 ));
             }
         }
@@ -130,7 +130,7 @@ fn lines<'a>(app: &App, c: &'a ConnectionStatus, width: usize) -> Vec<Line<'a>> 
             let t = target(c);
             if t.chars().count() <= room {
                 spans.push(Span::raw("  "));
-                spans.push(Span::styled(sanitize(t), app.theme.muted()));
+                spans.push(Span::styled(sanitize(t), ctx.theme.muted()));
             }
             out.push(Line::from(spans));
         }
@@ -139,27 +139,29 @@ fn lines<'a>(app: &App, c: &'a ConnectionStatus, width: usize) -> Vec<Line<'a>> 
 }
 
 /// Rows the pane needs inside its border.
-pub fn rows(app: &App, width: u16) -> u16 {
+pub fn rows(ctx: &Ctx, width: u16) -> u16 {
     let w = width.saturating_sub(2) as usize;
-    app.snapshot
+    ctx.snapshot
         .connections
         .iter()
-        .map(|c| lines(app, c, w).len() as u16)
+        .map(|c| lines(ctx, c, w).len() as u16)
         .sum::<u16>()
         .max(1)
 }
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let block = pane(app, " Connections ");
-    let inner = block.inner(area);
-    let lines: Vec<Line> = if app.snapshot.connections.is_empty() {
-        vec![Line::styled("waiting for the engine…", app.theme.muted())]
+/// `boxed`: in a pane of its own (false on a terminal too short for one).
+pub fn draw(frame: &mut Frame, ctx: &Ctx, area: Rect, boxed: bool) {
+    let block = pane(ctx, " Connections ");
+    let inner = if boxed { block.inner(area) } else { area };
+    let lines: Vec<Line> = if ctx.snapshot.connections.is_empty() {
+        vec![Line::styled("waiting for the engine…", ctx.theme.muted())]
     } else {
-        app.snapshot
+        ctx.snapshot
             .connections
             .iter()
-            .flat_map(|c| lines(app, c, inner.width as usize))
+            .flat_map(|c| lines(ctx, c, inner.width as usize))
             .collect()
     };
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    let p = Paragraph::new(lines);
+    frame.render_widget(if boxed { p.block(block) } else { p }, area);
 }

@@ -1,7 +1,7 @@
 //! Records per object in each system, how many are linked, how many FAILED.
 
 use super::pane;
-use crate::console::app::App;
+use crate::console::ctx::Ctx;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Modifier;
@@ -12,14 +12,15 @@ fn n(v: Option<u64>) -> String {
     v.map_or("–".into(), |v| v.to_string())
 }
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+/// `boxed`: in a pane of its own (false on a terminal too short for one).
+pub fn draw(frame: &mut Frame, ctx: &Ctx, area: Rect, boxed: bool) {
     let header = Row::new(["object", "HubSpot", "app", "linked", "FAILED"])
-        .style(app.theme.muted().add_modifier(Modifier::BOLD));
-    let rows = app.snapshot.counts.iter().map(|c| {
+        .style(ctx.theme.muted().add_modifier(Modifier::BOLD));
+    let rows = ctx.snapshot.counts.iter().map(|c| {
         let failed = Cell::from(Text::from(c.failed.to_string())).style(if c.failed > 0 {
-            app.theme.error()
+            ctx.theme.error()
         } else {
-            app.theme.ok()
+            ctx.theme.ok()
         });
         Row::new(vec![
             Cell::from(c.object.to_string()),
@@ -36,10 +37,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(9),
         Constraint::Length(8),
     ];
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(pane(app, " Records ")),
-        area,
-    );
+    let table = Table::new(rows, widths).header(header);
+    let table = if boxed {
+        table.block(pane(ctx, " Records "))
+    } else {
+        table
+    };
+    frame.render_widget(table, area);
 }

@@ -57,6 +57,90 @@ pub enum Conn {
     Postgres(tokio_postgres::Client),
 }
 
+/// Text of a SQLite value, as PostgreSQL's `CAST(… AS TEXT)` would give it.
+fn sqlite_text(v: rusqlite::types::Value) -> String {
+    match v {
+        rusqlite::types::Value::Integer(i) => i.to_string(),
+        rusqlite::types::Value::Text(s) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+impl Conn {
+    /// A connection of the app's own: to a SQLite file, or to a PostgreSQL
+    /// schema (unqualified names in its SQL land there).
+    pub async fn open(kind: Kind, path: &std::path::Path, schema: &str, test: &str) -> Conn {
+        match kind {
+            Kind::Sqlite => {
+                let c = rusqlite::Connection::open(path).unwrap();
+                // The engine may be writing at the same moment.
+                c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+                Conn::Sqlite(c)
+            }
+            Kind::Postgres => {
+                let c = pg_client(&postgres_url(test).unwrap()).await;
+                c.batch_execute(&format!("SET search_path TO {schema}, public"))
+                    .await
+                    .unwrap();
+                Conn::Postgres(c)
+            }
+        }
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        match self {
+            Conn::Sqlite(c) => c
+                .execute_batch(sql)
+                .unwrap_or_else(|e| panic!("{e}: {sql}")),
+            Conn::Postgres(c) => c
+                .batch_execute(sql)
+                .await
+                .unwrap_or_else(|e| panic!("{e:?}: {sql}")),
+        }
+    }
+
+    pub async fn value(&self, sql: &str) -> Option<String> {
+        match self {
+            Conn::Sqlite(c) => c
+                .query_row(sql, [], |r| r.get::<_, Option<rusqlite::types::Value>>(0))
+                .unwrap_or_else(|e| panic!("{e}: {sql}"))
+                .map(sqlite_text),
+            Conn::Postgres(c) => c
+                .query_one(sql, &[])
+                .await
+                .unwrap_or_else(|e| panic!("{e:?}: {sql}"))
+                .get(0),
+        }
+    }
+
+    pub async fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match self {
+            Conn::Sqlite(c) => {
+                let mut stmt = c.prepare(sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
+                let n = stmt.column_count();
+                stmt.query_map([], |r| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(r.get::<_, Option<rusqlite::types::Value>>(i)?
+                                .map(sqlite_text))
+                        })
+                        .collect()
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+            }
+            Conn::Postgres(c) => c
+                .query(sql, &[])
+                .await
+                .unwrap_or_else(|e| panic!("{e:?}: {sql}"))
+                .iter()
+                .map(|r| (0..r.len()).map(|i| r.get(i)).collect())
+                .collect(),
+        }
+    }
+}
+
 /// One app database with a place of its own: a temp folder, or a schema.
 pub struct World {
     pub kind: Kind,
@@ -65,6 +149,12 @@ pub struct World {
     pub conn: Conn,
     _dir: tempfile::TempDir,
     pub path: PathBuf,
+}
+
+/// hubsync's settings for the test server (its password from the
+/// environment, as a config's `password_env` names it).
+pub fn settings(url: &str) -> Settings {
+    Settings::parse(url, Some(PASSWORD_ENV.to_string())).unwrap()
 }
 
 pub async fn pg_client(url: &str) -> tokio_postgres::Client {
@@ -105,8 +195,12 @@ impl World {
             Kind::Postgres => {
                 let url = postgres_url(test).unwrap();
                 let client = pg_client(&url).await;
+                // Unqualified names in the app's own SQL land in the
+                // schema too, so a test body's SQL is the same on both.
                 client
-                    .batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .batch_execute(&format!(
+                        "CREATE SCHEMA {schema}; SET search_path TO {schema}, public"
+                    ))
                     .await
                     .unwrap();
                 let target = Target::Postgres(
@@ -136,36 +230,39 @@ impl World {
         AppDb::open(&self.target).unwrap()
     }
 
-    /// Runs app-side SQL; `{t}` in it stands for the schema prefix.
+    /// Runs app-side SQL; `{s}` in it stands for the schema prefix.
     pub async fn exec(&self, sql: &str) {
-        let prefix = match self.kind {
-            Kind::Sqlite => String::new(),
-            Kind::Postgres => format!("{}.", self.schema),
-        };
-        let sql = sql.replace("{s}", &prefix);
-        match &self.conn {
-            Conn::Sqlite(c) => c.execute_batch(&sql).unwrap(),
-            Conn::Postgres(c) => c.batch_execute(&sql).await.unwrap(),
-        }
+        self.conn.exec(&sql.replace("{s}", &self.prefix())).await
     }
 
     /// One text value (app-side read).
     pub async fn value(&self, sql: &str) -> Option<String> {
-        let prefix = match self.kind {
+        self.conn.value(&sql.replace("{s}", &self.prefix())).await
+    }
+
+    /// A second connection of the app's, for work beside the first (a
+    /// long transaction).
+    pub async fn conn_of_its_own(&self) -> Conn {
+        Conn::open(self.kind, &self.path, &self.schema, "conn_of_its_own").await
+    }
+
+    /// Every row of an app-side query, each value as text (NULL as None).
+    pub async fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        self.conn.rows(&sql.replace("{s}", &self.prefix())).await
+    }
+
+    fn prefix(&self) -> String {
+        match self.kind {
             Kind::Sqlite => String::new(),
             Kind::Postgres => format!("{}.", self.schema),
-        };
-        let sql = sql.replace("{s}", &prefix);
-        match &self.conn {
-            Conn::Sqlite(c) => c
-                .query_row(&sql, [], |r| r.get::<_, Option<rusqlite::types::Value>>(0))
-                .unwrap()
-                .map(|v| match v {
-                    rusqlite::types::Value::Integer(i) => i.to_string(),
-                    rusqlite::types::Value::Text(s) => s,
-                    other => format!("{other:?}"),
-                }),
-            Conn::Postgres(c) => c.query_one(&sql, &[]).await.unwrap().get(0),
+        }
+    }
+
+    /// "Now" as the app's own SQL stamps it.
+    pub fn now(&self) -> &'static str {
+        match self.kind {
+            Kind::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            Kind::Postgres => "clock_timestamp()",
         }
     }
 
