@@ -1,7 +1,7 @@
 //! What `:` understands. Each command opens a view or does one thing; the
 //! prompt completes their names and their first argument from this table.
 
-use super::{Effect, JobsView, View};
+use super::{Effect, HistoryView, JobsView, View};
 use crate::console::ctx::Ctx;
 
 pub struct CommandSpec {
@@ -53,6 +53,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         help: "the job queue and the recent jobs, with who asked",
         args: no_args,
         run: |_, _| Ok(Run::Open(Box::new(JobsView::default()))),
+    },
+    CommandSpec {
+        name: "history",
+        aliases: &[],
+        help: "the configs applied while the engine ran, each with its difference",
+        args: no_args,
+        run: |_, _| Ok(Run::Open(Box::new(HistoryView::default()))),
     },
     CommandSpec {
         name: "help",
