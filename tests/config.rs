@@ -243,7 +243,7 @@ filters = [ { field = "job_title", op = "equals", value = "CTO" } ]
 }
 
 #[test]
-fn a_filter_on_an_unmapped_field_is_refused_at_its_group() {
+fn a_filter_on_an_unmapped_field_is_refused_at_that_filter() {
     let text = with_object(
         r#"
 [[objects.contacts.filter_groups]]
@@ -252,7 +252,11 @@ filters = [ { field = "country", op = "equals", value = "DE" } ]
 "#,
     );
     let e = parse(&text).unwrap_err();
-    assert_eq!(e.line, line_of(&text, "filter_groups"), "{e}");
+    assert_eq!(e.line, line_of(&text, "field = \"country\""), "{e}");
+    assert_eq!(
+        e.key.as_deref(),
+        Some("objects.contacts.filter_groups[0].filters[0]")
+    );
     assert!(e.message.contains("country"), "{e}");
 }
 

@@ -9,6 +9,7 @@
 //! their own, as the app itself would.
 
 mod check;
+mod count;
 pub mod demo;
 mod edit;
 mod feed;
@@ -20,6 +21,7 @@ mod stamp;
 mod target;
 
 pub use check::{ColumnInfo, TableInfo, TableReport};
+pub use count::FilterCounts;
 pub use edit::{FieldEdit, value_fits};
 pub use feed::{OVERLAP, SEEN_CAP};
 pub use lookup::SEARCH_MAX;
@@ -283,6 +285,17 @@ impl AppDb {
 
     pub async fn count(&self, m: &ObjectMapping) -> anyhow::Result<u64> {
         each!(self, b => b.count_since(m, Since::All).await)
+    }
+
+    /// How many rows the to-HubSpot filters `before` and `after` each
+    /// admit (`m` must map every column either reads), for a preview.
+    pub async fn count_matching(
+        &self,
+        m: &ObjectMapping,
+        before: &crate::sync::filter::Filters,
+        after: &crate::sync::filter::Filters,
+    ) -> anyhow::Result<FilterCounts> {
+        each!(self, b => b.count_matching(m, before, after).await)
     }
 
     pub async fn get(&self, m: &ObjectMapping, id: &str) -> anyhow::Result<Option<AppRecord>> {

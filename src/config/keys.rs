@@ -13,6 +13,7 @@ use toml::de::{DeTable, DeValue};
 /// text (so a column can be traced to the key that names it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
+    offset: usize,
     line: usize,
     column: usize,
     text: Option<String>,
@@ -47,7 +48,12 @@ impl Keys {
 
     fn value(&mut self, text: &str, path: String, at: usize, v: &DeValue<'_>) {
         let (line, column) = super::raw::position(text, at);
-        let entry = |text: Option<String>| Entry { line, column, text };
+        let entry = |text: Option<String>| Entry {
+            offset: at,
+            line,
+            column,
+            text,
+        };
         match v {
             DeValue::String(s) => {
                 self.entries.insert(path, entry(Some(s.to_string())));
@@ -86,6 +92,26 @@ impl Keys {
             }
             k = &k[..k.rfind(['.', '['])?];
         }
+    }
+
+    /// The key a problem found at byte `offset` belongs to: the last key
+    /// that starts at or before it (the deepest, when several start there).
+    pub fn key_at(&self, offset: usize) -> Option<String> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| e.offset <= offset)
+            .max_by_key(|(k, e)| (e.offset, k.len()))
+            .map(|(k, _)| k.clone())
+    }
+
+    /// Whether the file has exactly this key.
+    pub fn has(&self, key: &str) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// The text value of exactly this key, when it is text.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.entries.get(key).and_then(|e| e.text.as_deref())
     }
 
     /// The first key under `prefix` (in file order) whose text is `value`.

@@ -7,8 +7,10 @@
 //! problem and what would be right, before anything runs.
 
 mod app;
+pub mod edit;
 pub mod keys;
 mod raw;
+pub mod validate;
 
 use crate::hubspot::{ClientSettings, Credentials, OAuthCredentials};
 use crate::model::ObjectKind;
@@ -22,6 +24,9 @@ pub struct ConfigError {
     pub file: PathBuf,
     pub line: usize,
     pub column: usize,
+    /// The dotted key the problem belongs to (`objects.contacts.fields[2]`),
+    /// when it is one: an editor shows the message beside that entry.
+    pub key: Option<String>,
     pub message: String,
 }
 
@@ -93,6 +98,11 @@ pub struct Config {
     pub viewer_group: Option<String>,
 }
 
+/// The 1-based line and column of byte `offset` of `text`.
+pub(crate) fn raw_position(text: &str, offset: usize) -> (usize, usize) {
+    raw::position(text, offset)
+}
+
 /// The platform's default config file (e.g. `~/.config/hubsync/hubsync.toml`).
 pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "hubsync").map(|d| d.config_dir().join("hubsync.toml"))
@@ -127,6 +137,7 @@ impl Config {
             file: path.to_path_buf(),
             line: 0,
             column: 0,
+            key: None,
             message: format!("cannot read the config file: {e}"),
         })?;
         let text = std::str::from_utf8(&bytes).map_err(|e| {
@@ -138,6 +149,7 @@ impl Config {
                 file: path.to_path_buf(),
                 line,
                 column,
+                key: None,
                 message: format!(
                     "not UTF-8 at byte {good} (0x{:02x}): a config file must be UTF-8 text",
                     bytes[good]
@@ -155,6 +167,7 @@ impl Config {
             file: self.path.clone(),
             line,
             column,
+            key: Some(key.to_string()),
             message: message.into(),
         }
     }

@@ -41,6 +41,7 @@ pub mod code {
     pub const FORBIDDEN: &str = "forbidden";
     pub const FAILED: &str = "failed";
     pub const LINE_TOO_LONG: &str = "line_too_long";
+    pub const CONFLICT: &str = "conflict";
 }
 
 /// Everything the engine sends.
@@ -103,6 +104,11 @@ pub const METHODS: &[(&str, bool)] = &[
     ("retry_selection", true),
     ("log_tail", false),
     ("metrics", false),
+    ("config_source", false),
+    ("config_preview", false),
+    ("config_apply", true),
+    ("config_history", false),
+    ("config_get", false),
 ];
 
 /// Whether a method exists, and if so whether it writes.

@@ -50,6 +50,8 @@ pub struct Shared {
     /// Cancelling it stops the whole service (an operator's `shutdown`).
     pub stop: CancellationToken,
     pub reload: Reloader,
+    /// The config editor's file and caches (`methods`).
+    pub editor: super::methods::EditorState,
 }
 
 /// Where and to whom the sockets are open.

@@ -329,6 +329,19 @@ impl Session {
                 self.shared.stop.cancel();
                 Ok(json!({"notice": "the engine is stopping after the batch in flight"}))
             }
+            "config_source" => {
+                super::methods::config_source::handle(&self.shared, req.params).await
+            }
+            "config_preview" => {
+                super::methods::config_preview::handle(&self.shared, req.params).await
+            }
+            "config_apply" => {
+                super::methods::config_apply::handle(&self.shared, req.params, &self.user).await
+            }
+            "config_history" => {
+                super::methods::config_history::list(&self.shared, req.params).await
+            }
+            "config_get" => super::methods::config_history::get(&self.shared, req.params).await,
             _ => Err((code::UNKNOWN_METHOD, format!("no method {method:?}"))),
         }
     }

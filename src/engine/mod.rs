@@ -14,6 +14,7 @@
 mod commands;
 pub mod lock;
 pub mod metrics;
+mod preview;
 pub mod records;
 mod retry_records;
 mod run;
@@ -22,6 +23,7 @@ mod snapshot;
 mod triage;
 
 pub use commands::Outcome;
+pub use preview::Preview;
 pub use run::EngineHandle;
 pub use snapshot::{FAILED_PAGE, FailedPage, add_page, stored_snapshot};
 

@@ -21,6 +21,9 @@ pub struct HostOptions {
     /// The config file, as shown to consoles.
     pub config_label: String,
     pub reload: Reloader,
+    /// The config file consoles may edit (`config_apply`); None for a
+    /// built-in config.
+    pub config_file: Option<PathBuf>,
 }
 
 /// A running engine with its control sockets.
@@ -58,6 +61,7 @@ impl Host {
             consoles: AtomicU32::new(0),
             stop: stop.clone(),
             reload: opts.reload.clone(),
+            editor: crate::control::methods::EditorState::new(opts.config_file.clone()),
         });
         let server = ControlServer::start(
             shared,

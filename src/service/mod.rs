@@ -13,13 +13,13 @@ mod run;
 mod status;
 
 pub use attach::console;
+pub(crate) use reload::config_reloader;
 pub use run::run;
 pub use status::{StatusReport, status};
 
 use crate::config::Config;
 use crate::engine::{Engine, EngineSettings};
 use crate::hubspot::HubSpotClient;
-use crate::model::Direction;
 use crate::store::Store;
 use anyhow::Context;
 use std::path::Path;
@@ -139,44 +139,24 @@ pub async fn check_report(cfg: &Config) -> anyhow::Result<Checked> {
                 }
             }
         }
+        // The property- and type-level checks are the editor's and
+        // config_apply's too (`config::validate`): one set of messages.
+        let table = match &app {
+            Some(app) => app.table_info(m).await.ok(),
+            None => None,
+        };
         match client.properties(m.object).await {
             Err(e) => problems.push(format!("HubSpot {} properties: {e}", m.object)),
             Ok(props) => {
-                if let Some(prop) = &m.app_id_property {
-                    match props.iter().find(|p| &p.name == prop) {
-                        None => problems.push(format!(
-                            "[objects.{}] app_id_property: HubSpot has no {} property {prop}; create it as a unique text property",
-                            m.object, m.object
-                        )),
-                        Some(p) if !p.has_unique_value => problems.push(format!(
-                            "[objects.{}] app_id_property: {prop} does not require unique values in HubSpot, so it cannot identify a record",
-                            m.object
-                        )),
-                        Some(_) => {}
-                    }
-                }
-                for f in &m.fields {
-                    for hp in &f.hubspot_properties {
-                        match props.iter().find(|p| &p.name == hp) {
-                            None => problems.push(format!(
-                                "[objects.{}] field {}: HubSpot has no {} property {hp}",
-                                m.object,
-                                f.label(),
-                                m.object
-                            )),
-                            // Reading a read-only property into the app is fine;
-                            // writing it is what HubSpot refuses.
-                            Some(p) if p.is_read_only() && f.flows(Direction::ToHubSpot) && o.rules.flows(Direction::ToHubSpot) => {
-                                problems.push(format!(
-                                    "[objects.{}] field {}: {hp} is read-only in HubSpot; map it with direction = \"to_app\"",
-                                    m.object,
-                                    f.label()
-                                ))
-                            }
-                            Some(_) => {}
-                        }
-                    }
-                }
+                let facts = crate::config::validate::Facts {
+                    properties: Some(&props),
+                    table: table.as_ref(),
+                };
+                problems.extend(
+                    crate::config::validate::object(cfg, o, &facts)
+                        .iter()
+                        .map(ToString::to_string),
+                );
             }
         }
     }

@@ -51,6 +51,7 @@ pub(super) async fn start(cfg: &Config, data_dir: &Path, lock: EngineLock) -> an
             viewer_group: cfg.viewer_group.clone(),
             config_label: cfg.path.display().to_string(),
             reload: config_reloader(cfg.path.clone(), cfg.clone(), engine.clone()),
+            config_file: Some(cfg.path.clone()),
         },
     )
     .await?;

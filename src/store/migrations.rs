@@ -156,6 +156,20 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (job_id, object, record)
     ) WITHOUT ROWID;
     "#,
+    // 8: every config applied while the engine ran (from a console's editor
+    // or a revert): when, by whom, the whole text and its difference from
+    // the file it replaced, so any one can be shown and gone back to.
+    r#"
+    CREATE TABLE config_history (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        operator    TEXT,
+        path        TEXT NOT NULL,
+        hash        TEXT NOT NULL,
+        text        TEXT NOT NULL,
+        diff        TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

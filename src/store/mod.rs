@@ -16,6 +16,7 @@
 //! which sorts in time order.
 
 mod audit;
+mod config_history;
 mod cursors;
 mod jobs;
 mod links;
@@ -26,6 +27,7 @@ mod thread;
 mod triage;
 
 pub use audit::NewAudit;
+pub use config_history::ConfigVersion;
 pub use jobs::JobRow;
 pub use migrations::SCHEMA_VERSION;
 pub use overview::Overview;

@@ -91,7 +91,7 @@ impl Op {
             })
     }
 
-    fn is_ordering(self) -> bool {
+    pub fn is_ordering(self) -> bool {
         matches!(
             self,
             Op::GreaterThan | Op::GreaterOrEqual | Op::LessThan | Op::LessOrEqual
@@ -114,6 +114,11 @@ impl Op {
             Op::IsNoneOf => "NOT_IN",
             Op::Contains | Op::NotContains | Op::StartsWith | Op::EndsWith => return None,
         })
+    }
+
+    /// Whether HubSpot's search can test this operator as hubsync does.
+    pub fn pushable(self) -> bool {
+        self.search_operator().is_some()
     }
 
     /// Which pushed filters to give up first when a search would exceed
@@ -485,7 +490,7 @@ fn fold(s: &str) -> String {
 }
 
 /// Finite numbers only: Rust also parses "NaN" and "inf", which are names.
-fn number(s: &str) -> Option<f64> {
+pub(crate) fn number(s: &str) -> Option<f64> {
     let s = s.trim();
     if !s.bytes().any(|b| b.is_ascii_digit()) {
         return None;
@@ -496,7 +501,7 @@ fn number(s: &str) -> Option<f64> {
 /// A date or date-time as written by people and databases: RFC 3339, a
 /// plain date (midnight UTC, as HubSpot stores dates), or a date-time
 /// without offset (UTC, as SQLite's CURRENT_TIMESTAMP writes it).
-fn date(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn date(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(d.with_timezone(&Utc));

@@ -391,6 +391,20 @@ impl PgApp {
         Ok(out)
     }
 
+    pub async fn count_matching(
+        &self,
+        m: &ObjectMapping,
+        before: &crate::sync::filter::Filters,
+        after: &crate::sync::filter::Filters,
+    ) -> anyhow::Result<super::FilterCounts> {
+        let t = self.types(m).await?;
+        let mut c = super::FilterCounts::default();
+        for r in self.read(m, &Self::select(m, &t), &[]).await? {
+            super::count::tally(&mut c, &r, before, after);
+        }
+        Ok(c)
+    }
+
     pub async fn get_many(
         &self,
         m: &ObjectMapping,

@@ -203,6 +203,29 @@ impl SqliteDb {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Every row of the table, one at a time, without holding them all.
+    pub fn scan(&self, m: &ObjectMapping, mut visit: impl FnMut(&AppRecord)) -> anyhow::Result<()> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&self.select(m))
+            .with_context(|| format!("reading table {} of {}", m.table, self.path.display()))?;
+        let names = m.app_columns();
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let mut fields = BTreeMap::new();
+            for (i, name) in names.iter().enumerate() {
+                fields.insert(name.to_string(), text(r.get(3 + i)?));
+            }
+            visit(&AppRecord {
+                id: text(r.get(0)?).unwrap_or_default(),
+                hubspot_id: text(r.get(1)?),
+                updated_at: text(r.get(2)?).unwrap_or_default(),
+                fields,
+            });
+        }
+        Ok(())
+    }
+
     fn since_clause(m: &ObjectMapping, since: Since<'_>, args: &mut Vec<Value>) -> String {
         let u = q(&m.updated_at_column);
         match since {

@@ -64,6 +64,21 @@ impl SqliteApp {
             .await
     }
 
+    pub async fn count_matching(
+        &self,
+        m: &ObjectMapping,
+        before: &crate::sync::filter::Filters,
+        after: &crate::sync::filter::Filters,
+    ) -> anyhow::Result<super::FilterCounts> {
+        let (before, after) = (before.clone(), after.clone());
+        self.run(m, move |db, m| {
+            let mut c = super::FilterCounts::default();
+            db.scan(m, |r| super::count::tally(&mut c, r, &before, &after))?;
+            Ok(c)
+        })
+        .await
+    }
+
     pub async fn get_many(
         &self,
         m: &ObjectMapping,

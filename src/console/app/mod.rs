@@ -378,10 +378,7 @@ impl App {
                 self.ctx.say(e);
                 None
             }
-            Ok(Run::Open(view)) => {
-                self.open(view);
-                None
-            }
+            Ok(Run::Open(view)) => self.open(view),
             Ok(Run::Home) => {
                 self.stack.clear();
                 None
@@ -402,11 +399,13 @@ impl App {
 
     /// Opens a view on top; one already open for the same command is
     /// replaced, so `:jobs` twice does not stack two.
-    pub fn open(&mut self, view: Box<dyn View>) {
+    pub fn open(&mut self, mut view: Box<dyn View>) -> Option<Request> {
         self.stack.retain(|(_, v)| v.command() != view.command());
         let id = self.next_id;
         self.next_id += 1;
+        let first = view.opened();
         self.stack.push((id, view));
+        self.apply(id, first)
     }
 
     fn apply(&mut self, view: u64, effect: Effect) -> Option<Request> {
@@ -423,10 +422,7 @@ impl App {
                 params,
                 tag,
             }),
-            Effect::Push(v) => {
-                self.open(v);
-                None
-            }
+            Effect::Push(v) => self.open(v),
             Effect::Pop => {
                 if view != OVERVIEW {
                     self.stack.retain(|(id, _)| *id != view);

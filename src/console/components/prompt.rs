@@ -130,19 +130,43 @@ impl Prompt {
         frame.render_widget(Span::styled(label, ctx.theme.accent()), l);
         frame.render_widget(&self.text, t);
         if self.completions.len() > 1 {
-            let spans: Vec<Span> = self
-                .completions
+            // As many candidates as fit, in a window that holds the one
+            // shown; `+n` says how many more Tab reaches.
+            let width = c.width as usize;
+            let at = self.completion_at.unwrap_or(0);
+            let label = |s: &String| format!(" {} ", truncate(s, 20));
+            let mut start = 0;
+            let fits = |from: usize, to: usize| {
+                self.completions[from..=to]
+                    .iter()
+                    .map(|s| label(s).chars().count())
+                    .sum::<usize>()
+                    + 4
+                    <= width
+            };
+            while start < at && !fits(start, at) {
+                start += 1;
+            }
+            let mut end = at;
+            while end + 1 < self.completions.len() && fits(start, end + 1) {
+                end += 1;
+            }
+            let mut spans: Vec<Span> = self.completions[start..=end]
                 .iter()
                 .enumerate()
                 .map(|(i, s)| {
-                    let style = if Some(i) == self.completion_at {
+                    let style = if Some(start + i) == self.completion_at {
                         ctx.theme.selection()
                     } else {
                         ctx.theme.muted()
                     };
-                    Span::styled(format!(" {} ", truncate(s, 20)), style)
+                    Span::styled(label(s), style)
                 })
                 .collect();
+            let more = self.completions.len() - (end - start + 1);
+            if more > 0 {
+                spans.push(Span::styled(format!("+{more}"), ctx.theme.muted()));
+            }
             frame.render_widget(Line::from(spans), c);
         }
     }

@@ -1,7 +1,7 @@
 //! What `:` understands. Each command opens a view or does one thing; the
 //! prompt completes their names and their first argument from this table.
 
-use super::{Effect, JobsView, RecordsView, View};
+use super::{Effect, HistoryView, JobsView, RecordsView, View};
 use crate::console::ctx::Ctx;
 
 pub struct CommandSpec {
@@ -66,6 +66,13 @@ pub const COMMANDS: &[CommandSpec] = &[
                 .collect()
         },
         run: |args, _| RecordsView::open(args).map(|v| Run::Open(Box::new(v))),
+    },
+    CommandSpec {
+        name: "history",
+        aliases: &[],
+        help: "the configs applied while the engine ran, each with its difference",
+        args: no_args,
+        run: |_, _| Ok(Run::Open(Box::new(HistoryView::default()))),
     },
     CommandSpec {
         name: "help",

@@ -8,11 +8,13 @@
 //! in [`commands::COMMANDS`] that opens it.
 
 pub mod commands;
+pub mod history;
 pub mod jobs;
 pub mod overview;
 pub mod record;
 pub mod records;
 
+pub use history::HistoryView;
 pub use jobs::JobsView;
 pub use overview::{OverviewView, focus as focus_overview};
 pub use record::RecordStoryView;
@@ -64,6 +66,11 @@ pub trait View {
     fn actions(&self) -> &'static [Action];
 
     fn update(&mut self, action: Action, ctx: &mut Ctx) -> Effect;
+
+    /// What the view asks for as it opens (the data it shows).
+    fn opened(&mut self) -> Effect {
+        Effect::None
+    }
 
     /// Esc: undo something of this view's own (close its detail, clear its
     /// filter) and say what that takes, or `None` to go back a view.

@@ -7,6 +7,8 @@
 //! contacts now and then, the way the app's users would, so the polls that
 //! follow the first full sync have something to do.
 
+mod config;
+
 use crate::appdb::{AppDb, demo as appdemo};
 use crate::console::{self, ConsoleOptions, EngineMode};
 use crate::control::{ControlClient, operator_socket, viewer_socket};
@@ -26,8 +28,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-pub const APP_FIXTURE: &str = include_str!("../fixtures/app_contacts.json");
-pub const HUBSPOT_FIXTURE: &str = include_str!("../fixtures/hubspot_seed.json");
+pub const APP_FIXTURE: &str = include_str!("../../fixtures/app_contacts.json");
+pub const HUBSPOT_FIXTURE: &str = include_str!("../../fixtures/hubspot_seed.json");
 
 /// The private-app token the demo's simulator accepts. Not a secret: it
 /// only opens a simulator on loopback.
@@ -191,14 +193,37 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     // lock and opens the control sockets, so `hubsync --data-dir DIR` in a
     // second terminal attaches to it.
     let lock = EngineLock::acquire(&dir)?;
+    // On SQLite the demo runs from a real config file in its folder, so
+    // its editor (and SIGHUP-style reloads) edit a file as they would in
+    // production; on PostgreSQL it keeps the built-in config.
+    let (config_file, config_label, reload) = if world.postgres.is_none() {
+        let (path, cfg) = config::write(
+            &dir,
+            &world.sim.base_url(),
+            &world.app_db_path,
+            opts.poll_interval,
+        )?;
+        world.engine.reload(cfg.objects.clone()).await?;
+        let reload = crate::service::config_reloader(path.clone(), cfg, world.engine.clone());
+        (Some(path.clone()), path.display().to_string(), reload)
+    } else {
+        (
+            None,
+            "(built-in demo config)".to_string(),
+            no_reload(
+                "the demo on PostgreSQL runs on a built-in config; there is no file to reload",
+            ),
+        )
+    };
     let host = Host::start(
         world.engine.clone(),
         lock,
         HostOptions {
             data_dir: dir.clone(),
             viewer_group: None,
-            config_label: "(built-in demo config)".into(),
-            reload: no_reload("the demo runs on a built-in config; there is no file to reload"),
+            config_label,
+            reload,
+            config_file,
         },
     )
     .await?;
@@ -272,7 +297,8 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     tracing::info!("demo stopped");
     if opts.data_dir.is_some() {
         println!(
-            "hubsync demo: state, app database and log kept in {}",
+            "hubsync demo: state, app database, log and config ({}) kept in {}",
+            config::FILE,
             dir.display()
         );
     }

@@ -1,0 +1,125 @@
+//! `:history` (issue 10): keys → requests → state, and the view at 80×24
+//! and 200×50 in the default theme and NO_COLOR (snapshots read by eye).
+
+#[path = "console/fixture.rs"]
+mod fixture;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use fixture::*;
+use hubsync::console::{App, ConsoleOptions, Request, Theme};
+use ratatui::style::Color;
+use serde_json::json;
+
+fn press(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn versions() -> serde_json::Value {
+    json!({"versions": [
+        {"id": 2, "at": "2026-12-01T09:30:00Z", "operator": "alice", "path": "/etc/hubsync.toml", "hash": "b",
+         "diff": "--- before\n+++ after\n@@ -30,2 +30,6 @@\n batch_size = 100\n+\n+[[objects.contacts.filter_groups]]\n+direction = \"to_hubspot\"\n+filters = [ { field = \"company\", op = \"is_none_of\", value = [\"Internal\"] } ]\n"},
+        {"id": 1, "at": "2026-12-01T09:29:58Z", "operator": null, "path": "/etc/hubsync.toml", "hash": "a", "diff": ""}
+    ]})
+}
+
+/// `:history`, the engine's answers to what it asks, then `keys`.
+fn opened(mut a: App, enter: bool) -> App {
+    let mut asked = None;
+    for c in ":history".chars() {
+        a.handle_key(key(c));
+    }
+    if let Some(Request::Call {
+        view, method, tag, ..
+    }) = a.handle_key(press(KeyCode::Enter))
+    {
+        assert_eq!(method, "config_history");
+        asked = Some((view, tag));
+    }
+    let (view, tag) = asked.expect(":history asks the engine for the list");
+    a.on_reply(view, tag, Ok(versions()));
+    if enter {
+        match a.handle_key(press(KeyCode::Enter)) {
+            Some(Request::Call {
+                view,
+                method,
+                params,
+                tag,
+            }) => {
+                assert_eq!((method, params), ("config_get", json!({"id": 2})));
+                a.on_reply(view, tag, Ok(versions()["versions"][0].clone()));
+            }
+            _ => panic!("Enter asks for the selected version"),
+        }
+    }
+    a
+}
+
+fn both_themes(enter: bool, w: u16, h: u16) -> String {
+    let (screen, _) = render(&opened(app(false), enter), w, h);
+    let mut plain = App::with_theme(
+        &ConsoleOptions {
+            title: "hubsync demo".into(),
+            ..Default::default()
+        },
+        Theme::load("default", Some("1")).unwrap(),
+    );
+    plain.set_snapshot(snapshot());
+    plain.ctx.say("retry of maria.garcia@example.com: SUCCESS");
+    let (text, buf) = render(&opened(plain, enter), w, h);
+    assert_eq!(screen, text, "NO_COLOR draws the same text");
+    for cell in buf.content() {
+        assert_eq!(
+            (cell.fg, cell.bg),
+            (Color::Reset, Color::Reset),
+            "a coloured cell under NO_COLOR"
+        );
+    }
+    screen
+}
+
+#[test]
+fn history_lists_each_applied_config_with_who_and_how_much_changed() {
+    let screen = both_themes(false, 80, 24);
+    assert!(
+        screen.contains("#2    2026-12-01 09:30  alice        +4 -0"),
+        "{screen}"
+    );
+    assert!(screen.contains("(as loaded)"), "{screen}");
+}
+
+#[test]
+fn enter_shows_the_selected_change_and_esc_closes_it() {
+    let mut a = opened(app(false), true);
+    let (screen, _) = render(&a, 80, 24);
+    assert!(
+        screen.contains("+[[objects.contacts.filter_groups]]"),
+        "{screen}"
+    );
+    a.handle_key(press(KeyCode::Esc));
+    let (screen, _) = render(&a, 80, 24);
+    assert!(
+        !screen.contains("+[[objects.contacts.filter_groups]]"),
+        "{screen}"
+    );
+    assert!(screen.contains("config history (2)"), "{screen}");
+}
+
+#[test]
+fn history_at_80x24() {
+    insta::assert_snapshot!(both_themes(false, 80, 24));
+}
+
+#[test]
+fn history_at_200x50() {
+    insta::assert_snapshot!(both_themes(false, 200, 50));
+}
+
+#[test]
+fn history_with_a_change_open_at_80x24() {
+    insta::assert_snapshot!(both_themes(true, 80, 24));
+}
+
+#[test]
+fn history_with_a_change_open_at_200x50() {
+    insta::assert_snapshot!(both_themes(true, 200, 50));
+}
