@@ -83,7 +83,15 @@ pub struct SimSettings {
     pub faults: FaultShares,
     /// Where record changes are delivered as signed webhook batches.
     pub webhook: Option<WebhookTarget>,
+    /// Private-app tokens of another app in the portal: accepted like
+    /// `tokens`, with a rate limit of their own, and their writes are
+    /// reported as that app's ([`OTHER_APP_ID`]), so a subscriber sees
+    /// them as someone else's change rather than its own echo.
+    pub other_app_tokens: Vec<String>,
 }
+
+/// The app id webhook events name for writes made with `other_app_tokens`.
+pub const OTHER_APP_ID: u64 = 2_000_001;
 
 /// One request and its answer, bodies as sent.
 #[derive(Debug, Clone)]
@@ -112,6 +120,7 @@ impl Default for SimSettings {
             token_lifetime: Duration::from_secs(1800),
             faults: FaultShares::default(),
             webhook: None,
+            other_app_tokens: vec![],
         }
     }
 }
@@ -267,7 +276,12 @@ impl SimState {
     }
 
     fn bearer(&self, token: &str) -> oauth::Bearer {
-        if self.0.settings.tokens.iter().any(|t| t == token) {
+        let s = &self.0.settings;
+        if s.tokens
+            .iter()
+            .chain(&s.other_app_tokens)
+            .any(|t| t == token)
+        {
             return oauth::Bearer::Valid {
                 limit_key: format!("pat:{token}"),
                 oauth: false,
@@ -372,6 +386,7 @@ async fn gate(State(portal): State<Portal>, req: Request, next: Next) -> Respons
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or("");
+    let other_app = s.settings.other_app_tokens.iter().any(|t| t == presented);
     let (token, oauth) = match portal.bearer(presented) {
         oauth::Bearer::Valid { limit_key, oauth } => (limit_key, oauth),
         oauth::Bearer::Expired { seconds_ago } => {
@@ -424,11 +439,22 @@ async fn gate(State(portal): State<Portal>, req: Request, next: Next) -> Respons
                 .or_else(|| lock(&s.injected).pop_front())
                 .or_else(|| s.settings.faults.draw())
                 .or_else(|| write.then(|| s.settings.faults.draw_for_write()).flatten());
-            match fault {
-                Some(f) if f.applies_request() => faults::spoil(f, next.run(req).await).await,
-                Some(f) => faults::answer(f, group_for_faults).await,
-                None => next.run(req).await,
-            }
+            let writer = if other_app {
+                data::ChangeSource::OtherIntegration
+            } else {
+                data::ChangeSource::Integration
+            };
+            data::WRITER
+                .scope(writer, async move {
+                    match fault {
+                        Some(f) if f.applies_request() => {
+                            faults::spoil(f, next.run(req).await).await
+                        }
+                        Some(f) => faults::answer(f, group_for_faults).await,
+                        None => next.run(req).await,
+                    }
+                })
+                .await
         }
     };
     // Search answers carry no rate-limit headers, as HubSpot's don't.
