@@ -1079,6 +1079,27 @@ async fn an_idle_poll_minutes_after_a_bulk_import_costs_one_search() {
 }
 
 #[tokio::test]
+async fn the_lookback_remembers_at_most_ten_thousand_records_of_a_larger_import() {
+    let w = World::start(seeded("big", 10_500), "").await;
+    let e = w.engine(vec![contacts_to_app()]);
+    w.sync(&e).await;
+    w.sync(&e).await;
+    assert_eq!(w.app_count("contacts"), 10_500);
+    let cursor = e
+        .store()
+        .cursor(ObjectKind::Contacts, Direction::ToApp)
+        .await
+        .unwrap()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&cursor).unwrap();
+    let remembered = v["at"]["seen"].as_object().map_or(0, |m| m.len());
+    assert!(remembered <= 10_000, "{remembered} records remembered");
+    let before = w.sim.state().request_count();
+    w.sync(&e).await;
+    assert_eq!(w.sim.state().request_count() - before, 1, "the next poll");
+}
+
+#[tokio::test]
 async fn an_edit_in_the_lookback_window_of_a_bulk_import_reaches_the_app_without_rereading_it() {
     let w = World::start_with(
         seeded("import", 1_000),

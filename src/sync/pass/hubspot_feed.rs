@@ -33,6 +33,25 @@ use std::time::{Duration, Instant};
 /// write: the links' memory makes them no-ops.
 const LOOKBACK_MS: i64 = 5 * 60 * 1000;
 
+/// The most records the cursor remembers of the lookback window. Past it
+/// (a bulk edit of more), the window shrinks to the newest stamps that fit,
+/// whole stamps at a time, as the app feed's does: what falls out counts as
+/// settled. Memory and the stored cursor stay bounded however large the
+/// change set.
+const SEEN_CAP: usize = 10_000;
+
+/// Keeps `seen` within [`SEEN_CAP`], moving `settled` past what it drops.
+fn cap_seen(seen: &mut BTreeMap<String, i64>, settled: &mut i64) {
+    if seen.len() <= SEEN_CAP {
+        return;
+    }
+    let mut stamps: Vec<i64> = seen.values().copied().collect();
+    stamps.sort_unstable_by(|a, b| b.cmp(a));
+    let cut = stamps[SEEN_CAP];
+    seen.retain(|_, t| *t > cut);
+    *settled = (*settled).max(cut);
+}
+
 /// How often a long read stores its progress.
 const SAVE_EVERY: Duration = Duration::from_secs(5);
 
@@ -333,6 +352,8 @@ impl Pass<'_> {
         let idle = probe.total == handled && !newer;
         let before = seen.len();
         let mut at = saved.at;
+        // Where `seen` was cut short during the read (see `SEEN_CAP`).
+        let mut floor = i64::MIN;
         if !idle {
             progress.total += probe.total.saturating_sub(handled);
             on_progress(*progress);
@@ -365,6 +386,7 @@ impl Pass<'_> {
                         &mut present,
                         &mut at,
                         saved.settled_ms,
+                        &mut floor,
                         progress,
                         on_progress,
                     )
@@ -378,6 +400,7 @@ impl Pass<'_> {
                         &mut present,
                         &mut at,
                         saved.settled_ms,
+                        &mut floor,
                         progress,
                         on_progress,
                     )
@@ -392,11 +415,13 @@ impl Pass<'_> {
             }
         }
         // This read saw every stamp settled by the time it began.
-        let settled = settled_by(began_ms)
+        let mut settled = settled_by(began_ms)
             .min(at.modified_ms)
-            .max(saved.settled_ms.unwrap_or(i64::MIN));
+            .max(saved.settled_ms.unwrap_or(i64::MIN))
+            .max(floor);
         // Only the window the next pass rereads needs remembering.
         seen.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS && *t > settled);
+        cap_seen(&mut seen, &mut settled);
         // An idle pass stores the cursor only when its window moved on
         // noticeably: `seen` may hold a whole bulk import.
         let moved = saved
@@ -420,6 +445,7 @@ impl Pass<'_> {
         present: &mut HashSet<String>,
         at: &mut ModifiedCursor,
         settled_ms: Option<i64>,
+        floor: &mut i64,
         progress: &mut Progress,
         on_progress: &mut impl FnMut(Progress),
     ) -> Result<u64, ExecError> {
@@ -435,13 +461,17 @@ impl Pass<'_> {
                 .count() as u64;
             self.apply_feed_page(page, seen, present, at, progress, on_progress)
                 .await?;
+            if seen.len() > 2 * SEEN_CAP {
+                cap_seen(seen, floor);
+                present.retain(|id| seen.contains_key(id));
+            }
             // Progress is kept every few seconds: a failure or a crash part
             // way through a large change set resumes near where it stopped
             // (the lookback rereads the rest, and `seen` skips what was
             // handled). Until this read is done, only what was settled
             // before it counts.
             if last_saved.elapsed() >= SAVE_EVERY {
-                let settled = settled_ms.unwrap_or(0);
+                let settled = settled_ms.unwrap_or(0).max(*floor);
                 let mut kept = seen.clone();
                 kept.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS && *t > settled);
                 self.save_feed_ref(*at, &kept, settled_ms).await?;
