@@ -289,6 +289,10 @@ impl Pass<'_> {
     /// search however large a bulk import the window holds. Otherwise the
     /// window is read again a page at a time, each page applied before the
     /// next is asked for, skipping what was handled at the same stamp.
+    ///
+    /// The count cannot tell one record gone from the window (deleted or
+    /// merged away) from another that the index showed late in the same
+    /// window: the late one is then not read until it changes again.
     async fn incremental(
         &self,
         saved: HubSpotCursor,
