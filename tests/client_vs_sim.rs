@@ -844,3 +844,68 @@ async fn a_list_page_with_history_holds_at_most_50_records() {
     assert_eq!(page.results[0].properties_with_history["email"].len(), 1);
     spec_check::assert_conforms(&s.state().exchanges());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paged_read_misses_nothing_when_records_it_has_read_are_written_between_pages() {
+    use hubsync::hubspot::client::{ModifiedCursor, cursor_only};
+    use hubsync::hubspot::modified::ModifiedFeed;
+    use std::collections::HashSet;
+    let seed: Vec<BTreeMap<String, String>> = (0..500)
+        .map(|i| BTreeMap::from([("email".to_string(), format!("paged{i}@example.com"))]))
+        .collect();
+    let settings = SimSettings {
+        tokens: vec!["pat-1".into()],
+        search_per_second: 10_000,
+        ..SimSettings::default()
+    };
+    let s = SimServer::start(0, settings, SeedData::contacts(seed))
+        .await
+        .unwrap();
+    // Spread over many stamps, as edits over time leave them.
+    let ids: Vec<String> = (0..500)
+        .map(|i| {
+            s.state()
+                .find_by_email(&format!("paged{i}@example.com"))
+                .unwrap()
+                .0
+        })
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        s.state()
+            .set_property(ObjectKind::Contacts, id, "firstname", "Spread");
+        if i % 50 == 0 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    let mut settings = ClientSettings::new(s.base_url(), SecretString::from("pat-1"));
+    settings.search_per_second = 10_000;
+    let c = HubSpotClient::new(settings).unwrap();
+
+    let mut feed = ModifiedFeed::new(
+        ObjectKind::Contacts,
+        ModifiedCursor::default(),
+        &["email"],
+        100,
+        &cursor_only,
+    );
+    let (mut read, mut written) = (HashSet::new(), HashSet::new());
+    while let Some(page) = feed.next_page(&c).await.unwrap() {
+        for o in &page {
+            read.insert(o.id.clone());
+        }
+        // Writing records already read moves them to the end of the order
+        // (a new stamp): an offset into that order would now skip as many.
+        let fresh: Vec<String> = page
+            .iter()
+            .filter(|o| !written.contains(&o.id))
+            .take(20)
+            .map(|o| o.id.clone())
+            .collect();
+        for id in fresh {
+            s.state()
+                .set_property(ObjectKind::Contacts, &id, "firstname", "Written");
+            written.insert(id);
+        }
+    }
+    assert_eq!(read.len(), 500, "every record read");
+}

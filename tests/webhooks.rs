@@ -309,3 +309,47 @@ async fn a_merge_is_delivered_naming_the_survivor_and_the_merged() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_write_with_another_apps_token_is_delivered_as_that_apps_not_as_an_echo() {
+    let (base, mut rx) = receiver().await;
+    let settings = SimSettings {
+        tokens: vec!["ours".into()],
+        other_app_tokens: vec!["theirs".into()],
+        webhook: Some(target(format!("{base}{PATH}"))),
+        ..SimSettings::default()
+    };
+    let sim = SimServer::start(0, settings, SeedData::empty())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    for (token, email) in [("ours", "ada@example.com"), ("theirs", "grace@example.com")] {
+        let r = http
+            .post(format!("{}/crm/v3/objects/contacts", sim.base_url()))
+            .bearer_auth(token)
+            .json(&json!({"properties": {"email": email}, "associations": []}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201, "created with {token}");
+    }
+    let (ours, _) = sim.state().find_by_email("ada@example.com").unwrap();
+    let (theirs, _) = sim.state().find_by_email("grace@example.com").unwrap();
+    let mut creations = std::collections::BTreeMap::new();
+    while creations.len() < 2 {
+        let ev = next_event(&mut rx).await;
+        if ev.kind().1 == "creation" {
+            creations.insert(ev.object_id.unwrap().to_string(), ev);
+        }
+    }
+    let echo = &creations[&ours];
+    assert!(hubsync::webhook::intake::is_own_echo(echo), "{echo:?}");
+    let other = &creations[&theirs];
+    assert_eq!(other.change_source.as_deref(), Some("INTEGRATION"));
+    assert_eq!(
+        other.source_id.as_deref(),
+        Some(hubsync::sim::OTHER_APP_ID.to_string().as_str())
+    );
+    assert!(!hubsync::webhook::intake::is_own_echo(other));
+    sim.shutdown().await;
+}

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod modified;
 pub mod ratelimit;
 pub mod wire;
 

@@ -201,13 +201,31 @@ pub enum ChangeSource {
     Integration,
     /// A person in HubSpot's UI.
     CrmUi,
+    /// A write through the API by another app installed in the portal
+    /// (its own token): not hubsync's echo.
+    OtherIntegration,
+}
+
+/// Who the change being made is from: a person when the caller says so
+/// (`source`), else the app whose token the request presented.
+fn writer(source: ChangeSource) -> ChangeSource {
+    match source {
+        ChangeSource::CrmUi => ChangeSource::CrmUi,
+        s => WRITER.try_with(|w| *w).unwrap_or(s),
+    }
+}
+
+tokio::task_local! {
+    /// Who the request being answered writes as, set by the gate from the
+    /// token it presented.
+    pub static WRITER: ChangeSource;
 }
 
 impl ChangeSource {
     /// The `sourceType` a property's history names.
     pub fn source_type(self) -> &'static str {
         match self {
-            ChangeSource::Integration => "INTEGRATION",
+            ChangeSource::Integration | ChangeSource::OtherIntegration => "INTEGRATION",
             ChangeSource::CrmUi => "CRM_UI",
         }
     }
@@ -375,7 +393,7 @@ impl Data {
                 id: primary,
                 kind: ChangeKind::Merge { merged },
                 at: now,
-                source: self.source,
+                source: writer(self.source),
             });
         }
         Ok(rec)
@@ -491,7 +509,7 @@ impl Data {
         props.insert("createdate".into(), ms.clone());
         props.insert(properties::last_modified(object).into(), ms);
         props.insert("hs_object_id".into(), id.to_string());
-        let source = self.source;
+        let source = writer(self.source);
         let history = props
             .iter()
             .filter(|(_, v)| !v.is_empty())
@@ -532,7 +550,7 @@ impl Data {
                 id,
                 kind: ChangeKind::Creation,
                 at: now,
-                source: self.source,
+                source: writer(self.source),
             });
         }
         rec
@@ -546,7 +564,7 @@ impl Data {
         props: BTreeMap<String, String>,
         now: DateTime<Utc>,
     ) -> Option<Rec> {
-        let source = self.source;
+        let source = writer(self.source);
         let t = self.table_mut(object);
         let rec = t.records.get_mut(&id).filter(|r| !r.archived)?;
         if object == ObjectKind::Contacts
@@ -589,7 +607,7 @@ impl Data {
                     id,
                     kind: ChangeKind::Property { name, value },
                     at: now,
-                    source: self.source,
+                    source: writer(self.source),
                 });
             }
         }
@@ -621,7 +639,7 @@ impl Data {
                 id,
                 kind: ChangeKind::Deletion,
                 at: now,
-                source: self.source,
+                source: writer(self.source),
             });
         }
         true

@@ -5,7 +5,7 @@
 //! written from HubSpot's documentation, not from hubsync's client, so the
 //! two can disagree and tests will say so.
 //!
-//! Every `/crm/*` request passes [`gate`]: Bearer authentication, then the
+//! Every `/crm/*` request passes `gate`: Bearer authentication, then the
 //! rate limits (with HubSpot's `X-HubSpot-RateLimit-*` headers), then the
 //! configured latency.
 
@@ -13,6 +13,7 @@ mod associations;
 mod data;
 mod errors;
 mod faults;
+mod gate;
 mod index;
 mod limits;
 mod oauth;
@@ -33,21 +34,21 @@ pub use webhooks::{DeliveryStats, WebhookTarget};
 use crate::model::ObjectKind;
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::extract::{DefaultBodyLimit, Path, Request};
+use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use data::Data;
 use errors::ApiError;
-use limits::{Limiter, Verdict};
+use limits::Limiter;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 #[derive(Debug, Clone)]
@@ -83,7 +84,15 @@ pub struct SimSettings {
     pub faults: FaultShares,
     /// Where record changes are delivered as signed webhook batches.
     pub webhook: Option<WebhookTarget>,
+    /// Private-app tokens of another app in the portal: accepted like
+    /// `tokens`, with a rate limit of their own, and their writes are
+    /// reported as that app's ([`OTHER_APP_ID`]), so a subscriber sees
+    /// them as someone else's change rather than its own echo.
+    pub other_app_tokens: Vec<String>,
 }
+
+/// The app id webhook events name for writes made with `other_app_tokens`.
+pub const OTHER_APP_ID: u64 = 2_000_001;
 
 /// One request and its answer, bodies as sent.
 #[derive(Debug, Clone)]
@@ -112,6 +121,7 @@ impl Default for SimSettings {
             token_lifetime: Duration::from_secs(1800),
             faults: FaultShares::default(),
             webhook: None,
+            other_app_tokens: vec![],
         }
     }
 }
@@ -267,7 +277,12 @@ impl SimState {
     }
 
     fn bearer(&self, token: &str) -> oauth::Bearer {
-        if self.0.settings.tokens.iter().any(|t| t == token) {
+        let s = &self.0.settings;
+        if s.tokens
+            .iter()
+            .chain(&s.other_app_tokens)
+            .any(|t| t == token)
+        {
             return oauth::Bearer::Valid {
                 limit_key: format!("pat:{token}"),
                 oauth: false,
@@ -358,174 +373,6 @@ async fn not_found(req: Request) -> ApiError {
     )
 }
 
-/// Authentication, rate limits and latency for every request.
-async fn gate(State(portal): State<Portal>, req: Request, next: Next) -> Response {
-    let s = &portal.0;
-    s.requests.fetch_add(1, Ordering::Relaxed);
-    if !s.settings.latency.is_zero() {
-        tokio::time::sleep(s.settings.latency).await;
-    }
-    let presented = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or("");
-    let (token, oauth) = match portal.bearer(presented) {
-        oauth::Bearer::Valid { limit_key, oauth } => (limit_key, oauth),
-        oauth::Bearer::Expired { seconds_ago } => {
-            return ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "EXPIRED_AUTHENTICATION",
-                format!(
-                    "The OAuth token used to make this call expired {seconds_ago} second(s) ago."
-                ),
-            )
-            .into_response();
-        }
-        oauth::Bearer::Unknown => return ApiError::unauthenticated().into_response(),
-    };
-    let search = req.method() == "POST" && req.uri().path().ends_with("/search");
-    let verdict = lock(&s.limiter).check(&token, search, Instant::now());
-    let group = format!(
-        "publicapi:private-app-api-calls-ten-secondly:{}",
-        s.settings.portal_id
-    );
-    let group_for_faults = group.clone();
-    let refused = match verdict {
-        Verdict::Allowed { .. } => None,
-        Verdict::TenSecondly => Some(ApiError::rate_limited(
-            "TEN_SECONDLY_ROLLING",
-            "You have reached your ten_secondly_rolling limit.",
-            Some(group),
-        )),
-        Verdict::Daily => Some(ApiError::rate_limited(
-            "DAILY",
-            "You have reached your daily limit.",
-            None,
-        )),
-        Verdict::Secondly => Some(ApiError::rate_limited(
-            "SECONDLY",
-            "You have reached your secondly limit.",
-            None,
-        )),
-    };
-    let mut resp = match refused {
-        Some(e) => {
-            s.rate_limited.fetch_add(1, Ordering::Relaxed);
-            e.into_response()
-        }
-        None => {
-            let path = req.uri().path().to_string();
-            let write = faults::is_write(req.method(), &path);
-            let fault = lock(&s.targeted)
-                .take(&path)
-                .or_else(|| lock(&s.injected).pop_front())
-                .or_else(|| s.settings.faults.draw())
-                .or_else(|| write.then(|| s.settings.faults.draw_for_write()).flatten());
-            match fault {
-                Some(f) if f.applies_request() => faults::spoil(f, next.run(req).await).await,
-                Some(f) => faults::answer(f, group_for_faults).await,
-                None => next.run(req).await,
-            }
-        }
-    };
-    // Search answers carry no rate-limit headers, as HubSpot's don't.
-    if !search {
-        let (remaining, daily_remaining) = match verdict {
-            Verdict::Allowed {
-                remaining,
-                daily_remaining,
-            } => (remaining, daily_remaining),
-            Verdict::Daily => (0, 0),
-            _ => (0, s.settings.daily_limit),
-        };
-        let h = resp.headers_mut();
-        let mut set = |name: &'static str, v: u64| {
-            if let Ok(v) = HeaderValue::from_str(&v.to_string()) {
-                h.insert(name, v);
-            }
-        };
-        set(
-            "x-hubspot-ratelimit-max",
-            s.settings.ten_second_limit as u64,
-        );
-        set("x-hubspot-ratelimit-remaining", remaining);
-        set(
-            "x-hubspot-ratelimit-interval-milliseconds",
-            s.settings.rate_window.as_millis() as u64,
-        );
-        // HubSpot leaves the daily headers off OAuth-authorised answers.
-        if !oauth {
-            set("x-hubspot-ratelimit-daily", s.settings.daily_limit);
-            set("x-hubspot-ratelimit-daily-remaining", daily_remaining);
-        }
-    }
-    resp
-}
-
-/// Keeps a copy of each request and answer when `record_exchanges` is on.
-async fn record(State(portal): State<Portal>, req: Request, next: Next) -> Response {
-    if !portal.0.settings.record_exchanges {
-        return next.run(req).await;
-    }
-    const LIMIT: usize = 16 * 1024 * 1024;
-    let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, LIMIT).await.unwrap_or_default();
-    let method = parts.method.to_string();
-    let path = parts.uri.path().to_string();
-    let query = parts.uri.query().map(str::to_string);
-    let request_body = String::from_utf8_lossy(&bytes).into_owned();
-    let resp = next
-        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
-        .await;
-    let (parts, body) = resp.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, LIMIT).await else {
-        // A connection cut on purpose stays cut for the client.
-        return faults::spoil(Fault::LostReply, StatusCode::OK.into_response()).await;
-    };
-    lock(&portal.0.exchanges).push(Exchange {
-        method,
-        path,
-        query,
-        request_body,
-        status: parts.status.as_u16(),
-        response_body: String::from_utf8_lossy(&bytes).into_owned(),
-    });
-    Response::from_parts(parts, axum::body::Body::from(bytes))
-}
-
-/// Axum's own rejections (oversized body, wrong method) in HubSpot's shape.
-async fn hubspot_shaped(req: Request, next: Next) -> Response {
-    let resp = next.run(req).await;
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if resp.status().is_success() || ct.starts_with("application/json") {
-        return resp;
-    }
-    let status = resp.status();
-    let message = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "Request body is too large".to_string(),
-        StatusCode::METHOD_NOT_ALLOWED => "Method not allowed on this path".to_string(),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Content-Type must be application/json".to_string(),
-        other => format!("Request refused ({other})"),
-    };
-    ApiError::new(
-        status,
-        if status.is_client_error() {
-            "VALIDATION_ERROR"
-        } else {
-            "INTERNAL_ERROR"
-        },
-        message,
-    )
-    .into_response()
-}
-
 impl SimServer {
     /// The simulator's routes and state without a listener, for callers
     /// that drive the router in-process (the fuzz tests).
@@ -612,13 +459,13 @@ impl SimServer {
             .route("/crm-object-schemas/v3/schemas", get(schemas::list))
             .route("/crm/v3/properties/{object}/{name}", get(property_get))
             .fallback(not_found)
-            .layer(middleware::from_fn_with_state(state.clone(), gate));
+            .layer(middleware::from_fn_with_state(state.clone(), gate::gate));
         // The token endpoint authenticates by form fields, not a bearer token.
         let crm = Router::new()
             .route("/oauth/v1/token", post(oauth::token))
             .merge(crm)
-            .layer(middleware::from_fn(hubspot_shaped))
-            .layer(middleware::from_fn_with_state(state.clone(), record))
+            .layer(middleware::from_fn(gate::hubspot_shaped))
+            .layer(middleware::from_fn_with_state(state.clone(), gate::record))
             .layer(DefaultBodyLimit::max(10 * 1024 * 1024))
             .with_state(state.clone());
         Ok((crm, state))

@@ -61,6 +61,7 @@ fn event(c: &Change, event_id: u64, portal_id: u64, app_id: u64) -> Value {
     let (source, source_id) = match c.source {
         ChangeSource::Integration => ("INTEGRATION", format!("{app_id}")),
         ChangeSource::CrmUi => ("CRM_UI", "userId:1".to_string()),
+        ChangeSource::OtherIntegration => ("INTEGRATION", super::OTHER_APP_ID.to_string()),
     };
     let mut e = json!({
         "eventId": event_id,

@@ -14,13 +14,12 @@ use super::mapping::ObjectMapping;
 use super::plan::Link;
 use super::rules::SyncRules;
 use crate::appdb::{AppCursor, AppDb, AppRecord};
-use crate::hubspot::wire::{Filter, FilterGroup, SearchRequest, SimplePublicObject};
+use crate::hubspot::wire::SimplePublicObject;
 use crate::hubspot::{HubSpotClient, MAX_BATCH};
 use crate::model::{Direction, ObjectKind, RecordRef};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
-use std::collections::{HashMap, HashSet};
 
 /// What a pass covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,128 +254,6 @@ impl Pass<'_> {
         props
     }
 
-    /// Reads HubSpot records by id, at most 100 per call. A merged-away id
-    /// answers with its survivor: those come back as (old id → survivor).
-    async fn read_by_id(
-        &self,
-        ids: &[String],
-    ) -> Result<(Vec<SimplePublicObject>, HashMap<String, String>), ExecError> {
-        let props = self.properties();
-        let mut found = Vec::new();
-        let mut merged = HashMap::new();
-        for chunk in ids.chunks(MAX_BATCH) {
-            let r = self
-                .client
-                .batch_read(self.object(), None, chunk, &props)
-                .await?;
-            let returned: HashSet<&str> = r.results.iter().map(|o| o.id.as_str()).collect();
-            for id in chunk.iter().filter(|id| !returned.contains(id.as_str())) {
-                if let Some(o) = r.results.iter().find(|o| {
-                    o.prop("hs_merged_object_ids")
-                        .is_some_and(|m| m.split(';').any(|x| x.trim() == id))
-                }) {
-                    merged.insert(id.clone(), o.id.clone());
-                }
-            }
-            found.extend(r.results);
-        }
-        Ok((found, merged))
-    }
-
-    /// HubSpot records whose key `index` is one of `keys`: by batch read on
-    /// a unique property (contacts' email), else by search.
-    async fn hubspot_by_key(
-        &self,
-        index: usize,
-        keys: &[String],
-    ) -> Result<Vec<SimplePublicObject>, ExecError> {
-        let prop = &self.mapping.keys[index].hubspot_property;
-        let props = self.properties();
-        let mut out = Vec::new();
-        for chunk in keys.chunks(MAX_BATCH) {
-            if self.object() == ObjectKind::Contacts && prop == "email" {
-                let r = self
-                    .client
-                    .batch_read(self.object(), Some(prop), chunk, &props)
-                    .await?;
-                out.extend(r.results);
-                continue;
-            }
-            let mut after = 0u32;
-            loop {
-                let req = SearchRequest {
-                    filter_groups: vec![FilterGroup {
-                        filters: vec![Filter {
-                            property_name: prop.clone(),
-                            operator: "IN".into(),
-                            value: None,
-                            high_value: None,
-                            values: Some(chunk.to_vec()),
-                        }],
-                    }],
-                    properties: props.iter().map(|p| p.to_string()).collect(),
-                    limit: 200,
-                    after: after.to_string(),
-                    ..Default::default()
-                };
-                let page = self.client.search(self.object(), &req).await?;
-                let n = page.results.len() as u32;
-                out.extend(page.results);
-                if n == 0 || page.paging.and_then(|p| p.next).is_none() {
-                    break;
-                }
-                after += n;
-            }
-        }
-        Ok(out)
-    }
-
-    /// The company associations of these contacts and the company links
-    /// both sides of them need.
-    async fn company_maps(
-        &self,
-        column: &str,
-        app: &HashMap<String, AppRecord>,
-        hubspot: &HashMap<String, SimplePublicObject>,
-    ) -> Result<CompanyMaps, ExecError> {
-        let mut associations: HashMap<String, Vec<String>> = HashMap::new();
-        let ids: Vec<String> = hubspot.keys().cloned().collect();
-        for chunk in ids.chunks(1000) {
-            let r = self
-                .client
-                .associations(ObjectKind::Contacts, ObjectKind::Companies, chunk)
-                .await?;
-            for a in r.results {
-                associations.insert(
-                    a.from.id.into_string(),
-                    a.to.into_iter()
-                        .map(|t| t.to_object_id.into_string())
-                        .collect(),
-                );
-            }
-        }
-        let mut app_companies: Vec<String> = app
-            .values()
-            .filter_map(|r| r.field(column).map(str::to_string))
-            .collect();
-        app_companies.sort();
-        app_companies.dedup();
-        let mut hubspot_companies: Vec<String> = associations.values().flatten().cloned().collect();
-        hubspot_companies.sort();
-        hubspot_companies.dedup();
-        Ok(CompanyMaps {
-            associations,
-            by_app: self
-                .store
-                .links_for(ObjectKind::Companies, &app_companies)
-                .await?,
-            by_hubspot: self
-                .store
-                .app_ids_for(ObjectKind::Companies, &hubspot_companies)
-                .await?,
-        })
-    }
-
     /// Plans and applies one batch: `app` and `hubspot` are records from
     /// the change feeds, `links` pairs to settle whatever the feeds say.
     /// The records in `report` get an outcome even when in step.
@@ -447,17 +324,11 @@ impl Pass<'_> {
     }
 }
 
-/// Owned company maps for [`super::plan::CompanyLinks`].
-struct CompanyMaps {
-    associations: HashMap<String, Vec<String>>,
-    by_app: HashMap<String, String>,
-    by_hubspot: HashMap<String, String>,
-}
-
 mod dry;
 mod gather;
 mod hubspot_feed;
 mod intents;
+mod lookups;
 mod records;
 mod selection;
 mod unchanged;

@@ -5,7 +5,8 @@
 //! but writes nothing: it leaves unconfirmed writes unsettled and a lost
 //! HubSpot id unwritten.
 
-use super::{CompanyMaps, Pass, unchanged};
+use super::lookups::CompanyMaps;
+use super::{Pass, unchanged};
 use crate::appdb::AppRecord;
 use crate::hubspot::MAX_BATCH;
 use crate::hubspot::wire::SimplePublicObject;

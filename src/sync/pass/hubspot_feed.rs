@@ -9,27 +9,48 @@
 //! began, so the feed's next read (by modification time) finds them.
 //!
 //! After that, each pass reads what was modified since the cursor, with a
-//! lookback window for HubSpot's search index lag. The window only reaches
-//! back to what is settled: a stamp older than the lookback when a read
-//! began was indexed by then, so that read saw it. An idle pass after a
-//! bulk import therefore costs one search once the import is that old,
-//! rather than rereading the import on every pass.
+//! lookback window for HubSpot's search index lag, a page at a time. The
+//! window only reaches back to what is settled: a stamp older than the
+//! lookback when a read began was indexed by then, so that read saw it.
+//! Within it, a pass first counts: when the window holds just the records
+//! already handled there and nothing newer, it reads nothing more, so an
+//! idle pass costs one search even minutes after a bulk import.
 
 use super::{Pass, Progress, add};
 use crate::hubspot::client::ModifiedCursor;
+use crate::hubspot::modified::{ModifiedFeed, modified_property};
 use crate::hubspot::wire::{
     Filter, FilterGroup, SearchPage, SearchRequest, SimplePublicObject, Sort,
 };
-use crate::model::{Direction, ObjectKind};
+use crate::model::Direction;
 use crate::sync::execute::ExecError;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// Search indexing lags writes by seconds, so each HubSpot read starts this
 /// far before the last cursor. Records read twice cost a read, never a
 /// write: the links' memory makes them no-ops.
 const LOOKBACK_MS: i64 = 5 * 60 * 1000;
+
+/// The most records the cursor remembers of the lookback window. Past it
+/// (a bulk edit of more), the window shrinks to the newest stamps that fit,
+/// whole stamps at a time, as the app feed's does: what falls out counts as
+/// settled. Memory and the stored cursor stay bounded however large the
+/// change set.
+const SEEN_CAP: usize = 10_000;
+
+/// Keeps `seen` within [`SEEN_CAP`], moving `settled` past what it drops.
+fn cap_seen(seen: &mut BTreeMap<String, i64>, settled: &mut i64) {
+    if seen.len() <= SEEN_CAP {
+        return;
+    }
+    let mut stamps: Vec<i64> = seen.values().copied().collect();
+    stamps.sort_unstable_by(|a, b| b.cmp(a));
+    let cut = stamps[SEEN_CAP];
+    seen.retain(|_, t| *t > cut);
+    *settled = (*settled).max(cut);
+}
 
 /// How often a long read stores its progress.
 const SAVE_EVERY: Duration = Duration::from_secs(5);
@@ -89,14 +110,6 @@ fn read_from(saved: &HubSpotCursor) -> ModifiedCursor {
             modified_ms: lookback,
             id: 0,
         },
-    }
-}
-
-/// The last-modified property HubSpot stamps on each object.
-fn modified_property(object: ObjectKind) -> &'static str {
-    match object {
-        ObjectKind::Contacts => "lastmodifieddate",
-        _ => "hs_lastmodifieddate",
     }
 }
 
@@ -302,6 +315,19 @@ impl Pass<'_> {
 
     /// What was modified since the cursor, the unsettled part of the
     /// lookback window included.
+    ///
+    /// The lookback window holds what the last passes handled (in `seen`)
+    /// plus whatever the index showed late. One search sorted newest first
+    /// says how many records the window holds and the newest of them: when
+    /// that is exactly the records already handled there and none is newer
+    /// than the cursor, nothing changed, and the pass costs that one
+    /// search however large a bulk import the window holds. Otherwise the
+    /// window is read again a page at a time, each page applied before the
+    /// next is asked for, skipping what was handled at the same stamp.
+    ///
+    /// The count cannot tell one record gone from the window (deleted or
+    /// merged away) from another that the index showed late in the same
+    /// window: the late one is then not read until it changes again.
     async fn incremental(
         &self,
         saved: HubSpotCursor,
@@ -310,69 +336,228 @@ impl Pass<'_> {
     ) -> Result<(), ExecError> {
         let began_ms = now_ms();
         let from = read_from(&saved);
-        // Read the whole change set first: the search pages by offset, and
-        // writing while paging would shift what the next page holds.
-        let mut changed: Vec<SimplePublicObject> = Vec::new();
+        let in_window = |t: i64| {
+            if from.id == PAST_EVERY_ID {
+                t > from.modified_ms
+            } else {
+                t >= from.modified_ms
+            }
+        };
+        let lm = modified_property(self.object());
+        let mut wanted: Vec<String> = self.properties().iter().map(|p| p.to_string()).collect();
+        for p in [lm, "hs_object_id"] {
+            if !wanted.iter().any(|x| x == p) {
+                wanted.push(p.to_string());
+            }
+        }
+        let op = if from.id == PAST_EVERY_ID {
+            "GT"
+        } else {
+            "GTE"
+        };
+        let probe = self
+            .client
+            .search(
+                self.object(),
+                &SearchRequest {
+                    filter_groups: self.shape(&[filter(lm, op, from.modified_ms.to_string())]),
+                    sorts: vec![Sort {
+                        property_name: lm.into(),
+                        direction: "DESCENDING".into(),
+                    }],
+                    properties: wanted,
+                    limit: PAGE,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let mut seen = saved.seen;
+        let handled = seen.values().filter(|t| in_window(**t)).count() as u64;
+        let newest = probe
+            .results
+            .first()
+            .and_then(|o| Some((self.modified_ms(o)?, o.id.parse::<u64>().ok()?)));
+        let newer = newest.is_some_and(|n| n > (saved.at.modified_ms, saved.at.id));
+        let idle = probe.total == handled && !newer;
+        let before = seen.len();
+        let mut at = saved.at;
+        // Where `seen` was cut short during the read (see `SEEN_CAP`).
+        let mut floor = i64::MIN;
+        if !idle {
+            progress.total += probe.total.saturating_sub(handled);
+            on_progress(*progress);
+            // Records of the window no read returns any more (deleted,
+            // merged away) are forgotten, so the count agrees again.
+            let mut present: HashSet<String> = HashSet::new();
+            let whole = if probe.total as usize <= probe.results.len() {
+                // The whole window came with the probe.
+                let mut page = probe.results;
+                page.reverse();
+                self.apply_feed_page(
+                    page,
+                    &mut seen,
+                    &mut present,
+                    &mut at,
+                    progress,
+                    on_progress,
+                )
+                .await?;
+                true
+            } else {
+                // What is newer than the cursor first: when it accounts for
+                // every record the window gained, the index showed nothing
+                // late, and the rest of the window need not be read again.
+                let fresh = self
+                    .read_feed(
+                        saved.at,
+                        &in_window,
+                        &mut seen,
+                        &mut present,
+                        &mut at,
+                        saved.settled_ms,
+                        &mut floor,
+                        progress,
+                        on_progress,
+                    )
+                    .await?;
+                if probe.total != handled + fresh {
+                    present.clear();
+                    self.read_feed(
+                        from,
+                        &in_window,
+                        &mut seen,
+                        &mut present,
+                        &mut at,
+                        saved.settled_ms,
+                        &mut floor,
+                        progress,
+                        on_progress,
+                    )
+                    .await?;
+                    true
+                } else {
+                    false
+                }
+            };
+            if whole {
+                seen.retain(|id, t| !in_window(*t) || present.contains(id));
+            }
+        }
+        // This read saw every stamp settled by the time it began.
+        let mut settled = settled_by(began_ms)
+            .min(at.modified_ms)
+            .max(saved.settled_ms.unwrap_or(i64::MIN))
+            .max(floor);
+        // Only the window the next pass rereads needs remembering.
+        seen.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS && *t > settled);
+        cap_seen(&mut seen, &mut settled);
+        // An idle pass stores the cursor only when its window moved on
+        // noticeably: `seen` may hold a whole bulk import.
+        let moved = saved
+            .settled_ms
+            .is_none_or(|s| settled - s >= SAVE_EVERY.as_millis() as i64);
+        if idle && seen.len() == before && !moved {
+            return Ok(());
+        }
+        self.save_feed_ref(at, &seen, Some(settled)).await
+    }
+
+    /// Reads the feed from `from` to its end, a page at a time, applying
+    /// each page before asking for the next. Returns how many of the
+    /// records read were not yet handled within the window.
+    #[allow(clippy::too_many_arguments)]
+    async fn read_feed(
+        &self,
+        from: ModifiedCursor,
+        in_window: &(dyn Fn(i64) -> bool + Sync),
+        seen: &mut BTreeMap<String, i64>,
+        present: &mut HashSet<String>,
+        at: &mut ModifiedCursor,
+        settled_ms: Option<i64>,
+        floor: &mut i64,
+        progress: &mut Progress,
+        on_progress: &mut impl FnMut(Progress),
+    ) -> Result<u64, ExecError> {
         let props = self.properties();
         let shape = |cursor: &[Filter]| self.shape(cursor);
-        let next = self
-            .client
-            .modified_since(self.object(), from, &props, PAGE, &shape, |page| {
-                changed.extend(page)
-            })
-            .await?;
-        // The lookback rereads what the last pass already handled: a
-        // record seen at the same modification time is skipped, so the
-        // overlap costs search pages, not batch reads and plans.
-        let mut seen = saved.seen;
-        changed.retain(|o| {
-            let m = self.modified_ms(o);
-            m.is_none() || seen.get(&o.id) != m.as_ref()
-        });
-        progress.total += changed.len() as u64;
-        on_progress(*progress);
-        // Progress is kept after every batch: a failure or a crash part
-        // way through a large change set resumes near where it stopped (the
-        // lookback rereads the rest, and `seen` skips what was handled).
-        let mut at = saved.at;
+        let mut feed = ModifiedFeed::new(self.object(), from, &props, PAGE, &shape);
         let mut last_saved = Instant::now();
-        for chunk in changed.chunks(self.size()) {
+        let mut fresh = 0u64;
+        while let Some(page) = feed.next_page(self.client).await? {
+            fresh += page
+                .iter()
+                .filter(|o| !seen.get(&o.id).is_some_and(|t| in_window(*t)))
+                .count() as u64;
+            self.apply_feed_page(page, seen, present, at, progress, on_progress)
+                .await?;
+            if seen.len() > 2 * SEEN_CAP {
+                cap_seen(seen, floor);
+                present.retain(|id| seen.contains_key(id));
+            }
+            // Progress is kept every few seconds: a failure or a crash part
+            // way through a large change set resumes near where it stopped
+            // (the lookback rereads the rest, and `seen` skips what was
+            // handled). Until this read is done, only what was settled
+            // before it counts.
+            if last_saved.elapsed() >= SAVE_EVERY {
+                let settled = settled_ms.unwrap_or(0).max(*floor);
+                let mut kept = seen.clone();
+                kept.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS && *t > settled);
+                self.save_feed_ref(*at, &kept, settled_ms).await?;
+                last_saved = Instant::now();
+            }
+        }
+        let next = feed.cursor();
+        if (next.modified_ms, next.id) > (at.modified_ms, at.id) {
+            *at = next;
+        }
+        Ok(fresh)
+    }
+
+    /// Applies one page of the feed: the records not handled at the same
+    /// stamp already, a batch at a time; notes each in `seen` and moves
+    /// `at` past it. `present` collects the ids `seen` holds that the read
+    /// returned.
+    async fn apply_feed_page(
+        &self,
+        page: Vec<SimplePublicObject>,
+        seen: &mut BTreeMap<String, i64>,
+        present: &mut HashSet<String>,
+        at: &mut ModifiedCursor,
+        progress: &mut Progress,
+        on_progress: &mut impl FnMut(Progress),
+    ) -> Result<(), ExecError> {
+        let mut fresh = Vec::with_capacity(page.len());
+        for o in page {
+            let m = self.modified_ms(&o);
+            if seen.contains_key(&o.id) {
+                present.insert(o.id.clone());
+            }
+            if m.is_none() || seen.get(&o.id) != m.as_ref() {
+                fresh.push(o);
+            }
+        }
+        for chunk in fresh.chunks(self.size()) {
             let t = self.batch(vec![], chunk.to_vec(), vec![], &[]).await?;
             for o in chunk {
                 if let Some(ms) = self.modified_ms(o) {
                     seen.insert(o.id.clone(), ms);
+                    present.insert(o.id.clone());
                     let id = o.id.parse().unwrap_or(0);
                     if (ms, id) > (at.modified_ms, at.id) {
-                        at = ModifiedCursor {
+                        *at = ModifiedCursor {
                             modified_ms: ms,
                             id,
                         };
                     }
                 }
             }
-            // Every few seconds, not every batch: the window's `seen` can
-            // hold a whole bulk edit. Until this read is done, only what
-            // was settled before it counts as settled.
-            if last_saved.elapsed() >= SAVE_EVERY {
-                let settled = saved.settled_ms.unwrap_or(0);
-                seen.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS && *t > settled);
-                self.save_feed_ref(at, &seen, saved.settled_ms).await?;
-                last_saved = Instant::now();
-            }
             progress.done += chunk.len() as u64;
+            progress.total = progress.total.max(progress.done);
             add(&mut progress.tally, t);
             on_progress(*progress);
         }
-        if (next.modified_ms, next.id) > (at.modified_ms, at.id) {
-            at = next;
-        }
-        // This read saw every stamp settled by the time it began.
-        let settled = settled_by(began_ms)
-            .min(at.modified_ms)
-            .max(saved.settled_ms.unwrap_or(i64::MIN));
-        // Only the window the next pass rereads needs remembering.
-        seen.retain(|_, t| *t >= at.modified_ms - LOOKBACK_MS && *t > settled);
-        self.save_feed_ref(at, &seen, Some(settled)).await
+        Ok(())
     }
 
     async fn save_feed_ref(
