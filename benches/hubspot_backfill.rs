@@ -61,6 +61,21 @@ fn app_rows(db: &Path) -> u64 {
         .map_or(0, |n| n as u64)
 }
 
+/// Polls (the passes after the backfill) finished so far.
+fn polls_done(state_db: &Path) -> u64 {
+    let Ok(c) =
+        rusqlite::Connection::open_with_flags(state_db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return 0;
+    };
+    c.query_row(
+        "SELECT count(*) FROM jobs WHERE kind = 'poll' AND state = 'succeeded'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map_or(0, |n| n as u64)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let records: usize = std::env::args()
@@ -167,14 +182,10 @@ batch_size = 100
     // Idle passes: nothing changes on either side. The first pass after a
     // fresh import reads the import's window once; the idle ones follow.
     if fresh {
+        let state_db = dir.path().join("data/state.db");
         let settle = Instant::now();
-        loop {
-            let from = sim.state().request_count();
-            tokio::time::sleep(Duration::from_secs(POLL_SECS)).await;
-            let calls = sim.state().request_count() - from;
-            if calls <= 1 || settle.elapsed() > Duration::from_secs(300) {
-                break;
-            }
+        while polls_done(&state_db) == 0 && settle.elapsed() < Duration::from_secs(300) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
     let idle_from = sim.state().request_count();
