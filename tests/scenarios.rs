@@ -1404,41 +1404,32 @@ async fn crashed_mid_write(kind: Kind, landed: bool) -> (World, Arc<Engine>, Str
     (w, e, id)
 }
 
+/// The first name on both sides after the sync that follows the crash.
+async fn first_names_after(kind: Kind, landed: bool) -> (Option<String>, Option<String>) {
+    let (w, e, id) = crashed_mid_write(kind, landed).await;
+    w.sync(&e).await;
+    (
+        w.hubspot(ObjectKind::Contacts, &id, "firstname"),
+        w.app_value("contacts", "email", "ada@example.com", "first_name")
+            .await,
+    )
+}
+
 #[tokio::test]
 async fn an_edit_made_after_a_write_that_landed_unconfirmed_is_not_overwritten() {
-    on_both(
-        "an_edit_made_after_a_write_that_landed_unconfirmed_is_not_overwritten",
-        |kind| async move {
-            let (w, e, id) = crashed_mid_write(kind, true).await;
-            w.sync(&e).await;
-            let want = Some("Ada Lovelace".to_string());
-            assert_eq!(w.hubspot(ObjectKind::Contacts, &id, "firstname"), want);
-            assert_eq!(
-                w.app_value("contacts", "email", "ada@example.com", "first_name")
-                    .await,
-                want
-            );
-        },
-    )
+    on_both("landed_unconfirmed", |kind| async move {
+        let want = Some("Ada Lovelace".to_string());
+        assert_eq!(first_names_after(kind, true).await, (want.clone(), want));
+    })
     .await;
 }
 
 #[tokio::test]
 async fn a_write_that_never_landed_leaves_a_true_conflict_to_the_system_of_record() {
-    on_both(
-        "a_write_that_never_landed_leaves_a_true_conflict_to_the_system_of_record",
-        |kind| async move {
-            let (w, e, id) = crashed_mid_write(kind, false).await;
-            w.sync(&e).await;
-            let want = Some("Augusta".to_string());
-            assert_eq!(w.hubspot(ObjectKind::Contacts, &id, "firstname"), want);
-            assert_eq!(
-                w.app_value("contacts", "email", "ada@example.com", "first_name")
-                    .await,
-                want
-            );
-        },
-    )
+    on_both("never_landed", |kind| async move {
+        let want = Some("Augusta".to_string());
+        assert_eq!(first_names_after(kind, false).await, (want.clone(), want));
+    })
     .await;
 }
 

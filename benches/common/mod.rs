@@ -2,7 +2,8 @@
 //! (`HUBSYNC_BENCH_BACKEND=sqlite|postgres|both`, default both when
 //! `HUBSYNC_TEST_POSTGRES_URL` names a server), the fixture contacts in a
 //! SQLite file or a PostgreSQL schema of their own with the indexes
-//! `hubsync check` asks for, and this process's peak RSS.
+//! `hubsync check` asks for (`HUBSYNC_BENCH_NO_KEY_INDEX=1` drops the
+//! key's on SQLite), and this process's peak RSS.
 #![allow(dead_code)]
 
 use hubsync::appdb::demo::{self as appdemo, FixtureContact};
@@ -66,6 +67,13 @@ pub async fn app_with(
         Backend::Sqlite => {
             let path = dir.join("app.db");
             appdemo::create(&path, contacts)?;
+            // For a figure without it: what every batch's key lookup costs
+            // when no index can serve it (as with `hubsync_key()` before).
+            if std::env::var("HUBSYNC_BENCH_NO_KEY_INDEX").as_deref() == Ok("1") {
+                println!("(SQLite: the key's index dropped: HUBSYNC_BENCH_NO_KEY_INDEX=1)");
+                rusqlite::Connection::open(&path)?
+                    .execute_batch("DROP INDEX contacts_email_key")?;
+            }
             Ok((AppDb::open(&path)?, "contacts".into(), None))
         }
         Backend::Postgres => {

@@ -4,6 +4,10 @@
 //! that an index on the expression can serve the lookup: exact for every
 //! value whose key is ASCII. Other keys are matched in Rust.
 
+use super::AppRecord;
+use crate::sync::mapping::key_norm;
+use std::collections::HashSet;
+
 /// Every character Rust's `str::trim` removes (White_Space): SQL's `trim`
 /// and `btrim` remove only the characters they are given.
 pub const WHITESPACE: &str = "\u{9}\u{a}\u{b}\u{c}\u{d}\u{20}\u{85}\u{a0}\u{1680}\u{2000}\u{2001}\u{2002}\u{2003}\u{2004}\u{2005}\u{2006}\u{2007}\u{2008}\u{2009}\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}";
@@ -20,10 +24,21 @@ pub fn sql_can_match(key: &str) -> bool {
     key.is_ascii() && !key.contains('\0')
 }
 
+/// Keeps the candidates whose `column` `key_norm`s to one of `keys`, each
+/// row once: a lookup's SQL may find more (a NUL, a second path).
+pub fn keep_matches(found: &mut Vec<AppRecord>, column: &str, keys: &[String]) {
+    let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
+    let mut seen = HashSet::new();
+    found.retain(|r| {
+        r.field(column)
+            .is_some_and(|v| wanted.contains(key_norm(v).as_str()))
+            && seen.insert(r.id.clone())
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::mapping::key_norm;
 
     #[test]
     fn the_whitespace_trimmed_is_exactly_what_rust_trims() {

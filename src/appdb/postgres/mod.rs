@@ -4,7 +4,7 @@
 //! may be integers, bigints or UUIDs and `updated_at` a `timestamptz`, a
 //! `timestamp` or epoch numbers.
 //!
-//! Key matching must agree exactly with [`key_norm`] (Unicode whitespace
+//! Key matching must agree exactly with [`key_norm`](crate::sync::mapping::key_norm) (Unicode whitespace
 //! trimmed, Unicode lowercase), which PostgreSQL's `lower(btrim(…))` does
 //! not: `btrim` trims only spaces and `lower` follows the database's
 //! locale. So keys are split: ASCII keys are compared in SQL against
@@ -26,11 +26,11 @@ mod write;
 pub use settings::{Settings, SslMode};
 
 use super::{AppRecord, ColumnInfo, Since, TableInfo, Unavailable};
-use crate::sync::mapping::{ObjectMapping, key_norm};
+use crate::sync::mapping::ObjectMapping;
 use anyhow::Context;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use sql::{cast, ident, table_ref};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_postgres::types::ToSql;
@@ -449,13 +449,7 @@ impl PgApp {
             );
             found.extend(self.read(m, &sql, &[]).await?);
         }
-        let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
-        let mut seen = HashSet::new();
-        found.retain(|r| {
-            r.field(column)
-                .is_some_and(|v| wanted.contains(key_norm(v).as_str()))
-                && seen.insert(r.id.clone())
-        });
+        crate::appdb::keys::keep_matches(&mut found, column, keys);
         Ok(found)
     }
 }

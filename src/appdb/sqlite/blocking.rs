@@ -10,7 +10,7 @@ use anyhow::Context;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -327,13 +327,7 @@ impl SqliteDb {
                 text(other),
             )?);
         }
-        let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
-        let mut seen = HashSet::new();
-        found.retain(|r| {
-            r.field(column)
-                .is_some_and(|v| wanted.contains(key_norm(v).as_str()))
-                && seen.insert(r.id.clone())
-        });
+        crate::appdb::keys::keep_matches(&mut found, column, keys);
         Ok(found)
     }
 
