@@ -30,6 +30,8 @@ pub fn table(mode: Mode) -> Vec<(Action, Vec<Key>)> {
             (Dismiss, vec![k('d')]),
             (SyncNow, vec![k('s')]),
             (Copy, vec![k('c')]),
+            (PreviewConfig, vec![k('p')]),
+            (RevertConfig, vec![k('u')]),
             (Confirm, vec![k('y')]),
             (Back, vec![p(K::Esc)]),
             (Help, vec![k('?')]),
