@@ -46,7 +46,9 @@ fn opened(mut a: App, enter: bool) -> App {
                 tag,
             }) => {
                 assert_eq!((method, params), ("config_get", json!({"id": 2})));
-                a.on_reply(view, tag, Ok(versions()["versions"][0].clone()));
+                let mut shown = versions()["versions"][0].clone();
+                shown["text"] = json!(TEXT);
+                a.on_reply(view, tag, Ok(shown));
             }
             _ => panic!("Enter asks for the selected version"),
         }
@@ -54,8 +56,45 @@ fn opened(mut a: App, enter: bool) -> App {
     a
 }
 
+const TEXT: &str = "[hubspot]\ntoken_env = \"T\"\n";
+
+fn preview_answer() -> serde_json::Value {
+    json!({"ok": true, "problems": [], "preview": {"objects": [{
+        "object": "contacts",
+        "to_hubspot": {"total": 1180, "before": 1180, "after": 1172, "newly_excluded": 8, "newly_eligible": 0},
+        "to_app": {"before": 1171, "after": 1171, "estimate": false, "note": ""},
+        "linked": {"source": "link memory", "checked": 1171, "to_hubspot_records": 0, "to_hubspot_fields": {},
+                   "to_app_records": 0, "to_app_fields": {}}
+    }]}})
+}
+
+/// `opened` with a version shown, then `p` and the engine's answer.
+fn previewed(mut a: App) -> App {
+    match a.handle_key(key('p')) {
+        Some(Request::Call {
+            view,
+            method,
+            params,
+            tag,
+        }) => {
+            assert_eq!((method, params), ("config_preview", json!({"toml": TEXT})));
+            a.on_reply(view, tag, Ok(preview_answer()));
+        }
+        _ => panic!("p asks the engine for a preview"),
+    }
+    a
+}
+
 fn both_themes(enter: bool, w: u16, h: u16) -> String {
-    let (screen, _) = render(&opened(app(false), enter), w, h);
+    both_themes_with(enter, false, w, h)
+}
+
+fn both_themes_with(enter: bool, preview: bool, w: u16, h: u16) -> String {
+    let step = |a: App| {
+        let a = opened(a, enter);
+        if preview { previewed(a) } else { a }
+    };
+    let (screen, _) = render(&step(app(false)), w, h);
     let mut plain = App::with_theme(
         &ConsoleOptions {
             title: "hubsync demo".into(),
@@ -65,7 +104,7 @@ fn both_themes(enter: bool, w: u16, h: u16) -> String {
     );
     plain.set_snapshot(snapshot());
     plain.ctx.say("retry of maria.garcia@example.com: SUCCESS");
-    let (text, buf) = render(&opened(plain, enter), w, h);
+    let (text, buf) = render(&step(plain), w, h);
     assert_eq!(screen, text, "NO_COLOR draws the same text");
     for cell in buf.content() {
         assert_eq!(
@@ -122,4 +161,45 @@ fn history_with_a_change_open_at_80x24() {
 #[test]
 fn history_with_a_change_open_at_200x50() {
     insta::assert_snapshot!(both_themes(true, 200, 50));
+}
+
+#[test]
+fn p_previews_going_back_and_shows_the_counts() {
+    let a = previewed(opened(app(false), true));
+    let (screen, _) = render(&a, 200, 50);
+    assert!(
+        screen.contains("1172 of 1180 app rows eligible (now 1180); 8 newly excluded"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn u_goes_back_through_config_apply_on_the_newest_versions_hash() {
+    let mut a = opened(app(false), true);
+    match a.handle_key(key('u')) {
+        Some(Request::Call { method, params, .. }) => {
+            assert_eq!(
+                (method, params),
+                ("config_apply", json!({"toml": TEXT, "base": "b"}))
+            );
+        }
+        _ => panic!("u asks the engine to apply the shown version"),
+    }
+}
+
+#[test]
+fn a_read_only_console_may_preview_but_not_go_back() {
+    let mut a = opened(app(true), true);
+    assert!(a.handle_key(key('u')).is_none(), "u is refused read-only");
+    let _ = previewed(a);
+}
+
+#[test]
+fn history_with_a_preview_at_80x24() {
+    insta::assert_snapshot!(both_themes_with(true, true, 80, 24));
+}
+
+#[test]
+fn history_with_a_preview_at_200x50() {
+    insta::assert_snapshot!(both_themes_with(true, true, 200, 50));
 }

@@ -46,6 +46,9 @@ pub enum Action {
     HistoryNext,
     // The editor (raw TOML and field editors).
     Save,
+    // Config history.
+    PreviewConfig,
+    RevertConfig,
 }
 
 /// What the tables and the help say about an action.
@@ -258,6 +261,20 @@ pub const ACTIONS: &[ActionInfo] = &[
         false,
     ),
     info(Save, "save", "save", "save the edit", true),
+    info(
+        PreviewConfig,
+        "preview_config",
+        "preview",
+        "what going back to the shown config would do, written nowhere",
+        false,
+    ),
+    info(
+        RevertConfig,
+        "revert_config",
+        "revert",
+        "go back to the shown config: saved and applied from the next job",
+        true,
+    ),
 ];
 
 impl Action {

@@ -32,6 +32,8 @@ pub fn table(mode: Mode) -> Vec<(Action, Vec<Key>)> {
             (EditField, vec![k('e')]),
             (Refresh, vec![Key::ctrl('r'), p(K::F(5))]),
             (Copy, vec![k('c')]),
+            (PreviewConfig, vec![k('p')]),
+            (RevertConfig, vec![k('u')]),
             (Confirm, vec![k('y')]),
             (Back, vec![p(K::Esc)]),
             (Help, vec![k('?')]),

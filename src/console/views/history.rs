@@ -1,7 +1,10 @@
 //! `:history`: the configs applied while the engine ran (newest first),
 //! with who applied each and when; Enter shows the selected one's
 //! difference from the file it replaced. The list comes from the engine
-//! (`config_history`), each diff on demand (`config_get`).
+//! (`config_history`), each diff on demand (`config_get`). With a version
+//! shown, `p` previews going back to it (`config_preview`: nothing is
+//! written) and `u` goes back to it (`config_apply`, refused to read-only
+//! consoles), through the same checks as any other save.
 
 use super::{Effect, View};
 use crate::console::action::Action;
@@ -20,6 +23,10 @@ pub struct HistoryView {
     selected: usize,
     /// The selected version's diff, once fetched.
     diff: Option<String>,
+    /// The shown version's text, for a preview or a revert.
+    text: Option<String>,
+    /// What a preview of going back said.
+    preview: Option<Vec<String>>,
     /// Why the engine could not answer.
     error: Option<String>,
     loaded: bool,
@@ -27,11 +34,73 @@ pub struct HistoryView {
 
 const ACTIONS: &[Action] = &[
     Action::Open,
+    Action::PreviewConfig,
+    Action::RevertConfig,
     Action::Down,
     Action::Up,
     Action::Top,
     Action::Bottom,
 ];
+
+/// A preview's answer as lines for people.
+fn summary(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(e) = v["error"]["text"].as_str() {
+        out.push(format!("does not load: {e}"));
+    }
+    for p in v["problems"].as_array().into_iter().flatten() {
+        out.push(format!("problem: {}", p["message"].as_str().unwrap_or("")));
+    }
+    for o in v["preview"]["objects"].as_array().into_iter().flatten() {
+        let name = o["object"].as_str().unwrap_or("");
+        let h = &o["to_hubspot"];
+        if h.is_object() {
+            out.push(format!(
+                "{name} → HubSpot: {} of {} app rows eligible (now {}); {} newly excluded, {} newly eligible",
+                h["after"], h["total"], h["before"], h["newly_excluded"], h["newly_eligible"]
+            ));
+        }
+        let a = &o["to_app"];
+        if a.is_object() {
+            out.push(format!(
+                "{name} → app: {} HubSpot records eligible (now {}){}",
+                a["after"],
+                a["before"],
+                if a["estimate"] == json!(true) {
+                    ", an estimate"
+                } else {
+                    ""
+                }
+            ));
+        }
+        let l = &o["linked"];
+        let fields = |k: &str| {
+            let list = l[k]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(f, n)| format!("{f} ×{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            if list.is_empty() {
+                list
+            } else {
+                format!(" ({list})")
+            }
+        };
+        out.push(format!(
+            "{name} linked (from the link memory): {} would be written in HubSpot{}, {} in the app{}",
+            l["to_hubspot_records"],
+            fields("to_hubspot_fields"),
+            l["to_app_records"],
+            fields("to_app_fields")
+        ));
+    }
+    out.push("u: go back to this config".into());
+    out
+}
 
 impl HistoryView {
     /// The view with the engine's answer to `config_history` (tests).
@@ -104,27 +173,68 @@ impl View for HistoryView {
                     };
                 }
             }
+            Action::PreviewConfig | Action::RevertConfig => {
+                let Some(text) = &self.text else {
+                    _ctx.say("open a version first (Enter)");
+                    return Effect::None;
+                };
+                if action == Action::PreviewConfig {
+                    return Effect::Call {
+                        method: "config_preview",
+                        params: json!({"toml": text}),
+                        tag: "preview",
+                    };
+                }
+                // The newest version is the file as the engine last wrote
+                // it: if someone changed it since, the engine refuses.
+                let base = self
+                    .versions
+                    .first()
+                    .map(|v| v["hash"].clone())
+                    .unwrap_or_default();
+                return Effect::Call {
+                    method: "config_apply",
+                    params: json!({"toml": text, "base": base}),
+                    tag: "apply",
+                };
+            }
             _ => {}
         }
         if self.selected != before {
             self.diff = None;
+            self.text = None;
+            self.preview = None;
         }
         Effect::None
     }
 
     fn back(&mut self, _ctx: &mut Ctx) -> Option<Effect> {
+        if self.preview.take().is_some() {
+            return Some(Effect::None);
+        }
+        self.text = None;
         self.diff.take().map(|_| Effect::None)
     }
 
-    fn on_reply(&mut self, tag: &'static str, result: Result<Value, String>, _ctx: &mut Ctx) {
+    fn on_reply(&mut self, tag: &'static str, result: Result<Value, String>, ctx: &mut Ctx) {
         match (tag, result) {
+            ("apply", Err(e)) | ("preview", Err(e)) => ctx.say(sanitize(&e)),
             (_, Err(e)) => self.error = Some(e),
+            ("preview", Ok(v)) => self.preview = Some(summary(&v)),
+            ("apply", Ok(v)) => {
+                ctx.say(format!(
+                    "{} (:history again shows it)",
+                    sanitize(v["notice"].as_str().unwrap_or("applied"))
+                ));
+                self.preview = None;
+            }
             ("list", Ok(v)) => {
                 self.versions = v["versions"].as_array().cloned().unwrap_or_default();
                 self.loaded = true;
                 self.error = None;
             }
             (_, Ok(v)) => {
+                self.text = v["text"].as_str().map(str::to_string);
                 let diff = v["diff"].as_str().unwrap_or("").to_string();
                 self.diff = Some(if diff.is_empty() {
                     "(the file as it was before the first change)".into()
@@ -180,7 +290,21 @@ impl View for HistoryView {
             Paragraph::new(lines).block(pane_focused(ctx, title, self.diff.is_none())),
             list_area,
         );
-        if let Some(d) = &self.diff {
+        if let Some(p) = &self.preview {
+            let w = diff_area.width.saturating_sub(2) as usize;
+            let lines: Vec<Line> = p
+                .iter()
+                .map(|l| Line::raw(truncate(&sanitize(l), w)))
+                .collect();
+            frame.render_widget(
+                Paragraph::new(lines).block(pane_focused(
+                    ctx,
+                    "going back to this config would",
+                    true,
+                )),
+                diff_area,
+            );
+        } else if let Some(d) = &self.diff {
             let w = diff_area.width.saturating_sub(2) as usize;
             let lines: Vec<Line> = d
                 .lines()
