@@ -7,18 +7,23 @@
 use std::path::Path;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 pub fn to_file(dir: &Path, file: &str) -> anyhow::Result<WorkerGuard> {
     std::fs::create_dir_all(dir)?;
     crate::store::create_private_file(&dir.join(file))?;
     let appender = tracing_appender::rolling::never(dir, file);
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    // The file, and the engine's recent lines for consoles' log panes.
+    tracing_subscriber::registry()
+        .with(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false),
         )
-        .with_writer(writer)
-        .with_ansi(false)
+        .with(crate::log_ring::RingLayer(crate::log_ring::global()))
         .try_init()
         .map_err(|e| anyhow::anyhow!("setting up logging: {e}"))?;
     Ok(guard)

@@ -35,6 +35,37 @@ pub struct Snapshot {
     /// (`None`: the newest), and this many open ones are newer than them.
     pub failed_before: Option<i64>,
     pub failed_newer: u64,
+    /// The running job's pace, once it has handled a record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<JobProgress>,
+}
+
+/// How fast the running job goes and when it should be done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobProgress {
+    pub job_id: i64,
+    /// Records handled per second since it started.
+    pub rate_per_s: f64,
+    /// Seconds left at that rate, when its total is known.
+    pub eta_s: Option<u64>,
+}
+
+impl JobProgress {
+    /// The pace of a running job as of `now`; `None` before its first record.
+    pub fn of(job: &JobView, now: DateTime<Utc>) -> Option<JobProgress> {
+        let started = job.started_at?;
+        let secs = (now - started).num_milliseconds() as f64 / 1000.0;
+        if job.done == 0 || secs <= 0.0 {
+            return None;
+        }
+        let rate = job.done as f64 / secs;
+        let left = job.total.saturating_sub(job.done);
+        Some(JobProgress {
+            job_id: job.id,
+            rate_per_s: rate,
+            eta_s: (job.total > 0).then(|| (left as f64 / rate).ceil() as u64),
+        })
+    }
 }
 
 /// Which engine a console is attached to.
@@ -160,6 +191,9 @@ pub enum JobKind {
     Scan,
     /// A webhook said one HubSpot record changed.
     Webhook,
+    /// An operator retried a class of FAILED entries or a selection of
+    /// them: one job, its records stored with it.
+    RetryRecords,
 }
 
 impl JobKind {
@@ -171,6 +205,7 @@ impl JobKind {
             JobKind::SyncNow => "sync now",
             JobKind::Scan => "scan",
             JobKind::Webhook => "webhook",
+            JobKind::RetryRecords => "retry records",
         }
     }
 
@@ -182,6 +217,7 @@ impl JobKind {
             "sync now" => Some(JobKind::SyncNow),
             "scan" => Some(JobKind::Scan),
             "webhook" => Some(JobKind::Webhook),
+            "retry records" => Some(JobKind::RetryRecords),
             _ => None,
         }
     }
@@ -314,8 +350,14 @@ pub struct AttemptView {
 pub enum Command {
     /// Retry the one record a FAILED audit entry is about, now.
     Retry { audit_id: i64 },
-    /// Retry every record whose open FAILED entry has this category.
+    /// Retry every record whose open FAILED entry has this category, as
+    /// one job (a class retry of the whole category).
     RetryCategory { category: String },
+    /// Retry every record whose open FAILED entry is of this error class,
+    /// as one job.
+    RetryClass { class: crate::triage::ErrorClass },
+    /// Retry the records these audit entries are about, as one job.
+    RetrySelection { audit_ids: Vec<i64> },
     /// Close a FAILED entry without retrying it (the operator dealt with it).
     Dismiss { audit_id: i64 },
     /// Run a pass over one object now instead of at its next poll.

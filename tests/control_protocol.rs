@@ -10,8 +10,14 @@
 mod backends;
 #[path = "control_protocol/client.rs"]
 mod client;
+#[path = "control_protocol/log.rs"]
+mod log;
+#[path = "control_protocol/metrics.rs"]
+mod metrics;
 #[path = "control_protocol/records.rs"]
 mod records;
+#[path = "control_protocol/triage.rs"]
+mod triage;
 #[path = "control_protocol/world.rs"]
 mod world;
 

@@ -409,7 +409,7 @@ async fn when_hubspot_rejects_whole_batches_the_bad_inputs_are_isolated_and_the_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retrying_a_category_queues_one_retry_per_failed_record() {
+async fn retrying_a_category_is_one_job_that_retries_every_failed_record_of_it() {
     let dir = tempfile::tempdir().unwrap();
     let w = synced_world(dir.path()).await;
     let before: Vec<i64> = w
@@ -422,7 +422,8 @@ async fn retrying_a_category_queues_one_retry_per_failed_record() {
         .map(|a| a.id)
         .collect();
     assert_eq!(before.len(), 7, "six invalid emails and one duplicate");
-    w.engine
+    let outcome = w
+        .engine
         .handle(
             Command::RetryCategory {
                 category: "VALIDATION_ERROR".into(),
@@ -431,9 +432,16 @@ async fn retrying_a_category_queues_one_retry_per_failed_record() {
         )
         .await
         .unwrap();
-    for _ in 0..6 {
-        assert!(w.engine.run_next_due().await.unwrap());
-    }
+    assert_eq!(outcome.jobs.len(), 1, "{outcome:?}");
+    w.engine.run_until_idle().await.unwrap();
+    let job = w
+        .engine
+        .store()
+        .job(outcome.jobs[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((job.done, job.total, job.failed), (6, 6, 6), "{job:?}");
     let after = w.engine.store().open_failures(100).await.unwrap();
     assert_eq!(after.len(), 7, "still invalid, so FAILED again");
     let retried: Vec<_> = after

@@ -162,7 +162,11 @@ impl Config {
     /// The secret in the environment variable that `key` names.
     pub fn secret_from_env(&self, key: &str, name: &str) -> Result<SecretString, ConfigError> {
         match std::env::var(name) {
-            Ok(v) if !v.trim().is_empty() => Ok(SecretString::from(v.trim().to_string())),
+            Ok(v) if !v.trim().is_empty() => {
+                // Whatever is logged, a console's log pane never shows it.
+                crate::log_ring::known_secret(v.trim());
+                Ok(SecretString::from(v.trim().to_string()))
+            }
             Ok(_) => Err(self.error_at(
                 key,
                 format!("the environment variable {name} (named by {key}) is empty"),

@@ -97,6 +97,12 @@ pub const METHODS: &[(&str, bool)] = &[
     ("sync_now", true),
     ("reload", true),
     ("shutdown", true),
+    ("failed_groups", false),
+    ("failed_in_class", false),
+    ("retry_class", true),
+    ("retry_selection", true),
+    ("log_tail", false),
+    ("metrics", false),
 ];
 
 /// Whether a method exists, and if so whether it writes.

@@ -309,6 +309,14 @@ impl Session {
                 self.my_jobs.extend(outcome.jobs.iter().copied());
                 Ok(json!({"notice": outcome.notice, "jobs": outcome.jobs}))
             }
+            "failed_groups" => super::methods::triage::failed_groups(&self.shared).await,
+            "failed_in_class" => {
+                super::methods::triage::failed_in_class(&self.shared, req.params).await
+            }
+            "log_tail" => super::methods::log::log_tail(req.params),
+            "metrics" => super::methods::metrics::metrics(&self.shared).await,
+            "retry_class" => self.command(method, req.params).await,
+            "retry_selection" => self.command(method, req.params).await,
             "reload" => {
                 tracing::info!(user = %self.user, "reload requested");
                 let text = (self.shared.reload)().await.map_err(failed)?;
@@ -323,6 +331,21 @@ impl Session {
             }
             _ => Err((code::UNKNOWN_METHOD, format!("no method {method:?}"))),
         }
+    }
+
+    /// An operator's command: the jobs it queues are this connection's,
+    /// whose end only it is told.
+    async fn command(&mut self, method: &str, params: Value) -> Reply {
+        let cmd: Command = serde_json::from_value(json!({"method": method, "params": params}))
+            .map_err(|e| (code::INVALID_PARAMS, format!("{method}: {e}")))?;
+        let outcome = self
+            .shared
+            .engine
+            .handle(cmd, Some(&self.user))
+            .await
+            .map_err(|e| (code::FAILED, format!("{e:#}")))?;
+        self.my_jobs.extend(outcome.jobs.iter().copied());
+        Ok(json!({"notice": outcome.notice, "jobs": outcome.jobs}))
     }
 
     fn hello(&mut self, p: Value) -> Reply {

@@ -5,6 +5,7 @@
 
 use super::{Engine, lock};
 use crate::status::{Command, JobKind};
+use crate::store::{ClassMatch, JobRecord};
 use chrono::Utc;
 
 /// What became of a command: a line for the console that sent it, and the
@@ -54,28 +55,23 @@ impl Engine {
                 }
             }
             Command::RetryCategory { category } => {
-                let entries = self.store.open_failures_in(&category).await?;
-                let mut jobs = Vec::with_capacity(entries.len());
-                for e in &entries {
-                    let job = self
-                        .store
-                        .enqueue_by(
-                            JobKind::RetryRecord,
-                            e.object,
-                            e.direction,
-                            Some(&e.app_id),
-                            Utc::now(),
-                            by,
-                        )
-                        .await?;
-                    lock(&self.watched).insert(job, e.label.clone());
-                    jobs.push(job);
-                }
-                tracing::info!(%category, records = entries.len(), by = who, "category retry requested");
-                Outcome {
-                    notice: format!("retry of {} {category} record(s) queued", entries.len()),
-                    jobs,
-                }
+                let records = self
+                    .store
+                    .records_in_class(ClassMatch::Category(category.clone()))
+                    .await?;
+                self.retry_records(records, &category, by).await?
+            }
+            Command::RetryClass { class } => {
+                let records = self
+                    .store
+                    .records_in_class(ClassMatch::Exact(class.clone()))
+                    .await?;
+                self.retry_records(records, &class.label(), by).await?
+            }
+            Command::RetrySelection { audit_ids } => {
+                let records = self.store.records_of_entries(&audit_ids).await?;
+                let what = format!("{} selected", audit_ids.len());
+                self.retry_records(records, &what, by).await?
             }
             Command::Dismiss { audit_id } => {
                 let entry = self.store.audit_entry(audit_id).await?;
@@ -114,5 +110,28 @@ impl Engine {
         };
         self.wake.notify_one();
         Ok(outcome)
+    }
+
+    /// Queues one job that retries these records (never one per record),
+    /// so it runs in batches, paced by the rate budget, with one progress
+    /// line and one summary for the console that asked.
+    async fn retry_records(
+        &self,
+        records: Vec<JobRecord>,
+        what: &str,
+        by: Option<&str>,
+    ) -> anyhow::Result<Outcome> {
+        if records.is_empty() {
+            return Ok(Outcome::said(format!(
+                "retry: no open FAILED entries of {what}"
+            )));
+        }
+        let n = records.len();
+        let job = self.store.enqueue_retry_records(records, by).await?;
+        tracing::info!(job, records = n, class = %what, by = by.unwrap_or("an operator"), "retry of many records requested");
+        Ok(Outcome {
+            notice: format!("retry of {n} record(s) ({what}) queued as job {job}"),
+            jobs: vec![job],
+        })
     }
 }

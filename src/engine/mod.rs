@@ -13,10 +13,13 @@
 
 mod commands;
 pub mod lock;
+pub mod metrics;
 pub mod records;
+mod retry_records;
 mod run;
 mod scheduler;
 mod snapshot;
+mod triage;
 
 pub use commands::Outcome;
 pub use run::EngineHandle;
@@ -95,6 +98,11 @@ pub struct Engine {
     objects: RwLock<Arc<Vec<ObjectSync>>>,
     settings: EngineSettings,
     cached: Mutex<Cached>,
+    /// Records created on each side since its count was last read, per
+    /// object (`to_hubspot`: created in HubSpot).
+    created: Arc<Mutex<HashMap<(ObjectKind, crate::model::Direction), u64>>>,
+    /// The plots' last hour.
+    metrics: Arc<metrics::Metrics>,
     /// Retry jobs someone waits on: job id → record label.
     watched: Mutex<HashMap<i64, String>>,
     events: broadcast::Sender<EngineEvent>,
@@ -116,7 +124,22 @@ impl Engine {
         objects: Vec<ObjectSync>,
         settings: EngineSettings,
     ) -> Arc<Engine> {
+        let metrics = Arc::new(metrics::Metrics::default());
+        let created: Arc<Mutex<HashMap<_, u64>>> = Arc::default();
+        {
+            let (metrics, created) = (metrics.clone(), created.clone());
+            store.observe_audit(Box::new(move |e| {
+                metrics.count(e.object, e.direction, e.status, chrono::Utc::now());
+                if e.action == crate::status::AuditAction::Create
+                    && e.status == crate::status::AuditStatus::Success
+                {
+                    *lock(&created).entry((e.object, e.direction)).or_default() += 1;
+                }
+            }));
+        }
         Arc::new(Engine {
+            created,
+            metrics,
             client,
             store,
             app,
@@ -128,6 +151,10 @@ impl Engine {
             wake: Notify::new(),
             webhook_ids: Mutex::new(HashMap::new()),
         })
+    }
+
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
     }
 
     pub fn store(&self) -> &Store {

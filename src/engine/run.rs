@@ -20,6 +20,9 @@ use tokio_util::sync::CancellationToken;
 /// The fastest the shared snapshot is rebuilt during a busy sync.
 const PUBLISH_EVERY: Duration = Duration::from_millis(250);
 
+/// How often the rate budget is sampled for the plots.
+const BUDGET_SAMPLE: Duration = Duration::from_secs(2);
+
 /// What a caller holds while the engine runs in the background.
 pub struct EngineHandle {
     pub engine: Arc<Engine>,
@@ -100,6 +103,24 @@ impl Engine {
                     _ = c.cancelled() => break,
                     _ = me.wake.notified() => {}
                     _ = tokio::time::sleep(sleep) => {}
+                }
+            }
+        }));
+
+        // The plots' budget line: HubSpot's last answer, sampled whether
+        // or not anyone is attached, so a console attaching later sees it.
+        let me = self.clone();
+        let c = cancel.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(BUDGET_SAMPLE);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = c.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                if let Some(b) = me.client.connection_status().budget {
+                    me.metrics.sample_budget(&b, Utc::now());
                 }
             }
         }));

@@ -184,7 +184,7 @@ impl Engine {
         };
         // Other apps share the daily budget: stop short of the reserve.
         // An operator's single-record retry still goes through.
-        if job.kind != JobKind::RetryRecord
+        if !matches!(job.kind, JobKind::RetryRecord | JobKind::RetryRecords)
             && let Some((left, max)) = self.daily_budget_below_reserve().await
         {
             let why = format!(
@@ -196,6 +196,11 @@ impl Engine {
                 .retry_job_at(job.id, Utc::now() + chrono::Duration::minutes(15), &why)
                 .await?;
             self.notice(why, true);
+            return Ok(true);
+        }
+        if job.kind == JobKind::RetryRecords {
+            self.run_retry_records(&job).await?;
+            self.refresh_counts().await;
             return Ok(true);
         }
         let Some(object) = self.object(job.object) else {
@@ -333,7 +338,7 @@ impl Engine {
         Ok(())
     }
 
-    fn job_backoff(&self, attempts: u32) -> Duration {
+    pub(super) fn job_backoff(&self, attempts: u32) -> Duration {
         let base = self
             .settings
             .job_backoff

@@ -5,8 +5,9 @@
 //! consoles never move each other's lists.
 
 use super::{Engine, lock};
+use crate::model::Direction;
 use crate::model::ObjectKind;
-use crate::status::{ConnState, ConnectionStatus, ObjectCounts, Snapshot};
+use crate::status::{ConnState, ConnectionStatus, JobProgress, ObjectCounts, Snapshot};
 use crate::store::Store;
 use chrono::Utc;
 use std::collections::HashMap;
@@ -53,23 +54,31 @@ async fn shared_part(
     store: &Store,
     objects: &[(ObjectKind, Option<u64>)],
 ) -> anyhow::Result<Snapshot> {
-    let mut counts = Vec::with_capacity(objects.len());
-    for &(object, app) in objects {
-        counts.push(ObjectCounts {
+    // One read: counts shown together are of the same moment.
+    let o = store
+        .overview(objects.iter().map(|(k, _)| *k).collect(), 10)
+        .await?;
+    let counts = o
+        .objects
+        .iter()
+        .zip(objects)
+        .map(|(&(object, linked, failed), &(_, app))| ObjectCounts {
             object,
             hubspot: None,
             app,
-            linked: store.link_count(object).await?,
-            failed: store.open_failure_count(Some(object)).await?,
-        });
-    }
+            linked,
+            failed,
+        })
+        .collect();
+    let now = Utc::now();
     Ok(Snapshot {
-        taken_at: Some(Utc::now()),
+        taken_at: Some(now),
         counts,
-        running: store.running_job().await?,
-        queued: store.queued_jobs(10).await?,
-        recent: store.recent_jobs(10).await?,
-        failed_total: store.open_failure_count(None).await?,
+        progress: o.running.as_ref().and_then(|j| JobProgress::of(j, now)),
+        running: o.running,
+        queued: o.queued,
+        recent: o.recent,
+        failed_total: o.failed_total,
         ..Snapshot::default()
     })
 }
@@ -131,6 +140,15 @@ impl Engine {
             app_time += t.elapsed();
         }
         let mut c = lock(&self.cached);
+        // A fresh count includes what was created before it.
+        let mut created = lock(&self.created);
+        for k in hubspot.keys() {
+            created.remove(&(*k, Direction::ToHubSpot));
+        }
+        for k in app.keys() {
+            created.remove(&(*k, Direction::ToApp));
+        }
+        drop(created);
         c.hubspot.extend(hubspot);
         c.app.extend(app);
         let target = self.app.describe();
@@ -175,17 +193,31 @@ impl Engine {
 
     /// The part of the snapshot every console shares, read from the store now.
     pub async fn shared_snapshot(&self) -> anyhow::Result<Snapshot> {
+        let mut s = {
+            let objects: Vec<(ObjectKind, Option<u64>)> = self
+                .objects()
+                .iter()
+                .map(|o| (o.mapping.object, None))
+                .collect();
+            shared_part(&self.store, &objects).await?
+        };
+        // The counts that cost a call are as of their last refresh, plus
+        // the records this engine created since: mid-sync, HubSpot's count
+        // keeps up with the links instead of lagging a whole pass behind.
         let cached = lock(&self.cached).clone();
-        let objects: Vec<(ObjectKind, Option<u64>)> = self
-            .objects()
-            .iter()
-            .map(|o| (o.mapping.object, cached.app.get(&o.mapping.object).copied()))
-            .collect();
-        let mut s = shared_part(&self.store, &objects).await?;
-        s.connections = self.connections();
+        let created = lock(&self.created).clone();
+        let since = |k: ObjectKind, d: Direction| created.get(&(k, d)).copied().unwrap_or(0);
         for c in &mut s.counts {
-            c.hubspot = cached.hubspot.get(&c.object).copied();
+            c.hubspot = cached
+                .hubspot
+                .get(&c.object)
+                .map(|n| n + since(c.object, Direction::ToHubSpot));
+            c.app = cached
+                .app
+                .get(&c.object)
+                .map(|n| n + since(c.object, Direction::ToApp));
         }
+        s.connections = self.connections();
         Ok(s)
     }
 

@@ -149,6 +149,25 @@ pub fn message_summary(message: &str) -> Cow<'_, str> {
     }
 }
 
+/// What a validation message names beyond its category: HubSpot's inner
+/// error code (`INVALID_EMAIL`, `PROPERTY_DOESNT_EXIST`, `READ_ONLY_VALUE`)
+/// and the property it is about, from the first problem the message lists
+/// (`Property values were not valid: [{"error":"INVALID_EMAIL","name":"email",…}]`).
+/// FAILED entries are triaged by these; a message without them gives `None`s.
+pub fn error_detail(message: &str) -> (Option<String>, Option<String>) {
+    let Some(start) = message.find("[{") else {
+        return (None, None);
+    };
+    let Ok(items) = serde_json::from_str::<Vec<serde_json::Value>>(&message[start..]) else {
+        return (None, None);
+    };
+    let Some(first) = items.first() else {
+        return (None, None);
+    };
+    let text = |k: &str| first.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    (text("error").or_else(|| text("code")), text("name"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +218,20 @@ mod tests {
         let e = api(400, "VALIDATION_ERROR", "Email address x is invalid");
         assert_eq!(e.category(), "VALIDATION_ERROR");
         assert_eq!(e.message(), "Email address x is invalid");
+    }
+
+    #[test]
+    fn error_detail_names_the_inner_code_and_property() {
+        let m = r#"Property values were not valid: [{"isValid":false,"message":"Email address x@y is invalid","error":"INVALID_EMAIL","name":"email"}]"#;
+        assert_eq!(
+            error_detail(m),
+            (Some("INVALID_EMAIL".into()), Some("email".into()))
+        );
+        assert_eq!(
+            error_detail("Contact already exists. Existing ID: 5"),
+            (None, None)
+        );
+        assert_eq!(error_detail("broken [{ not json"), (None, None));
     }
 
     #[test]

@@ -54,7 +54,14 @@ impl Store {
     /// FAILED list shows each record once, at its latest attempt. The entry
     /// names the operator whose job wrote it, if an operator asked for it.
     pub async fn record(&self, e: &NewAudit) -> anyhow::Result<i64> {
-        let e = e.clone();
+        let id = self.record_entry(e.clone()).await?;
+        if let Some(observe) = self.audit_observer.get() {
+            observe(e);
+        }
+        Ok(id)
+    }
+
+    async fn record_entry(&self, e: NewAudit) -> anyhow::Result<i64> {
         self.write(move |conn| {
             // A HubSpot record with no app record yet is audited under
             // `hs:<id>`; once it has one, its entries close that key's failure.
@@ -76,11 +83,17 @@ impl Store {
                 params![e.object.api_name(), e.app_id, hubspot_key],
             )?;
             let attempt = prev_attempt.unwrap_or(0) + 1;
+            // Triage groups FAILED entries by what the message names.
+            let (sub_category, property) = match (&e.status, &e.message) {
+                (AuditStatus::Failed, Some(m)) => crate::hubspot::error::error_detail(m),
+                _ => (None, None),
+            };
             tx.execute(
                 "INSERT INTO audit (at, job_id, object, direction, app_id, hubspot_id, action, status,
-                                    category, message, diff, attempt, label, open, operator)
+                                    category, message, diff, attempt, label, open, operator,
+                                    sub_category, property)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                         (SELECT requested_by FROM jobs WHERE id = ?2))",
+                         (SELECT requested_by FROM jobs WHERE id = ?2), ?15, ?16)",
                 params![
                     ts(Utc::now()),
                     e.job_id,
@@ -96,6 +109,8 @@ impl Store {
                     attempt,
                     e.label,
                     (e.status == AuditStatus::Failed) as i64,
+                    sub_category,
+                    property,
                 ],
             )?;
             let id = tx.last_insert_rowid();

@@ -44,7 +44,11 @@ fn job_view(r: &Row<'_>) -> rusqlite::Result<JobView> {
     })
 }
 
-fn jobs_where(conn: &Connection, clause: &str, limit: usize) -> anyhow::Result<Vec<JobView>> {
+pub(super) fn jobs_where(
+    conn: &Connection,
+    clause: &str,
+    limit: usize,
+) -> anyhow::Result<Vec<JobView>> {
     let mut stmt =
         conn.prepare_cached(&format!("SELECT {JOB_COLS} FROM jobs {clause} LIMIT ?1"))?;
     let rows = stmt.query_map(params![limit as i64], job_view)?;
@@ -162,7 +166,7 @@ impl Store {
                 .query_row(
                     "SELECT id, kind, object, direction, app_id, attempts, requested_by FROM jobs
                      WHERE state IN ('queued','retrying') AND run_after <= ?1
-                     ORDER BY (kind IN ('retry', 'webhook')) DESC, run_after, id LIMIT 1",
+                     ORDER BY (kind IN ('retry', 'retry records', 'webhook')) DESC, run_after, id LIMIT 1",
                     params![ts(now)],
                     |r| {
                         Ok(JobRow {

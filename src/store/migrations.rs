@@ -132,6 +132,30 @@ const MIGRATIONS: &[&str] = &[
         VALUES (new.id, new.label, new.app_id, new.hubspot_id, new.message, new.category);
     END;
     "#,
+    // 7: triage by cause. A FAILED entry keeps its error class (HubSpot's
+    // sub-category and the property it names, pulled out of the message),
+    // so open failures group by class on an index; a job's entries are
+    // found by the job (its summary, a crash-safe resume); a retry of many
+    // records is one job whose records are stored with it. Open entries
+    // written before this version get their class from their message.
+    r#"
+    ALTER TABLE audit ADD COLUMN sub_category TEXT;
+    ALTER TABLE audit ADD COLUMN property TEXT;
+    UPDATE audit
+       SET sub_category = json_extract(substr(message, instr(message, '[{')), '$[0].error'),
+           property = json_extract(substr(message, instr(message, '[{')), '$[0].name')
+     WHERE open = 1 AND instr(message, '[{') > 0
+       AND json_valid(substr(message, instr(message, '[{')));
+    CREATE INDEX audit_open_by_class ON audit (category, sub_category, property, at) WHERE open = 1;
+    CREATE INDEX audit_by_job ON audit (job_id, status);
+    CREATE TABLE job_records (
+        job_id  INTEGER NOT NULL,
+        object  TEXT NOT NULL,
+        -- The record's audit key: its app id, or `hs:<id>`.
+        record  TEXT NOT NULL,
+        PRIMARY KEY (job_id, object, record)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -20,13 +20,17 @@ mod cursors;
 mod jobs;
 mod links;
 mod migrations;
+mod overview;
 mod search;
 mod thread;
+mod triage;
 
 pub use audit::NewAudit;
 pub use jobs::JobRow;
 pub use migrations::SCHEMA_VERSION;
+pub use overview::Overview;
 pub use search::{AuditQuery, NewEdit};
+pub use triage::{ClassMatch, JobOutcome, JobRecord};
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -117,7 +121,12 @@ pub struct Store {
     next_reader: AtomicUsize,
     path: PathBuf,
     changed: watch::Sender<u64>,
+    /// Told of every audit entry written (the engine's plots and counts).
+    audit_observer: std::sync::OnceLock<AuditObserver>,
 }
+
+/// What hears of each audit entry once it is written.
+pub type AuditObserver = Box<dyn Fn(&NewAudit) + Send + Sync>;
 
 fn open_writer(path: &Path) -> anyhow::Result<Connection> {
     create_private_file(path)?;
@@ -162,7 +171,14 @@ impl Store {
             next_reader: AtomicUsize::new(0),
             path: path.to_path_buf(),
             changed: watch::Sender::new(0),
+            audit_observer: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Sets what hears of each audit entry written (once; later calls are
+    /// ignored).
+    pub fn observe_audit(&self, f: AuditObserver) {
+        let _ = self.audit_observer.set(f);
     }
 
     pub fn path(&self) -> &Path {

@@ -31,6 +31,9 @@ pub enum Scope {
     Record(RecordRef),
     /// The HubSpot records a burst of webhook events named (by id).
     Records(Vec<String>),
+    /// Records an operator retries together (a class of FAILED entries,
+    /// or a selection), in batches; each gets an audit entry.
+    Selection(Vec<RecordRef>),
     /// Every link, to find records deleted or merged on either side.
     Scan,
 }
@@ -121,6 +124,10 @@ impl Pass<'_> {
                 on_progress(progress);
             }
             Scope::Records(ids) => self.records(ids, &mut progress, &mut on_progress).await?,
+            Scope::Selection(refs) => {
+                self.selection(refs, &mut progress, &mut on_progress)
+                    .await?
+            }
             Scope::Changes => {
                 // A first pass both ways reads HubSpot first: its records
                 // find their app partners by key in the app's own database,
@@ -134,14 +141,23 @@ impl Pass<'_> {
                         .await?
                         .is_none();
                 if first {
-                    self.hubspot_changes(&mut progress, &mut on_progress)
+                    self.hubspot_changes(&mut progress, &mut on_progress, 0)
                         .await?;
+                }
+                // Progress counts both sides from the start: while the app's
+                // rows are written, HubSpot's changes still to come are in
+                // the total (estimated by one search, only when the app
+                // side has work, so an idle pass stays at one call).
+                let mut estimated = 0;
+                if both && !first && self.app_has_changes().await? {
+                    estimated = self.hubspot_estimate().await?;
+                    progress.total += estimated;
                 }
                 if self.rules.flows(Direction::ToHubSpot) {
                     self.app_changes(&mut progress, &mut on_progress).await?;
                 }
                 if self.rules.flows(Direction::ToApp) && !first {
-                    self.hubspot_changes(&mut progress, &mut on_progress)
+                    self.hubspot_changes(&mut progress, &mut on_progress, estimated)
                         .await?;
                 }
             }
@@ -157,7 +173,7 @@ impl Pass<'_> {
                     let Some(last) = links.last() else { break };
                     after = last.app_id.clone();
                     let n = links.len() as u64;
-                    let t = self.batch(vec![], vec![], links, None).await?;
+                    let t = self.batch(vec![], vec![], links, &[]).await?;
                     progress.done += n;
                     progress.total = progress.total.max(progress.done);
                     add(&mut progress.tally, t);
@@ -173,7 +189,17 @@ impl Pass<'_> {
     /// outcome (and closes the record's open failure).
     async fn one(&self, r: RecordRef) -> Result<Tally, ExecError> {
         let (app, hubspot, links) = self.read_one(&r).await?;
-        self.batch(app, hubspot, links, Some(r)).await
+        self.batch(app, hubspot, links, std::slice::from_ref(&r))
+            .await
+    }
+
+    async fn app_has_changes(&self) -> Result<bool, ExecError> {
+        let stored: Option<AppCursor> = self.cursor(Direction::ToHubSpot).await?;
+        Ok(self
+            .app
+            .count_changed_since(self.mapping, stored.as_ref())
+            .await?
+            > 0)
     }
 
     /// App rows changed since the app cursor, oldest first.
@@ -197,7 +223,7 @@ impl Pass<'_> {
                 break;
             }
             let n = page.rows.len() as u64;
-            let t = self.batch(page.rows, vec![], vec![], None).await?;
+            let t = self.batch(page.rows, vec![], vec![], &[]).await?;
             if let Some(next) = &page.next {
                 self.set_cursor(Direction::ToHubSpot, next).await?;
             }
@@ -353,13 +379,13 @@ impl Pass<'_> {
 
     /// Plans and applies one batch: `app` and `hubspot` are records from
     /// the change feeds, `links` pairs to settle whatever the feeds say.
-    /// With `report`, that record gets an outcome even when in step.
+    /// The records in `report` get an outcome even when in step.
     async fn batch(
         &self,
         app: Vec<AppRecord>,
         hubspot: Vec<SimplePublicObject>,
         links: Vec<Link>,
-        report: Option<RecordRef>,
+        report: &[RecordRef],
     ) -> Result<Tally, ExecError> {
         self.batch_with(app, hubspot, links, report, None).await
     }
@@ -383,14 +409,14 @@ impl Pass<'_> {
         app: Vec<AppRecord>,
         hubspot: Vec<SimplePublicObject>,
         links: Vec<Link>,
-        report: Option<RecordRef>,
+        report: &[RecordRef],
         known: Option<Vec<SimplePublicObject>>,
     ) -> Result<Tally, ExecError> {
         let m = self.mapping;
         let g = self
-            .gather(app, hubspot, links, report.is_some(), known, false)
+            .gather(app, hubspot, links, !report.is_empty(), known, false)
             .await?;
-        let decisions = g.decide(m, self.rules, report.as_ref());
+        let decisions = g.decide(m, self.rules, report);
         let (replanning, app, hubspot) = (g.replanning, g.app, g.hubspot);
         let mut exec = Executor::new(self.client, self.store, self.app, m, self.job_id);
         exec.defer_conflicts = !replanning && self.creates_find_emails();
@@ -413,8 +439,8 @@ impl Pass<'_> {
                 .iter()
                 .filter_map(|a| app.get(a).cloned())
                 .collect();
-            let t = Box::pin(self.batch_with(again, vec![], vec![], None, Some(deferred.found)))
-                .await?;
+            let t =
+                Box::pin(self.batch_with(again, vec![], vec![], &[], Some(deferred.found))).await?;
             add(&mut tally, t);
         }
         Ok(tally)
@@ -433,6 +459,7 @@ mod gather;
 mod hubspot_feed;
 mod intents;
 mod records;
+mod selection;
 mod unchanged;
 
 fn add(t: &mut Tally, more: Tally) {

@@ -140,6 +140,7 @@ pub fn snapshot() -> Snapshot {
         failed_total: 6,
         failed_before: None,
         failed_newer: 0,
+        progress: None,
         engine: Some(hubsync::status::EngineInfo {
             pid: 4242,
             started_at: t0() - Duration::minutes(42),

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TOKEN: &str = "pat-control-protocol-test";
+pub const TOKEN: &str = "pat-control-protocol-test";
 const TOKEN_ENV: &str = "HUBSYNC_CONTROL_TEST_TOKEN";
 /// App contacts in all, and how many of them HubSpot refuses.
 const CONTACTS: usize = 12;

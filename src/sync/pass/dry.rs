@@ -61,6 +61,6 @@ impl Pass<'_> {
     pub async fn dry(&self, r: RecordRef) -> Result<Vec<Decision>, ExecError> {
         let (app, hubspot, links) = self.read_one(&r).await?;
         let g = self.gather(app, hubspot, links, true, None, true).await?;
-        Ok(g.decide(self.mapping, self.rules, Some(&r)))
+        Ok(g.decide(self.mapping, self.rules, std::slice::from_ref(&r)))
     }
 }

@@ -33,12 +33,12 @@ pub(super) struct Gathered {
 }
 
 impl Gathered {
-    /// The plan; with `report`, that record gets a decision even in step.
+    /// The plan; each record in `report` gets a decision even in step.
     pub fn decide(
         &self,
         m: &ObjectMapping,
         rules: &SyncRules,
-        report: Option<&RecordRef>,
+        report: &[RecordRef],
     ) -> Vec<Decision> {
         let mut decisions = plan(&PlanInput {
             mapping: m,
@@ -58,13 +58,19 @@ impl Gathered {
                 by_hubspot: &c.by_hubspot,
             }),
         });
-        if let Some(r) = report {
+        // A record asked for by name gets an outcome even when nothing is
+        // to write: its link is in step.
+        for r in report {
             let mentioned = |d: &Decision| match r {
                 RecordRef::App(id) => d.app_id() == Some(id),
                 RecordRef::HubSpot(id) => d.hubspot_id() == Some(id),
             };
+            let its_link = self.links.iter().find(|l| match r {
+                RecordRef::App(id) => &l.app_id == id,
+                RecordRef::HubSpot(id) => &l.hubspot_id == id,
+            });
             if !decisions.iter().any(mentioned)
-                && let Some(l) = self.links.first()
+                && let Some(l) = its_link.or(self.links.first().filter(|_| report.len() == 1))
             {
                 decisions.push(Decision::InStep {
                     app_id: l.app_id.clone(),

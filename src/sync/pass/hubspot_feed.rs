@@ -76,6 +76,22 @@ fn now_ms() -> i64 {
 /// An id past every HubSpot id: a cursor at (t, this) has handled all of t.
 const PAST_EVERY_ID: u64 = u64::MAX;
 
+/// Where an incremental read starts: the cursor less the lookback window,
+/// or only as far back as is settled.
+fn read_from(saved: &HubSpotCursor) -> ModifiedCursor {
+    let lookback = (saved.at.modified_ms - LOOKBACK_MS).max(0);
+    match saved.settled_ms {
+        Some(s) if s >= lookback => ModifiedCursor {
+            modified_ms: s,
+            id: PAST_EVERY_ID,
+        },
+        _ => ModifiedCursor {
+            modified_ms: lookback,
+            id: 0,
+        },
+    }
+}
+
 /// The last-modified property HubSpot stamps on each object.
 fn modified_property(object: ObjectKind) -> &'static str {
     match object {
@@ -141,11 +157,16 @@ impl Pass<'_> {
     /// HubSpot records modified since the HubSpot cursor (all of them the
     /// first time), with the to-app filters pushed down into the search
     /// where HubSpot can apply them.
+    ///
+    /// `estimated` is what [`Pass::hubspot_estimate`] put in the total
+    /// already; the count read here replaces it.
     pub(super) async fn hubspot_changes(
         &self,
         progress: &mut Progress,
         on_progress: &mut impl FnMut(Progress),
+        estimated: u64,
     ) -> Result<(), ExecError> {
+        progress.total = progress.total.saturating_sub(estimated);
         let saved: Option<HubSpotCursor> = self.cursor(Direction::ToApp).await?;
         match saved {
             None => {
@@ -168,6 +189,20 @@ impl Pass<'_> {
             }
             Some(c) => self.incremental(c, progress, on_progress).await,
         }
+    }
+
+    /// About how many HubSpot records the next read handles (one search):
+    /// counted before the app side's rows so progress covers both sides.
+    pub(super) async fn hubspot_estimate(&self) -> Result<u64, ExecError> {
+        let saved: Option<HubSpotCursor> = self.cursor(Direction::ToApp).await?;
+        let from_ms = match &saved {
+            None
+            | Some(HubSpotCursor {
+                backfill: Some(_), ..
+            }) => 0,
+            Some(c) => read_from(c).modified_ms,
+        };
+        Ok(self.newest_since(from_ms).await?.0)
     }
 
     /// Every record by id, each page applied as it arrives; the next page
@@ -214,7 +249,7 @@ impl Pass<'_> {
                 for chunk in records.chunks(self.size()) {
                     add(
                         &mut tally,
-                        self.batch(vec![], chunk.to_vec(), vec![], None).await?,
+                        self.batch(vec![], chunk.to_vec(), vec![], &[]).await?,
                     );
                 }
                 Ok::<_, ExecError>(tally)
@@ -274,17 +309,7 @@ impl Pass<'_> {
         on_progress: &mut impl FnMut(Progress),
     ) -> Result<(), ExecError> {
         let began_ms = now_ms();
-        let lookback = (saved.at.modified_ms - LOOKBACK_MS).max(0);
-        let from = match saved.settled_ms {
-            Some(s) if s >= lookback => ModifiedCursor {
-                modified_ms: s,
-                id: PAST_EVERY_ID,
-            },
-            _ => ModifiedCursor {
-                modified_ms: lookback,
-                id: 0,
-            },
-        };
+        let from = read_from(&saved);
         // Read the whole change set first: the search pages by offset, and
         // writing while paging would shift what the next page holds.
         let mut changed: Vec<SimplePublicObject> = Vec::new();
@@ -312,7 +337,7 @@ impl Pass<'_> {
         let mut at = saved.at;
         let mut last_saved = Instant::now();
         for chunk in changed.chunks(self.size()) {
-            let t = self.batch(vec![], chunk.to_vec(), vec![], None).await?;
+            let t = self.batch(vec![], chunk.to_vec(), vec![], &[]).await?;
             for o in chunk {
                 if let Some(ms) = self.modified_ms(o) {
                     seen.insert(o.id.clone(), ms);

@@ -48,7 +48,7 @@ impl Pass<'_> {
             let mut t = if found.is_empty() && links.is_empty() {
                 Default::default()
             } else {
-                self.batch(vec![], found, links, None).await?
+                self.batch(vec![], found, links, &[]).await?
             };
             t.skipped += gone as u64;
             progress.done += chunk.len() as u64;
