@@ -26,6 +26,10 @@ const TRIGRAM: usize = 3;
 /// (an object) may drop some: enough that a page usually takes one step.
 const STEP: usize = 512;
 
+/// Index steps a FAILED-list search takes before it scans the open
+/// entries instead.
+const OPEN_STEPS: usize = 8;
+
 /// Which audit entries a page lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
@@ -111,44 +115,38 @@ fn page(conn: &Connection, q: &AuditQuery) -> anyhow::Result<Vec<AuditView>> {
             vec![Value::Integer(before), object, Value::Integer(limit)],
         );
     };
-    if q.open_only || text.chars().count() < TRIGRAM {
-        // The open entries are walked on their partial index (a few
-        // thousand rows, whatever the log's size); left to itself the
-        // planner walks the whole log by id for a rare text.
-        let from = if q.open_only {
-            "audit INDEXED BY audit_open_failed"
-        } else {
-            "audit"
-        };
-        return collect(
-            conn,
-            &format!(
-                "SELECT {AUDIT_COLS} FROM {from} WHERE {open} AND id < ?2
-                 AND (?3 IS NULL OR object = ?3) AND {LIKE_ANY} ORDER BY id DESC LIMIT ?4"
-            ),
-            vec![
-                Value::Text(like(text)),
-                Value::Integer(before),
-                object,
-                Value::Integer(limit),
-            ],
-        );
+    if text.chars().count() < TRIGRAM {
+        return scan(conn, q, text, before);
     }
     // The index yields matches newest first; each step's ids are then read
-    // by primary key, and an object filter may drop some, so steps go on
-    // until the page is full or the matches run out.
+    // by primary key, and an object filter or the FAILED list's open-only
+    // may drop some, so steps go on until the page is full or the matches
+    // run out. For the FAILED list the walk is bounded: a text most closed
+    // entries share would otherwise walk them all, so past the budget the
+    // open entries older than the walk are scanned instead (a few
+    // thousand, whatever the log's size).
     let mut ids_stmt = conn.prepare_cached(
         "SELECT rowid FROM audit_fts WHERE audit_fts MATCH ?1 AND rowid < ?2
          ORDER BY rowid DESC LIMIT ?3",
     )?;
     let mut out = Vec::with_capacity(q.limit);
     let mut below = before;
-    let step = if q.object.is_some() {
+    let step = if q.object.is_some() || q.open_only {
         STEP.max(q.limit)
     } else {
         q.limit
     };
+    let mut steps = 0;
     while out.len() < q.limit {
+        if q.open_only && steps == OPEN_STEPS {
+            let rest = AuditQuery {
+                limit: q.limit - out.len(),
+                ..q.clone()
+            };
+            out.extend(scan(conn, &rest, text, below)?);
+            break;
+        }
+        steps += 1;
         let ids: Vec<i64> = ids_stmt
             .query_map(params![phrase(text), below, step as i64], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
@@ -160,7 +158,7 @@ fn page(conn: &Connection, q: &AuditQuery) -> anyhow::Result<Vec<AuditView>> {
         let rows = collect(
             conn,
             &format!(
-                "SELECT {AUDIT_COLS} FROM audit WHERE (?1 IS NULL OR object = ?1)
+                "SELECT {AUDIT_COLS} FROM audit WHERE (?1 IS NULL OR object = ?1) AND {open}
                  AND id IN ({marks}) ORDER BY id DESC"
             ),
             args,
@@ -171,6 +169,36 @@ fn page(conn: &Connection, q: &AuditQuery) -> anyhow::Result<Vec<AuditView>> {
         }
     }
     Ok(out)
+}
+
+/// `LIKE` over the entries older than `before`, newest first: for a text
+/// too short for the trigram index, and for the open entries past the
+/// index walk's budget (on their partial index: left to itself the
+/// planner would walk the whole log by id for a rare text).
+fn scan(
+    conn: &Connection,
+    q: &AuditQuery,
+    text: &str,
+    before: i64,
+) -> anyhow::Result<Vec<AuditView>> {
+    let (from, open) = if q.open_only {
+        ("audit INDEXED BY audit_open_failed", "open = 1")
+    } else {
+        ("audit", "1 = 1")
+    };
+    collect(
+        conn,
+        &format!(
+            "SELECT {AUDIT_COLS} FROM {from} WHERE {open} AND id < ?2
+             AND (?3 IS NULL OR object = ?3) AND {LIKE_ANY} ORDER BY id DESC LIMIT ?4"
+        ),
+        vec![
+            Value::Text(like(text)),
+            Value::Integer(before),
+            object_value(q.object),
+            Value::Integer(q.limit as i64),
+        ],
+    )
 }
 
 fn link_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Link> {

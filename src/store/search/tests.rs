@@ -216,3 +216,33 @@ async fn a_records_attempts_are_found_by_its_hubspot_id_too() {
     let ids: Vec<&str> = story.iter().map(|a| a.entry.app_id.as_str()).collect();
     assert_eq!(ids, ["5", "hs:900"]);
 }
+
+#[tokio::test]
+async fn an_old_open_failure_is_found_behind_thousands_of_closed_matches() {
+    let (_d, s) = store().await;
+    s.record(&entry("old", "old@shared.example", AuditStatus::Failed, Some("bad")))
+        .await
+        .unwrap();
+    // More closed entries sharing the text than the index walk's budget.
+    s.write(|conn| {
+        let tx = conn.transaction()?;
+        for i in 0..(OPEN_STEPS * STEP + 500) {
+            tx.execute(
+                "INSERT INTO audit (at, job_id, object, direction, app_id, action, status,
+                                    attempt, label, open)
+                 VALUES ('2026-01-01T00:00:00.000Z', 1, 'contacts', 'to_hubspot', ?1,
+                         'update', 'SUCCESS', 1, ?2, 0)",
+                params![format!("n{i}"), format!("n{i}@shared.example")],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let q = AuditQuery {
+        open_only: true,
+        ..query("shared.example")
+    };
+    assert_eq!(labels(&s.search_audit(q).await.unwrap()), ["old@shared.example"]);
+}
