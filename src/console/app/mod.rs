@@ -369,10 +369,7 @@ impl App {
                 self.ctx.say(e);
                 None
             }
-            Ok(Run::Open(view)) => {
-                self.open(view);
-                None
-            }
+            Ok(Run::Open(view)) => self.open_and_load(view),
             Ok(Run::Home) => {
                 self.stack.clear();
                 None
@@ -400,6 +397,17 @@ impl App {
         self.stack.push((id, view));
     }
 
+    /// Opens a view and sends what it asks for first.
+    fn open_and_load(&mut self, view: Box<dyn View>) -> Option<Request> {
+        self.open(view);
+        self.on_front(|v, ctx| v.on_open(ctx))
+    }
+
+    /// The one-second tick, for the view in front.
+    pub fn tick(&mut self) -> Option<Request> {
+        self.on_front(|v, ctx| v.on_tick(ctx))
+    }
+
     fn apply(&mut self, view: u64, effect: Effect) -> Option<Request> {
         match effect {
             Effect::None => None,
@@ -414,10 +422,7 @@ impl App {
                 params,
                 tag,
             }),
-            Effect::Push(v) => {
-                self.open(v);
-                None
-            }
+            Effect::Push(v) => self.open_and_load(v),
             Effect::Pop => {
                 if view != OVERVIEW {
                     self.stack.retain(|(id, _)| *id != view);

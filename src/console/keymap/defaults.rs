@@ -30,6 +30,7 @@ pub fn table(mode: Mode) -> Vec<(Action, Vec<Key>)> {
             (Dismiss, vec![k('d')]),
             (SyncNow, vec![k('s')]),
             (Copy, vec![k('c')]),
+            (Mark, vec![k(' ')]),
             (Confirm, vec![k('y')]),
             (Back, vec![p(K::Esc)]),
             (Help, vec![k('?')]),

@@ -8,10 +8,14 @@
 //! in [`commands::COMMANDS`] that opens it.
 
 pub mod commands;
+pub mod failed;
 pub mod jobs;
+pub mod log;
 pub mod overview;
 
+pub use failed::FailedView;
 pub use jobs::JobsView;
+pub use log::LogView;
 pub use overview::{OverviewView, focus as focus_overview};
 
 use super::action::Action;
@@ -60,6 +64,17 @@ pub trait View {
     fn actions(&self) -> &'static [Action];
 
     fn update(&mut self, action: Action, ctx: &mut Ctx) -> Effect;
+
+    /// The view was opened: what it asks the engine for first.
+    fn on_open(&mut self, _ctx: &mut Ctx) -> Effect {
+        Effect::None
+    }
+
+    /// A second passed while this view is in front (views that read the
+    /// engine again, or follow a tail).
+    fn on_tick(&mut self, _ctx: &mut Ctx) -> Effect {
+        Effect::None
+    }
 
     /// Esc: undo something of this view's own (close its detail, clear its
     /// filter) and say what that takes, or `None` to go back a view.
