@@ -8,9 +8,11 @@ mod fixture;
 use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fixture::*;
-use hubsync::console::views::{FailedView, LogView};
+use hubsync::console::views::{FailedView, LogView, MetricsView};
 use hubsync::console::{App, ConsoleOptions, Popup, Request, Theme};
+use hubsync::engine::metrics::{Flow, Minute};
 use hubsync::log_ring::LogLine;
+use hubsync::model::{Direction, ObjectKind};
 use hubsync::status::{Command, JobKind, JobProgress, JobState};
 use hubsync::triage::{ErrorClass, FailedGroup, HintContext, hint};
 use ratatui::style::Color;
@@ -298,5 +300,70 @@ fn the_log_follows_the_tail_until_scrolled_up_and_g_follows_again() {
     assert!(
         matches!(&next, Some(Request::Call { method: "log_tail", params, .. }) if params["after"] == 4),
         "{next:?}"
+    );
+}
+
+fn hour() -> Vec<Minute> {
+    (0..60i64)
+        .map(|i| Minute {
+            at: t0() - Duration::minutes(59 - i),
+            synced: if i >= 20 {
+                vec![
+                    Flow {
+                        object: ObjectKind::Contacts,
+                        direction: Direction::ToHubSpot,
+                        records: (i as u64 * 7) % 90,
+                    },
+                    Flow {
+                        object: ObjectKind::Contacts,
+                        direction: Direction::ToApp,
+                        records: 3,
+                    },
+                ]
+            } else {
+                vec![]
+            },
+            errors: if i % 9 == 0 { 2 } else { 0 },
+            window_used: (i >= 20).then_some((i as u64 * 13) % 100),
+            window_max: (i >= 20).then_some(100),
+            daily_used: (i >= 20).then_some(1_000 + i as u64 * 50),
+            daily_max: (i >= 20).then_some(250_000),
+        })
+        .collect()
+}
+
+fn metrics_view() -> Box<dyn hubsync::console::views::View> {
+    Box::new(MetricsView::with_minutes(hour()))
+}
+
+#[test]
+fn metrics_at_80x24() {
+    let s = both_themes(metrics_view, 80, 24);
+    assert!(s.contains("today 3950 of 250000"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn metrics_at_200x50() {
+    insta::assert_snapshot!(both_themes(metrics_view, 200, 50));
+}
+
+#[test]
+fn colon_metrics_opens_the_plots_and_asks_the_engine_for_the_hour() {
+    let mut a = app(false);
+    a.handle_key(key(':'));
+    for c in "metrics".chars() {
+        a.handle_key(key(c));
+    }
+    let req = a.handle_key(press(KeyCode::Enter));
+    assert!(
+        matches!(
+            req,
+            Some(Request::Call {
+                method: "metrics",
+                ..
+            })
+        ),
+        "{req:?}"
     );
 }

@@ -1,7 +1,7 @@
 //! What `:` understands. Each command opens a view or does one thing; the
 //! prompt completes their names and their first argument from this table.
 
-use super::{Effect, FailedView, JobsView, LogView, View};
+use super::{Effect, FailedView, JobsView, LogView, MetricsView, View};
 use crate::console::ctx::Ctx;
 
 pub struct CommandSpec {
@@ -53,6 +53,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         help: "the engine's recent log lines, following the tail",
         args: no_args,
         run: |_, _| Ok(Run::Open(Box::new(LogView::default()))),
+    },
+    CommandSpec {
+        name: "metrics",
+        aliases: &["m"],
+        help: "the last hour: records synced, FAILED and the rate budget",
+        args: no_args,
+        run: |_, _| Ok(Run::Open(Box::new(MetricsView::default()))),
     },
     CommandSpec {
         name: "jobs",

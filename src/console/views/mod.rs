@@ -11,11 +11,13 @@ pub mod commands;
 pub mod failed;
 pub mod jobs;
 pub mod log;
+pub mod metrics;
 pub mod overview;
 
 pub use failed::FailedView;
 pub use jobs::JobsView;
 pub use log::LogView;
+pub use metrics::MetricsView;
 pub use overview::{OverviewView, focus as focus_overview};
 
 use super::action::Action;
