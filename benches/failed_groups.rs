@@ -59,7 +59,7 @@ async fn main() -> anyhow::Result<()> {
             for i in 0..rows {
                 let at = hubsync::store::ts(start + chrono::Duration::seconds(i as i64 * 2));
                 let failed = i % every == 0 && i / every < open;
-                let (cat, sub, prop) = CLASSES[i % CLASSES.len()];
+                let (cat, sub, prop) = CLASSES[(i / every) % CLASSES.len()];
                 stmt.execute(rusqlite::params![
                     at,
                     (i / 1000) as i64,
