@@ -28,6 +28,7 @@ pub enum Action {
     OlderPage,
     NewerPage,
     Copy,
+    Mark,
     // Records.
     Retry,
     RetryCategory,
@@ -167,6 +168,13 @@ pub const ACTIONS: &[ActionInfo] = &[
         "copy",
         "copy",
         "copy the selected record's id, email or error (OSC 52)",
+        false,
+    ),
+    info(
+        Mark,
+        "mark",
+        "mark",
+        "mark or unmark the selected entry (r retries the marked ones)",
         false,
     ),
     info(

@@ -272,7 +272,12 @@ async fn event_loop(
                 }
                 dirty = true;
             }
-            _ = tick.tick() => dirty = true,
+            _ = tick.tick() => {
+                if let Some(req) = app.tick() {
+                    dispatch(req, app, engine_alive, &client, &answers_tx);
+                }
+                dirty = true;
+            }
             _ = term.recv() => {
                 tracing::info!("SIGTERM: leaving the console");
                 return Ok(());

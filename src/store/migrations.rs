@@ -146,7 +146,7 @@ const MIGRATIONS: &[&str] = &[
            property = json_extract(substr(message, instr(message, '[{')), '$[0].name')
      WHERE open = 1 AND instr(message, '[{') > 0
        AND json_valid(substr(message, instr(message, '[{')));
-    CREATE INDEX audit_open_by_class ON audit (category, sub_category, property, at) WHERE open = 1;
+    CREATE INDEX audit_open_by_class ON audit (category, sub_category, property, id, at) WHERE open = 1;
     CREATE INDEX audit_by_job ON audit (job_id, status);
     CREATE TABLE job_records (
         job_id  INTEGER NOT NULL,

@@ -96,7 +96,8 @@ impl Store {
         self.view(move |conn| {
             let (clause, [c, s, p]) = class.sql();
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {} FROM audit WHERE open = 1 AND {clause} AND id < ?4
+                "SELECT {} FROM audit INDEXED BY audit_open_by_class
+                 WHERE open = 1 AND {clause} AND id < ?4
                  ORDER BY id DESC LIMIT ?5",
                 super::audit::AUDIT_COLS
             ))?;

@@ -398,14 +398,19 @@ impl App {
     }
 
     /// Opens a view on top; one already open for the same command is
-    /// replaced, so `:jobs` twice does not stack two.
-    pub fn open(&mut self, mut view: Box<dyn View>) -> Option<Request> {
+    /// replaced, so `:jobs` twice does not stack two. What the view asks
+    /// for first (the data it shows) is sent at once.
+    pub fn open(&mut self, view: Box<dyn View>) -> Option<Request> {
         self.stack.retain(|(_, v)| v.command() != view.command());
         let id = self.next_id;
         self.next_id += 1;
-        let first = view.opened();
         self.stack.push((id, view));
-        self.apply(id, first)
+        self.on_front(|v, ctx| v.on_open(ctx))
+    }
+
+    /// The one-second tick, for the view in front.
+    pub fn tick(&mut self) -> Option<Request> {
+        self.on_front(|v, ctx| v.on_tick(ctx))
     }
 
     fn apply(&mut self, view: u64, effect: Effect) -> Option<Request> {

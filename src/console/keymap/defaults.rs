@@ -34,6 +34,7 @@ pub fn table(mode: Mode) -> Vec<(Action, Vec<Key>)> {
             (Copy, vec![k('c')]),
             (PreviewConfig, vec![k('p')]),
             (RevertConfig, vec![k('u')]),
+            (Mark, vec![k(' ')]),
             (Confirm, vec![k('y')]),
             (Back, vec![p(K::Esc)]),
             (Help, vec![k('?')]),

@@ -1,7 +1,7 @@
 //! What `:` understands. Each command opens a view or does one thing; the
 //! prompt completes their names and their first argument from this table.
 
-use super::{Effect, HistoryView, JobsView, RecordsView, View};
+use super::{Effect, FailedView, HistoryView, JobsView, LogView, MetricsView, RecordsView, View};
 use crate::console::ctx::Ctx;
 
 pub struct CommandSpec {
@@ -43,9 +43,23 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "failed",
         aliases: &["f"],
-        help: "the open FAILED entries",
+        help: "FAILED entries by cause, with the fix; retry a class",
         args: no_args,
-        run: |_, _| Ok(Run::Focus("failed")),
+        run: |_, _| Ok(Run::Open(Box::new(FailedView::default()))),
+    },
+    CommandSpec {
+        name: "log",
+        aliases: &["l"],
+        help: "the engine's recent log lines, following the tail",
+        args: no_args,
+        run: |_, _| Ok(Run::Open(Box::new(LogView::default()))),
+    },
+    CommandSpec {
+        name: "metrics",
+        aliases: &["m"],
+        help: "the last hour: records synced, FAILED and the rate budget",
+        args: no_args,
+        run: |_, _| Ok(Run::Open(Box::new(MetricsView::default()))),
     },
     CommandSpec {
         name: "jobs",

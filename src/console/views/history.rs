@@ -148,7 +148,7 @@ impl View for HistoryView {
         ACTIONS
     }
 
-    fn opened(&mut self) -> Effect {
+    fn on_open(&mut self, _ctx: &mut Ctx) -> Effect {
         Effect::Call {
             method: "config_history",
             params: json!({}),

@@ -8,14 +8,20 @@
 //! in [`commands::COMMANDS`] that opens it.
 
 pub mod commands;
+pub mod failed;
 pub mod history;
 pub mod jobs;
+pub mod log;
+pub mod metrics;
 pub mod overview;
 pub mod record;
 pub mod records;
 
+pub use failed::FailedView;
 pub use history::HistoryView;
 pub use jobs::JobsView;
+pub use log::LogView;
+pub use metrics::MetricsView;
 pub use overview::{OverviewView, focus as focus_overview};
 pub use record::RecordStoryView;
 pub use records::RecordsView;
@@ -67,8 +73,14 @@ pub trait View {
 
     fn update(&mut self, action: Action, ctx: &mut Ctx) -> Effect;
 
-    /// What the view asks for as it opens (the data it shows).
-    fn opened(&mut self) -> Effect {
+    /// The view was opened: what it asks the engine for first.
+    fn on_open(&mut self, _ctx: &mut Ctx) -> Effect {
+        Effect::None
+    }
+
+    /// A second passed while this view is in front (views that read the
+    /// engine again, or follow a tail).
+    fn on_tick(&mut self, _ctx: &mut Ctx) -> Effect {
         Effect::None
     }
 

@@ -220,9 +220,14 @@ async fn a_records_attempts_are_found_by_its_hubspot_id_too() {
 #[tokio::test]
 async fn an_old_open_failure_is_found_behind_thousands_of_closed_matches() {
     let (_d, s) = store().await;
-    s.record(&entry("old", "old@shared.example", AuditStatus::Failed, Some("bad")))
-        .await
-        .unwrap();
+    s.record(&entry(
+        "old",
+        "old@shared.example",
+        AuditStatus::Failed,
+        Some("bad"),
+    ))
+    .await
+    .unwrap();
     // More closed entries sharing the text than the index walk's budget.
     s.write(|conn| {
         let tx = conn.transaction()?;
@@ -244,5 +249,8 @@ async fn an_old_open_failure_is_found_behind_thousands_of_closed_matches() {
         open_only: true,
         ..query("shared.example")
     };
-    assert_eq!(labels(&s.search_audit(q).await.unwrap()), ["old@shared.example"]);
+    assert_eq!(
+        labels(&s.search_audit(q).await.unwrap()),
+        ["old@shared.example"]
+    );
 }
