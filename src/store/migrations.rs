@@ -105,6 +105,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_open_by_record ON audit (object, app_id, id) WHERE open = 1;
     CREATE INDEX jobs_finished ON jobs (finished_at, id) WHERE state IN ('succeeded','FAILED');
     "#,
+    // 6: records about to be created in the app from HubSpot, with what the
+    // link will remember. The app row is committed before its link can be
+    // stored (its id comes from the insert); a crash in between would
+    // otherwise leave a pair with no memory, whose HubSpot edits the app's
+    // older values would overwrite.
+    r#"
+    CREATE TABLE app_creates (
+        object      TEXT NOT NULL,
+        hubspot_id  TEXT NOT NULL,
+        memory      TEXT NOT NULL,
+        noted_at    TEXT NOT NULL,
+        PRIMARY KEY (object, hubspot_id)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
