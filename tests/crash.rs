@@ -450,7 +450,9 @@ async fn settle(w: &World, hubspot_api: &HubSpot, bound: Duration) {
 // link stored, the HubSpot id not yet written back to the app row) and
 // 6574373838575429494 (a HubSpot write landed, unconfirmed; a HubSpot edit
 // after it was overwritten until unconfirmed writes were settled from the
-// property's history).
+// property's history) and 14605696518445610649 (a row created in the app
+// from HubSpot, killed before its link was stored: HubSpot edits after it
+// were overwritten by the row's values until the create was noted first).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_at_random_the_engine_neither_duplicates_nor_loses_anything() {
     let records: usize = env_num("HUBSYNC_CRASH_RECORDS", 2000);

@@ -1433,6 +1433,79 @@ async fn a_write_that_never_landed_leaves_a_true_conflict_to_the_system_of_recor
     .await;
 }
 
+// ---- a crash between creating an app row and linking it ----
+
+/// Grace exists only in HubSpot and is created in the app; the engine dies
+/// after the app's insert committed and before the link was stored (the
+/// row carries her HubSpot id, the state database only the noted create).
+/// Then each side edits a different field.
+#[tokio::test]
+async fn edits_after_a_create_in_the_app_whose_link_a_crash_lost_are_both_kept() {
+    on_both(
+        "edits_after_a_create_in_the_app_whose_link_a_crash_lost_are_both_kept",
+        |kind| async move {
+            let w = World::start(
+                kind,
+                SeedData::contacts(vec![props(&[
+                    ("email", "grace@example.com"),
+                    ("firstname", "Grace"),
+                    ("phone", "1"),
+                ])]),
+                "",
+            )
+            .await;
+            let e = w.engine(vec![contacts(SyncRules::both())]);
+            w.sync(&e).await;
+            let id = w.hubspot_id_of("grace@example.com");
+            let app_id =
+                w.db.value("SELECT CAST(id AS TEXT) FROM contacts")
+                    .await
+                    .unwrap();
+            let link = e
+                .store()
+                .links_of_hubspot(ObjectKind::Contacts, std::slice::from_ref(&id))
+                .await
+                .unwrap()
+                .pop()
+                .unwrap();
+            e.store()
+                .note_app_creates(ObjectKind::Contacts, &[(id.as_str(), &link.memory)])
+                .await
+                .unwrap();
+            e.store()
+                .unlink(ObjectKind::Contacts, &app_id)
+                .await
+                .unwrap();
+
+            w.sim
+                .state()
+                .set_property(ObjectKind::Contacts, &id, "firstname", "Gracie");
+            w.app("UPDATE contacts SET phone = '2'").await;
+            w.sync(&e).await;
+
+            assert_eq!(
+                w.hubspot(ObjectKind::Contacts, &id, "firstname").as_deref(),
+                Some("Gracie")
+            );
+            assert_eq!(
+                w.hubspot(ObjectKind::Contacts, &id, "phone").as_deref(),
+                Some("2")
+            );
+            for (column, want) in [("first_name", "Gracie"), ("phone", "2")] {
+                assert_eq!(
+                    w.app_value("contacts", "email", "grace@example.com", column)
+                        .await
+                        .as_deref(),
+                    Some(want),
+                    "app {column}"
+                );
+            }
+            assert_eq!(w.app_count("contacts").await, 1);
+        },
+    )
+    .await;
+}
+
 // ---- app tables keyed by text ----
 
 #[tokio::test]

@@ -61,7 +61,71 @@ impl Store {
                      linked_at = excluded.linked_at, memory = excluded.memory",
                 params![object.api_name(), app_id, hubspot_id, ts(Utc::now()), memory],
             )?;
+            // Linked: a create noted for this HubSpot record is done.
+            conn.execute(
+                "DELETE FROM app_creates WHERE object = ?1 AND hubspot_id = ?2",
+                params![object.api_name(), hubspot_id],
+            )?;
             Ok(())
+        })
+        .await
+    }
+
+    /// Notes, before a batch of HubSpot records is inserted into the app,
+    /// what each one's link will remember (one transaction for the batch).
+    /// Linking the record clears its note.
+    pub async fn note_app_creates(
+        &self,
+        object: ObjectKind,
+        creates: &[(&str, &BTreeMap<String, String>)],
+    ) -> anyhow::Result<()> {
+        let creates = creates
+            .iter()
+            .map(|(id, m)| Ok((id.to_string(), serde_json::to_string(m)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT INTO app_creates (object, hubspot_id, memory, noted_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (object, hubspot_id) DO UPDATE SET memory = excluded.memory,
+                         noted_at = excluded.noted_at",
+                )?;
+                let now = ts(Utc::now());
+                for (hubspot_id, memory) in &creates {
+                    stmt.execute(params![object.api_name(), hubspot_id, memory, now])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The creates in the app noted for these HubSpot records and never
+    /// linked (HubSpot id → the memory noted).
+    pub async fn app_creates_among(
+        &self,
+        object: ObjectKind,
+        hubspot_ids: &[String],
+    ) -> anyhow::Result<HashMap<String, BTreeMap<String, String>>> {
+        let ids = hubspot_ids.to_vec();
+        self.query(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT memory FROM app_creates WHERE object = ?1 AND hubspot_id = ?2",
+            )?;
+            let mut out = HashMap::new();
+            for id in ids {
+                let memory: Option<String> = stmt
+                    .query_row(params![object.api_name(), id], |r| r.get(0))
+                    .optional()?;
+                // A note that cannot be read is no note: the pair is then
+                // merged as if newly linked, as before notes existed.
+                if let Some(m) = memory.and_then(|m| serde_json::from_str(&m).ok()) {
+                    out.insert(id, m);
+                }
+            }
+            Ok(out)
         })
         .await
     }

@@ -168,6 +168,19 @@ const MIGRATIONS: &[&str] = &[
         hash        TEXT NOT NULL,
         text        TEXT NOT NULL,
         diff        TEXT NOT NULL
+    "#,
+    // 9: records about to be created in the app from HubSpot, with what the
+    // link will remember. The app row is committed before its link can be
+    // stored (its id comes from the insert); a crash in between would
+    // otherwise leave a pair with no memory, whose HubSpot edits the app's
+    // older values would overwrite.
+    r#"
+    CREATE TABLE app_creates (
+        object      TEXT NOT NULL,
+        hubspot_id  TEXT NOT NULL,
+        memory      TEXT NOT NULL,
+        noted_at    TEXT NOT NULL,
+        PRIMARY KEY (object, hubspot_id)
     );
     "#,
 ];

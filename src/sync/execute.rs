@@ -452,6 +452,15 @@ impl Executor<'_> {
             .iter()
             .map(|c| (c.values.clone(), c.hubspot_id.clone()))
             .collect();
+        if !creates.is_empty() {
+            // Noted first: a crash after the app's commit and before the
+            // links below leaves rows the next pass links with this memory.
+            let notes: Vec<(&str, &BTreeMap<String, String>)> = creates
+                .iter()
+                .map(|c| (c.hubspot_id.as_str(), &c.memory))
+                .collect();
+            self.store.note_app_creates(m.object, &notes).await?;
+        }
         let (updated, inserted) = if updates.is_empty() && inserts.is_empty() {
             (vec![], vec![])
         } else {

@@ -328,6 +328,7 @@ mod dry;
 mod gather;
 mod hubspot_feed;
 mod intents;
+mod interrupted;
 mod lookups;
 mod records;
 mod selection;

@@ -124,6 +124,8 @@ impl Pass<'_> {
         links.extend(self.store.links_of_hubspot(o, &hubspot_feed).await?);
         let mut seen = HashSet::new();
         links.retain(|l| seen.insert(l.app_id.clone()));
+        self.link_interrupted_creates(&mut links, &mut app, &hubspot_feed)
+            .await?;
 
         // Both sides of every link, read in batches.
         let want_app: Vec<String> = links
