@@ -258,7 +258,22 @@ impl Session {
                     self.snapshots = Some(self.shared.snapshots.subscribe());
                     self.shared.consoles.fetch_add(1, Ordering::Relaxed);
                 }
-                let view = self.fresh_view().await.map_err(failed)?;
+                // A subscriber's next page is the snapshot it already
+                // has with another page: only the page is read, not the
+                // counts and jobs again (which cost a second at a million
+                // open entries and come with the next push anyway).
+                let shared = match (&self.snapshots, method) {
+                    // Until the first publish it holds an empty snapshot.
+                    (Some(rx), "failed_page") if rx.borrow().taken_at.is_some() => {
+                        Some(rx.borrow().clone())
+                    }
+                    _ => None,
+                };
+                let view = match shared {
+                    Some(s) => self.view_of(&s).await,
+                    None => self.fresh_view().await,
+                }
+                .map_err(failed)?;
                 Ok(serde_json::to_value(view).unwrap_or(Value::Null))
             }
             "unsubscribe" => {

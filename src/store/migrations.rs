@@ -168,6 +168,7 @@ const MIGRATIONS: &[&str] = &[
         hash        TEXT NOT NULL,
         text        TEXT NOT NULL,
         diff        TEXT NOT NULL
+    );
     "#,
     // 9: records about to be created in the app from HubSpot, with what the
     // link will remember. The app row is committed before its link can be
