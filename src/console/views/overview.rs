@@ -270,7 +270,8 @@ fn draw_panes(v: &OverviewView, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         .draw(frame, failed_area, ctx, v.focus == Pane::Failed);
 }
 
-/// `:failed` focuses the FAILED list (and shows it alone on a small screen).
+/// Focuses one of the overview's panes by name, for a command that opens it
+/// on a pane (`Run::Focus`).
 pub fn focus(view: &mut OverviewView, pane: &str) {
     view.focus = match pane {
         "jobs" => Pane::Jobs,
