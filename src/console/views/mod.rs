@@ -8,6 +8,7 @@
 //! in [`commands::COMMANDS`] that opens it.
 
 pub mod commands;
+pub mod config;
 pub mod failed;
 pub mod history;
 pub mod jobs;
@@ -17,6 +18,7 @@ pub mod overview;
 pub mod record;
 pub mod records;
 
+pub use config::ConfigView;
 pub use failed::FailedView;
 pub use history::HistoryView;
 pub use jobs::JobsView;
