@@ -21,8 +21,11 @@ use ratatui_textarea::{CursorMove, TextArea};
 pub struct Choice {
     /// What a pick puts in the config (`jobtitle`).
     pub value: String,
-    /// Shown beside it: type, label, read-only.
+    /// Shown beside it: type, label.
     pub detail: String,
+    /// Matched as well as the value (a property's label), where the
+    /// detail's other words (a type) would only make noise.
+    pub label: String,
     /// Why picking it would be refused by the validators, shown in the
     /// list so nobody picks a read-only property by accident.
     pub warning: Option<String>,
@@ -30,7 +33,7 @@ pub struct Choice {
 
 impl Choice {
     fn haystack(&self) -> String {
-        format!("{} {}", self.value, self.detail)
+        format!("{} {}", self.value, self.label)
     }
 }
 
@@ -277,10 +280,11 @@ mod tests {
         .iter()
         .map(|n| Choice {
             value: n.to_string(),
-            detail: if *n == "jobtitle" {
-                "string · Job Title".into()
+            detail: "string".into(),
+            label: if *n == "jobtitle" {
+                "Job Title".into()
             } else {
-                "string".into()
+                String::new()
             },
             warning: None,
         })
@@ -300,6 +304,13 @@ mod tests {
         let mut p = Picker::new("property", props(), "");
         p.set_query("Title");
         assert_eq!(p.selected().map(|c| c.value.as_str()), Some("jobtitle"));
+    }
+
+    #[test]
+    fn the_type_shown_beside_a_choice_is_not_matched() {
+        let mut p = Picker::new("property", props(), "");
+        p.set_query("str");
+        assert_eq!(p.matches(), 0, "every choice's type is string");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::model::ObjectKind;
 use crate::sync::filter::Op;
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use serde_json::Value as Json;
@@ -373,6 +373,7 @@ impl FiltersTab {
                 .map(|op| Choice {
                     value: op.as_str().to_string(),
                     detail: op_meaning(*op).to_string(),
+                    label: op_meaning(*op).to_string(),
                     warning: None,
                 })
                 .collect();
@@ -395,6 +396,7 @@ impl FiltersTab {
                 let ty = field_type(s, object, &direction, &n);
                 Choice {
                     detail: format!("{ty:?}").to_lowercase(),
+                    label: String::new(),
                     value: n,
                     warning: None,
                 }
@@ -592,17 +594,11 @@ impl TabView for FiltersTab {
     fn draw(&self, frame: &mut Frame, area: Rect, object: ObjectKind, s: &EditSession, ctx: &Ctx) {
         let groups = s.doc.filter_groups(object);
         let list = items(&groups);
-        let [list_area, form_area] = match &self.form {
-            Some(f) => {
-                let h = f.form.rows.len() as u16 * 2 + 3;
-                Layout::vertical([
-                    Constraint::Min(3),
-                    Constraint::Length(h.min(area.height * 2 / 3)),
-                ])
-                .areas(area)
-            }
-            None => Layout::vertical([Constraint::Min(3), Constraint::Length(0)]).areas(area),
-        };
+        let [list_area, form_area] = super::list_and_form(
+            area,
+            list.len(),
+            self.form.as_ref().map(|f| f.form.rows.len() as u16 * 2 + 3),
+        );
         let width = list_area.width.saturating_sub(2) as usize;
         let inner_h = list_area.height.saturating_sub(2) as usize;
         let start = self.selected.saturating_sub(inner_h.saturating_sub(1));

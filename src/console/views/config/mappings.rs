@@ -20,7 +20,7 @@ use crate::console::views::Effect;
 use crate::model::ObjectKind;
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use std::collections::BTreeMap;
@@ -284,6 +284,7 @@ impl MappingsTab {
                     .map(|c| Choice {
                         value: c.name.clone(),
                         detail: c.type_name.clone(),
+                        label: String::new(),
                         warning: mapped.contains(&c.name).then(|| "already mapped".into()),
                     })
                     .collect(),
@@ -304,6 +305,7 @@ impl MappingsTab {
                     .map(|p| Choice {
                         value: p.name.clone(),
                         detail: format!("{} · {}", p.kind, p.label),
+                        label: p.label.clone(),
                         warning: p.is_read_only().then(|| "read-only in HubSpot".into()),
                     })
                     .collect(),
@@ -512,17 +514,11 @@ impl TabView for MappingsTab {
             .doc
             .setting(object, "direction")
             .unwrap_or_else(|| "both".into());
-        let [list_area, form_area] = match &self.form {
-            Some(f) => {
-                let h = f.form.rows.len() as u16 + 4;
-                Layout::vertical([
-                    Constraint::Min(3),
-                    Constraint::Length(h.min(area.height * 2 / 3)),
-                ])
-                .areas(area)
-            }
-            None => Layout::vertical([Constraint::Min(3), Constraint::Length(0)]).areas(area),
-        };
+        let [list_area, form_area] = super::list_and_form(
+            area,
+            fields.len(),
+            self.form.as_ref().map(|f| f.form.rows.len() as u16 + 4),
+        );
         let inner_h = list_area.height.saturating_sub(2) as usize;
         let width = list_area.width.saturating_sub(2) as usize;
         let start = self.selected.saturating_sub(inner_h.saturating_sub(1));

@@ -52,6 +52,19 @@ impl Tab {
     }
 }
 
+/// A list with an entry's form under it: the list as tall as its rows
+/// (at least 3), the form the rest; the list alone when no form is open.
+fn list_and_form(area: Rect, rows: usize, form: Option<u16>) -> [Rect; 2] {
+    match form {
+        Some(h) => Layout::vertical([
+            Constraint::Max((rows as u16 + 2).max(3)),
+            Constraint::Min(h.min(area.height * 2 / 3)),
+        ])
+        .areas(area),
+        None => Layout::vertical([Constraint::Min(3), Constraint::Length(0)]).areas(area),
+    }
+}
+
 /// What every tab does: its own keys, text taken as typed, drawing.
 /// A tab changes the working copy only through the session.
 trait TabView {
