@@ -56,6 +56,8 @@ pub enum Action {
     Undo,
     Apply,
     PreviewRecord,
+    // The audit log.
+    FailedOnly,
     // Config history.
     PreviewConfig,
     RevertConfig,
@@ -326,6 +328,13 @@ pub const ACTIONS: &[ActionInfo] = &[
         "save & apply",
         "save the edited config to its file and apply it from the next job (previews first, then y)",
         true,
+    ),
+    info(
+        FailedOnly,
+        "failed_only",
+        "FAILED only",
+        "show only the open FAILED entries, or everything again",
+        false,
     ),
     info(
         PreviewRecord,

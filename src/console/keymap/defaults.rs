@@ -42,6 +42,7 @@ pub fn table(mode: Mode) -> Vec<(Action, Vec<Key>)> {
             (Undo, vec![Key::ctrl('z')]),
             (Apply, vec![Key::ctrl('s')]),
             (PreviewRecord, vec![k('P')]),
+            (FailedOnly, vec![k('f')]),
             (Mark, vec![k(' ')]),
             (Confirm, vec![k('y')]),
             (Back, vec![p(K::Esc)]),

@@ -3,7 +3,8 @@
 
 use super::config::Tab;
 use super::{
-    ConfigView, Effect, FailedView, HistoryView, JobsView, LogView, MetricsView, RecordsView, View,
+    AuditLogView, ConfigView, Effect, FailedView, HistoryView, JobsView, LogView, MetricsView,
+    RecordsView, View,
 };
 use crate::console::ctx::Ctx;
 
@@ -86,6 +87,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         help: "find any record by key or either id",
         args: objects,
         run: |args, _| RecordsView::open(args).map(|v| Run::Open(Box::new(v))),
+    },
+    CommandSpec {
+        name: "audit",
+        aliases: &["a"],
+        help: "the whole audit log, newest first, filtered in the engine's database as you type",
+        args: objects,
+        run: |args, _| AuditLogView::open(args).map(|v| Run::Open(Box::new(v))),
     },
     CommandSpec {
         name: "mappings",

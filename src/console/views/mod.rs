@@ -7,6 +7,7 @@
 //! Adding a view: a file here with a type implementing [`View`], and a row
 //! in [`commands::COMMANDS`] that opens it.
 
+pub mod audit;
 pub mod commands;
 pub mod config;
 pub mod failed;
@@ -18,6 +19,7 @@ pub mod overview;
 pub mod record;
 pub mod records;
 
+pub use audit::AuditLogView;
 pub use config::ConfigView;
 pub use failed::FailedView;
 pub use history::HistoryView;
