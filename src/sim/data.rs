@@ -262,6 +262,8 @@ pub struct Data {
     /// Changes waiting for webhook delivery; `None` when nobody listens.
     outbox: Option<Vec<Change>>,
     source: ChangeSource,
+    /// Properties archived through the properties API.
+    pub archived_properties: properties::Archived,
 }
 
 /// HubSpot's idea of a valid email, near enough: one `@`, a local part, a
@@ -290,6 +292,7 @@ impl Default for Data {
             next_id: 1001,
             outbox: None,
             source: ChangeSource::Integration,
+            archived_properties: properties::Archived::default(),
         }
     }
 }
@@ -427,7 +430,9 @@ impl Data {
     ) -> Result<(), WriteProblem> {
         let mut problems = Vec::new();
         for (name, value) in props.iter_mut() {
-            match properties::writable(object, name) {
+            let writable = properties::writable(object, name)
+                .filter(|_| !self.archived_properties.has(object, name));
+            match writable {
                 None => problems.push(PropertyProblem {
                     name: name.clone(),
                     code: "PROPERTY_DOESNT_EXIST",
