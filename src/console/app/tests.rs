@@ -308,7 +308,10 @@ fn overview_with_a_pane_goes_home_with_that_pane_focused() {
     a.run_command("jobs");
     a.run_command("overview jobs");
     assert_eq!(a.breadcrumbs(), "overview");
-    assert_eq!(a.overview.focus, crate::console::views::overview::Pane::Jobs);
+    assert_eq!(
+        a.overview.focus,
+        crate::console::views::overview::Pane::Jobs
+    );
     a.run_command("overview tables");
     assert!(a.ctx.notice().unwrap().contains("jobs or failed"));
 }
