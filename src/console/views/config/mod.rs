@@ -283,17 +283,17 @@ impl ConfigView {
 
     /// The line above the tab: the tabs, the object and the file, and
     /// the state of the working copy.
-    fn header(&self, ctx: &Ctx, object: ObjectKind) -> Line<'static> {
+    fn header(&self, ctx: &Ctx, object: ObjectKind, width: u16) -> Line<'static> {
         let mut spans = Vec::new();
-        for (i, t) in Tab::ALL.iter().enumerate() {
-            let label = format!(" {} {} ", i + 1, t.name());
-            spans.push(if *t == self.tab {
+        for t in Tab::ALL {
+            let label = format!(" {} ", t.name());
+            spans.push(if t == self.tab {
                 Span::styled(label, ctx.theme.selection())
             } else {
                 Span::styled(label, ctx.theme.muted())
             });
         }
-        spans.push(Span::raw(format!(" {object} ")));
+        spans.push(Span::raw(format!("  {object} ")));
         if let Some(s) = &ctx.edit {
             let state = if s.load_error.is_some() {
                 Span::styled("· does not load", ctx.theme.error())
@@ -311,10 +311,12 @@ impl ConfigView {
                 Span::styled("· saved", ctx.theme.ok())
             };
             spans.push(state);
-            if let Some(at) = s.facts.get(&object).and_then(|f| f.fetched_at.as_deref()) {
+            // The picker says it too; on a narrow screen only the picker.
+            let fetched = s.facts.get(&object).and_then(|f| f.fetched_at.as_deref());
+            if let Some(at) = fetched.filter(|_| width >= 100) {
                 let t = at.get(11..19).unwrap_or(at);
                 spans.push(Span::styled(
-                    format!(" · properties {t}"),
+                    format!(" · HubSpot's properties fetched {t} (F5 again)"),
                     ctx.theme.muted(),
                 ));
             }
@@ -566,7 +568,7 @@ impl View for ConfigView {
             Constraint::Length(preview_h),
         ])
         .areas(area);
-        frame.render_widget(self.header(ctx, object), head);
+        frame.render_widget(self.header(ctx, object, area.width), head);
         self.tab_ref().draw(frame, body, object, s, ctx);
         if let Some((text, _)) = &self.preview {
             let stale = *text != s.text();
