@@ -3,9 +3,11 @@
 //! mappings tab edits it, and what it means as an edit of the working
 //! copy, checked as typed.
 
+use super::entry::Entry;
 use super::session::{EditSession, error_for};
 use crate::config::edit::{Edit, FieldSpec};
 use crate::console::components::form::{Form, Row, RowKind};
+use crate::console::components::picker::{Choice, Picker};
 use crate::model::ObjectKind;
 use std::collections::BTreeMap;
 
@@ -194,5 +196,88 @@ impl FieldForm {
                 self.form.set_errors(vec![error_for(object, &entry, &e)]);
             }
         }
+    }
+}
+
+impl Entry for FieldForm {
+    fn form(&self) -> &Form {
+        &self.form
+    }
+
+    fn form_mut(&mut self) -> &mut Form {
+        &mut self.form
+    }
+
+    fn kept(&self) -> bool {
+        self.kept
+    }
+
+    fn check(&mut self, object: ObjectKind, s: &EditSession) {
+        FieldForm::check(self, object, s)
+    }
+
+    fn keep(&mut self, object: ObjectKind, s: &mut EditSession) {
+        FieldForm::keep(self, object, s)
+    }
+
+    /// The app column from the table's real columns (those mapped
+    /// already marked), the property from HubSpot's list (read-only ones
+    /// marked).
+    fn picker(&self, row: &'static str, object: ObjectKind, s: &EditSession) -> Picker {
+        let current = self.form.value(row).to_string();
+        let facts = s.facts.get(&object);
+        let (title, choices, source) = if row == "app" {
+            let mapped: Vec<String> = s
+                .doc
+                .fields(object)
+                .into_iter()
+                .flat_map(|f| f.app)
+                .collect();
+            let choices = match facts.map(|f| &f.columns) {
+                Some(Ok(cols)) => cols
+                    .iter()
+                    .map(|c| Choice {
+                        value: c.name.clone(),
+                        detail: c.type_name.clone(),
+                        label: String::new(),
+                        warning: mapped.contains(&c.name).then(|| "already mapped".into()),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let source = match facts.map(|f| &f.columns) {
+                Some(Err(e)) => format!("the table's columns could not be read: {e}"),
+                _ => format!(
+                    "columns of {}",
+                    facts.map_or("the table", |f| f.table.as_str())
+                ),
+            };
+            ("app column", choices, source)
+        } else {
+            let choices = match facts.map(|f| &f.properties) {
+                Some(Ok(props)) => props
+                    .iter()
+                    .map(|p| Choice {
+                        value: p.name.clone(),
+                        detail: format!("{} · {}", p.kind, p.label),
+                        label: p.label.clone(),
+                        warning: p.is_read_only().then(|| "read-only in HubSpot".into()),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let source = match facts.map(|f| (&f.properties, &f.fetched_at)) {
+                Some((Err(e), _)) => format!("HubSpot's properties could not be fetched: {e}"),
+                Some((_, Some(at))) => format!(
+                    "HubSpot's {object} properties, fetched {} · F5 (outside the picker) fetches again",
+                    at.get(11..19).unwrap_or(at)
+                ),
+                _ => "HubSpot's properties".into(),
+            };
+            ("HubSpot property", choices, source)
+        };
+        let mut p = Picker::new(title, choices, &current);
+        p.source = source;
+        p
     }
 }

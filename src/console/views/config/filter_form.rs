@@ -2,10 +2,12 @@
 //! new group its direction) as the filters tab edits it, and what it means
 //! as an edit of the working copy, checked as typed.
 
+use super::entry::Entry;
 use super::session::{EditSession, error_for};
 use crate::config::edit::{Edit, FilterSpec};
 use crate::config::validate::{FieldType, column_type, property_type};
 use crate::console::components::form::{Form, Row, RowKind};
+use crate::console::components::picker::{Choice, Picker};
 use crate::model::ObjectKind;
 use crate::sync::filter::Op;
 use serde_json::Value as Json;
@@ -266,4 +268,79 @@ pub(super) fn form_for(title: String, new_group: bool, spec: &FilterSpec) -> For
             .hint("typed as the field's type; is_any_of/is_none_of: comma-separated"),
     );
     Form::new(title, rows)
+}
+
+impl Entry for FilterForm {
+    fn form(&self) -> &Form {
+        &self.form
+    }
+
+    fn form_mut(&mut self) -> &mut Form {
+        &mut self.form
+    }
+
+    fn kept(&self) -> bool {
+        self.kept
+    }
+
+    fn check(&mut self, object: ObjectKind, s: &EditSession) {
+        FilterForm::check(self, s, object)
+    }
+
+    fn keep(&mut self, object: ObjectKind, s: &mut EditSession) {
+        FilterForm::keep(self, s, object)
+    }
+
+    /// A new group's direction alone is not a filter yet.
+    fn complete(&self) -> bool {
+        !self.form.value("field").is_empty()
+    }
+
+    /// The field from the mapped fields of the group's direction; the
+    /// operator from the fourteen (nothing else can be picked).
+    fn picker(&self, row: &'static str, object: ObjectKind, s: &EditSession) -> Picker {
+        let f = self;
+        if row == "op" {
+            let choices = Op::ALL
+                .iter()
+                .map(|op| Choice {
+                    value: op.as_str().to_string(),
+                    detail: op_meaning(*op).to_string(),
+                    label: op_meaning(*op).to_string(),
+                    warning: None,
+                })
+                .collect();
+            let mut p = Picker::new("operator", choices, f.form.value("op"));
+            p.free = false;
+            p.source =
+                "is_any_of and is_none_of take a list; is_empty and is_not_empty no value".into();
+            return p;
+        }
+        let direction = f.direction(s, object);
+        let fields = s.doc.fields(object);
+        let to_app = direction == "to_app";
+        let names: Vec<String> = fields
+            .into_iter()
+            .flat_map(|m| if to_app { m.hubspot } else { m.app })
+            .collect();
+        let choices = names
+            .into_iter()
+            .map(|n| {
+                let ty = field_type(s, object, &direction, &n);
+                Choice {
+                    detail: format!("{ty:?}").to_lowercase(),
+                    label: String::new(),
+                    value: n,
+                    warning: None,
+                }
+            })
+            .collect();
+        let mut p = Picker::new("field", choices, f.form.value("field"));
+        p.source = if to_app {
+            "mapped HubSpot properties (to_app filters test HubSpot's values)".into()
+        } else {
+            "mapped app columns (to_hubspot filters test the app's values)".into()
+        };
+        p
+    }
 }

@@ -8,6 +8,7 @@
 //! the file changed on disk since it was loaded, and to read-only
 //! consoles), and the engine applies the new file from its next job.
 
+mod entry;
 mod field_form;
 mod filter_form;
 mod filters;
