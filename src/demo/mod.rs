@@ -7,6 +7,7 @@
 //! contacts now and then, the way the app's users would, so the polls that
 //! follow the first full sync have something to do.
 
+mod afresh;
 mod config;
 
 use crate::appdb::{AppDb, demo as appdemo};
@@ -164,6 +165,11 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     };
     let _log = crate::logging::to_file(&dir, "hubsync.log")?;
     tracing::info!(dir = %dir.display(), "demo starting");
+    // The folder's lock first: a demo (or an engine) already running there
+    // keeps its databases, and this one is refused, naming it.
+    crate::store::create_private_dir(&dir)?;
+    let lock = EngineLock::acquire(&dir)?;
+    afresh::start_afresh(&dir)?;
     // HubSpot's changes reach the demo's engine by webhook, as they would
     // a deployed one: the simulator signs and delivers them to a receiver
     // on loopback.
@@ -190,9 +196,8 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     .await?;
 
     // The demo's engine is hosted like any other: it holds the folder's
-    // lock and opens the control sockets, so `hubsync --data-dir DIR` in a
-    // second terminal attaches to it.
-    let lock = EngineLock::acquire(&dir)?;
+    // lock (taken above) and opens the control sockets, so `hubsync
+    // --data-dir DIR` in a second terminal attaches to it.
     // The demo runs from a real config file in its folder, so its editor
     // (and SIGHUP-style reloads) edit a file as they would in production.
     let app_db = match &world.postgres {
