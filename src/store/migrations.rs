@@ -189,9 +189,8 @@ const MIGRATIONS: &[&str] = &[
     // them newest first (and counts them) without walking the closed
     // entries a common text shares in the whole log's index; contentless,
     // as the text is in `audit`, with deletes by rowid when an entry
-    // closes. The open entries by (open, id) serve the unfiltered pages
-    // and their counts whatever the object, the counts from the index
-    // alone (`audit_open_failed` leads with the object).
+    // closes. The open entries by id alone serve the unfiltered pages and
+    // their counts whatever the object.
     r#"
     CREATE VIRTUAL TABLE audit_open_fts USING fts5(
         label, app_id, hubspot_id, message, category,
@@ -214,6 +213,13 @@ const MIGRATIONS: &[&str] = &[
         SELECT new.id, new.label, new.app_id, new.hubspot_id, new.message, new.category
         WHERE new.open = 1;
     END;
+    CREATE INDEX audit_open_by_id ON audit (id) WHERE open = 1;
+    "#,
+    // 11: the open entries by (open, id) instead: with `open` in the index
+    // the FAILED counts and a short filter's window are read from the
+    // index alone, never the table's rows.
+    r#"
+    DROP INDEX audit_open_by_id;
     CREATE INDEX audit_open_by_id ON audit (open, id) WHERE open = 1;
     "#,
 ];
