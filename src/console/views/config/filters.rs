@@ -7,12 +7,12 @@
 //! value is typed as the field's type (a number stays a number; lists are
 //! comma-separated).
 
-use super::TabView;
-use super::session::{EditSession, error_for};
+use super::filter_form::{FilterForm, Target, field_type, form_for, op_meaning};
+use super::session::EditSession;
+use super::tabs::TabView;
 use crate::config::edit::{Edit, FilterSpec, GroupSpec};
-use crate::config::validate::{FieldType, column_type, property_type};
 use crate::console::action::Action;
-use crate::console::components::form::{Form, Row, RowKind};
+use crate::console::components::form::RowKind;
 use crate::console::components::pane_focused;
 use crate::console::components::picker::{Choice, Picker};
 use crate::console::ctx::Ctx;
@@ -75,265 +75,12 @@ fn items(groups: &[GroupSpec]) -> Vec<Item> {
     out
 }
 
-/// Where a form's filter goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
-    NewGroup,
-    NewFilter(usize),
-    Filter(usize, usize),
-}
-
-struct FilterForm {
-    target: Target,
-    form: Form,
-    kept: bool,
-}
-
 #[derive(Default)]
 pub struct FiltersTab {
     selected: usize,
     form: Option<FilterForm>,
     /// The row being picked for, and the picker.
     picker: Option<(&'static str, Picker)>,
-}
-
-/// An operator in a few words, for the picker.
-fn op_meaning(op: Op) -> &'static str {
-    match op {
-        Op::Equals => "is the value",
-        Op::NotEquals => "is not the value",
-        Op::Contains => "contains the text",
-        Op::NotContains => "does not contain the text",
-        Op::GreaterThan => "more than",
-        Op::GreaterOrEqual => "at least",
-        Op::LessThan => "less than",
-        Op::LessOrEqual => "at most",
-        Op::IsEmpty => "has no value",
-        Op::IsNotEmpty => "has a value",
-        Op::StartsWith => "starts with the text",
-        Op::EndsWith => "ends with the text",
-        Op::IsAnyOf => "one of a list",
-        Op::IsNoneOf => "none of a list",
-    }
-}
-
-/// A value as the form shows it: lists comma-separated.
-fn value_text(v: &Option<Json>) -> String {
-    fn one(v: &Json) -> String {
-        match v {
-            Json::String(s) => s.clone(),
-            other => other.to_string(),
-        }
-    }
-    match v {
-        None | Some(Json::Null) => String::new(),
-        Some(Json::Array(a)) => a.iter().map(one).collect::<Vec<_>>().join(", "),
-        Some(v) => one(v),
-    }
-}
-
-/// Typed text as the field's type: what the file should say.
-fn typed(text: &str, ty: &FieldType) -> Json {
-    let t = text.trim();
-    match ty {
-        FieldType::Number => t
-            .parse::<i64>()
-            .map(Json::from)
-            .or_else(|_| t.parse::<f64>().map(Json::from))
-            .unwrap_or_else(|_| Json::String(t.to_string())),
-        FieldType::Bool if t == "true" || t == "false" => Json::Bool(t == "true"),
-        _ => Json::String(t.to_string()),
-    }
-}
-
-/// The type of a field a filter of `direction` tests.
-fn field_type(s: &EditSession, object: ObjectKind, direction: &str, field: &str) -> FieldType {
-    let Some(f) = s.facts.get(&object) else {
-        return FieldType::Unknown;
-    };
-    if direction == "to_app" {
-        match &f.properties {
-            Ok(p) => p
-                .iter()
-                .find(|p| p.name == field)
-                .map_or(FieldType::Unknown, property_type),
-            Err(_) => FieldType::Unknown,
-        }
-    } else {
-        match &f.columns {
-            Ok(c) => c
-                .iter()
-                .find(|c| c.name == field)
-                .map_or(FieldType::Unknown, |c| column_type(&c.type_name)),
-            Err(_) => FieldType::Unknown,
-        }
-    }
-}
-
-impl FilterForm {
-    fn direction(&self, s: &EditSession, object: ObjectKind) -> String {
-        match self.target {
-            Target::NewGroup => self.form.current("direction"),
-            Target::NewFilter(g) | Target::Filter(g, _) => s
-                .doc
-                .filter_groups(object)
-                .get(g)
-                .map(|g| g.direction.clone())
-                .unwrap_or_default(),
-        }
-    }
-
-    fn spec(&self, s: &EditSession, object: ObjectKind) -> FilterSpec {
-        let field = self.form.current("field").trim().to_string();
-        let op = self.form.current("op");
-        let ty = field_type(s, object, &self.direction(s, object), &field);
-        let text = self.form.current("value");
-        let value = match Op::parse(&op) {
-            Ok(Op::IsEmpty | Op::IsNotEmpty) => None,
-            Ok(Op::IsAnyOf | Op::IsNoneOf) => Some(Json::Array(
-                text.split(',')
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .map(|v| typed(v, &ty))
-                    .collect(),
-            )),
-            _ => Some(typed(&text, &ty)),
-        };
-        FilterSpec { field, op, value }
-    }
-
-    fn edit(&self, s: &EditSession, object: ObjectKind) -> Edit {
-        let filter = self.spec(s, object);
-        match self.target {
-            Target::NewGroup => Edit::AddGroup {
-                object,
-                direction: self.form.current("direction"),
-                filter,
-            },
-            Target::NewFilter(group) => Edit::AddFilter {
-                object,
-                group,
-                filter,
-            },
-            Target::Filter(group, index) => Edit::SetFilter {
-                object,
-                group,
-                index,
-                filter,
-            },
-        }
-    }
-
-    fn entry(&self, s: &EditSession, object: ObjectKind) -> String {
-        let groups = s.doc.filter_groups(object);
-        let (g, i) = match self.target {
-            Target::NewGroup => (groups.len(), 0),
-            Target::NewFilter(g) => (g, groups.get(g).map_or(0, |g| g.filters.len())),
-            Target::Filter(g, i) => (g, i),
-        };
-        format!("filter_groups[{g}].filters[{i}]")
-    }
-
-    fn errors(
-        &self,
-        s: &EditSession,
-        object: ObjectKind,
-        e: &crate::config::ConfigError,
-    ) -> Vec<(String, String)> {
-        let (field, message) = error_for(object, &self.entry(s, object), e);
-        // Loading names the filter, not which of its parts is wrong: the
-        // message says it in words.
-        let field = if field.is_empty() {
-            let m = message.to_lowercase();
-            if m.contains("operator") {
-                "op"
-            } else if m.contains("value") {
-                "value"
-            } else if m.contains("field") || m.contains("mapped") {
-                "field"
-            } else {
-                ""
-            }
-            .to_string()
-        } else {
-            field
-        };
-        vec![(field, message)]
-    }
-
-    fn check(&mut self, s: &EditSession, object: ObjectKind) {
-        let entry = self.entry(s, object);
-        let errors = match s.try_edit(&self.edit(s, object)) {
-            Ok(problems) => problems
-                .into_iter()
-                .filter(|p| p.entry == entry)
-                .map(|p| (p.field, p.message))
-                .collect(),
-            Err(e) => self.errors(s, object, &e),
-        };
-        self.form.set_errors(errors);
-    }
-
-    fn keep(&mut self, s: &mut EditSession, object: ObjectKind) {
-        let entry = self.entry(s, object);
-        let edit = self.edit(s, object);
-        match s.apply(edit) {
-            Ok(()) => {
-                self.kept = true;
-                let groups = s.doc.filter_groups(object);
-                self.target = match self.target {
-                    Target::NewGroup => Target::Filter(groups.len().saturating_sub(1), 0),
-                    Target::NewFilter(g) => Target::Filter(
-                        g,
-                        groups
-                            .get(g)
-                            .map_or(0, |g| g.filters.len().saturating_sub(1)),
-                    ),
-                    t => t,
-                };
-                self.form.set_errors(s.problems_of(object, &entry));
-            }
-            Err(e) => {
-                self.kept = false;
-                let errors = self.errors(s, object, &e);
-                self.form.set_errors(errors);
-            }
-        }
-    }
-}
-
-fn form_for(title: String, new_group: bool, spec: &FilterSpec) -> Form {
-    let mut rows = Vec::new();
-    if new_group {
-        rows.push(
-            Row::new(
-                "direction",
-                "direction",
-                "to_hubspot",
-                RowKind::Choice(vec!["to_hubspot".into(), "to_app".into()]),
-            )
-            .hint("to_hubspot tests app columns, to_app HubSpot properties"),
-        );
-    }
-    rows.push(Row::new("field", "field", spec.field.clone(), RowKind::Pick).hint("a mapped field"));
-    rows.push(
-        Row::new(
-            "op",
-            "operator",
-            if spec.op.is_empty() {
-                "equals".into()
-            } else {
-                spec.op.clone()
-            },
-            RowKind::Pick,
-        )
-        .hint("Enter picks one of the fourteen"),
-    );
-    rows.push(
-        Row::new("value", "value", value_text(&spec.value), RowKind::Text)
-            .hint("typed as the field's type; is_any_of/is_none_of: comma-separated"),
-    );
-    Form::new(title, rows)
 }
 
 impl FiltersTab {
@@ -594,7 +341,7 @@ impl TabView for FiltersTab {
     fn draw(&self, frame: &mut Frame, area: Rect, object: ObjectKind, s: &EditSession, ctx: &Ctx) {
         let groups = s.doc.filter_groups(object);
         let list = items(&groups);
-        let [list_area, form_area] = super::list_and_form(
+        let [list_area, form_area] = super::tabs::list_and_form(
             area,
             list.len(),
             self.form.as_ref().map(|f| f.form.rows.len() as u16 * 2 + 3),

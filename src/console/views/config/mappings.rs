@@ -6,11 +6,12 @@
 //! picked with fuzzy search from the table's real columns and HubSpot's
 //! property list.
 
-use super::TabView;
-use super::session::{EditSession, error_for};
-use crate::config::edit::{Edit, FieldSpec};
+use super::field_form::{FieldForm, form_for};
+use super::session::EditSession;
+use super::tabs::TabView;
+use crate::config::edit::Edit;
 use crate::console::action::Action;
-use crate::console::components::form::{Form, Row, RowKind};
+use crate::console::components::form::RowKind;
 use crate::console::components::pane_focused;
 use crate::console::components::picker::{Choice, Picker};
 use crate::console::ctx::Ctx;
@@ -23,7 +24,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use std::collections::BTreeMap;
 
 /// The list's keys, then the editor's shared ones.
 const LIST: &[Action] = &[
@@ -58,8 +58,6 @@ const PICKING: &[Action] = &[
     Action::Cancel,
 ];
 
-const OBJECTS_DIRECTION: &str = "(the object's)";
-
 #[derive(Default)]
 pub struct MappingsTab {
     selected: usize,
@@ -68,197 +66,11 @@ pub struct MappingsTab {
     picker: Option<(&'static str, Picker)>,
 }
 
-struct FieldForm {
-    /// The field's index in the file; None until a new one first loads.
-    index: Option<usize>,
-    form: Form,
-    /// Whether the form's values are in the working copy.
-    kept: bool,
-}
-
 fn arrow(direction: &str) -> &'static str {
     match direction {
         "to_hubspot" => "→",
         "to_app" => "←",
         _ => "↔",
-    }
-}
-
-fn form_for(spec: &FieldSpec, title: String) -> Form {
-    let transforms: Vec<String> = crate::sync::transform::Transform::NAMES
-        .iter()
-        .filter(|n| **n != "value_map")
-        .map(|n| n.to_string())
-        .collect();
-    let values = spec
-        .values
-        .as_ref()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
-    Form::new(
-        title,
-        vec![
-            Row::new("app", "app column", spec.app.join(", "), RowKind::Pick)
-                .hint("Enter picks from the table's columns; e types (two for join_name)"),
-            Row::new(
-                "hubspot",
-                "HubSpot property",
-                spec.hubspot.join(", "),
-                RowKind::Pick,
-            )
-            .hint("Enter picks from HubSpot's properties; e types"),
-            Row::new(
-                "direction",
-                "direction",
-                spec.direction.clone().unwrap_or(OBJECTS_DIRECTION.into()),
-                RowKind::Choice(
-                    [OBJECTS_DIRECTION, "both", "to_hubspot", "to_app"]
-                        .map(String::from)
-                        .to_vec(),
-                ),
-            ),
-            Row::new(
-                "transform",
-                "transform",
-                spec.transform.clone().unwrap_or("none".into()),
-                RowKind::Choice(transforms),
-            ),
-            Row::new("values", "value map", values, RowKind::Text)
-                .hint("app value=HubSpot option, comma-separated"),
-            Row::new(
-                "default",
-                "default",
-                spec.default.clone().unwrap_or_default(),
-                RowKind::Text,
-            )
-            .hint("written when the app value is empty"),
-            Row::new(
-                "only_if_empty",
-                "only if empty",
-                if spec.only_if_empty { "yes" } else { "no" },
-                RowKind::Toggle,
-            )
-            .hint("write only where the other side has no value"),
-        ],
-    )
-}
-
-fn names(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// The form as a field mapping, or the row that cannot be read and why.
-fn spec_of(f: &Form) -> Result<FieldSpec, (String, String)> {
-    let opt = |k: &str| {
-        let v = f.current(k).trim().to_string();
-        (!v.is_empty()).then_some(v)
-    };
-    let values = match opt("values") {
-        None => None,
-        Some(text) => {
-            let mut m = BTreeMap::new();
-            for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let Some((a, h)) = pair.split_once('=') else {
-                    return Err((
-                        "values".into(),
-                        format!("{pair:?}: write app value=HubSpot option"),
-                    ));
-                };
-                m.insert(a.trim().to_string(), h.trim().to_string());
-            }
-            Some(m)
-        }
-    };
-    Ok(FieldSpec {
-        app: names(&f.current("app")),
-        hubspot: names(&f.current("hubspot")),
-        direction: opt("direction").filter(|d| d != OBJECTS_DIRECTION),
-        transform: opt("transform").filter(|t| t != "none" || values.is_some()),
-        values,
-        default: opt("default"),
-        only_if_empty: f.current("only_if_empty") == "yes",
-    })
-}
-
-impl FieldForm {
-    fn edit(&self, object: ObjectKind, spec: FieldSpec) -> Edit {
-        match self.index {
-            Some(index) => Edit::SetField {
-                object,
-                index,
-                field: spec,
-            },
-            None => Edit::AddField {
-                object,
-                field: spec,
-                at: None,
-            },
-        }
-    }
-
-    fn entry(&self, s: &EditSession, object: ObjectKind) -> String {
-        let i = self.index.unwrap_or_else(|| s.doc.fields(object).len());
-        format!("fields[{i}]")
-    }
-
-    /// What the validators say about the form as it stands (typed text
-    /// included), without changing the working copy.
-    fn check(&mut self, object: ObjectKind, s: &EditSession) {
-        let entry = self.entry(s, object);
-        let errors = match spec_of(&self.form) {
-            Err(e) => vec![e],
-            Ok(spec) => match s.try_edit(&self.edit(object, spec)) {
-                Ok(problems) => problems
-                    .into_iter()
-                    .filter(|p| p.entry == entry)
-                    .map(|p| (p.field, p.message))
-                    .collect(),
-                Err(e) => vec![error_for(object, &entry, &e)],
-            },
-        };
-        self.form.set_errors(errors);
-    }
-
-    /// Takes the form into the working copy if it loads.
-    fn keep(&mut self, object: ObjectKind, s: &mut EditSession) {
-        let entry = self.entry(s, object);
-        let spec = match spec_of(&self.form) {
-            Ok(spec) => spec,
-            Err(e) => {
-                self.kept = false;
-                self.form.set_errors(vec![e]);
-                return;
-            }
-        };
-        if self.kept
-            && self
-                .index
-                .is_some_and(|i| s.doc.fields(object).get(i) == Some(&spec))
-        {
-            return self.check(object, s);
-        }
-        match s.apply(self.edit(object, spec)) {
-            Ok(()) => {
-                self.kept = true;
-                if self.index.is_none() {
-                    self.index = Some(s.doc.fields(object).len().saturating_sub(1));
-                }
-                self.form.set_errors(s.problems_of(object, &entry));
-            }
-            Err(e) => {
-                self.kept = false;
-                self.form.set_errors(vec![error_for(object, &entry, &e)]);
-            }
-        }
     }
 }
 
@@ -514,7 +326,7 @@ impl TabView for MappingsTab {
             .doc
             .setting(object, "direction")
             .unwrap_or_else(|| "both".into());
-        let [list_area, form_area] = super::list_and_form(
+        let [list_area, form_area] = super::tabs::list_and_form(
             area,
             fields.len(),
             self.form.as_ref().map(|f| f.form.rows.len() as u16 + 4),
