@@ -215,6 +215,13 @@ const MIGRATIONS: &[&str] = &[
     END;
     CREATE INDEX audit_open_by_id ON audit (id) WHERE open = 1;
     "#,
+    // 11: the open entries by (open, id) instead: with `open` in the index
+    // the FAILED counts and a short filter's window are read from the
+    // index alone, never the table's rows.
+    r#"
+    DROP INDEX audit_open_by_id;
+    CREATE INDEX audit_open_by_id ON audit (open, id) WHERE open = 1;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -240,4 +247,40 @@ pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_10_indexes_the_failures_already_open_and_only_those() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..9] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 9).unwrap();
+        for (app_id, open) in [("still-open", 1), ("closed-long-ago", 0)] {
+            conn.execute(
+                "INSERT INTO audit (at, job_id, object, direction, app_id, action, status,
+                                    attempt, label, open)
+                 VALUES ('2026-01-01T00:00:00.000Z', 1, 'contacts', 'to_hubspot', ?1,
+                         'create', 'FAILED', 1, ?1, ?2)",
+                rusqlite::params![app_id, open],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let found: Vec<String> = conn
+            .prepare(
+                "SELECT label FROM audit WHERE id IN
+                 (SELECT rowid FROM audit_open_fts WHERE audit_open_fts MATCH 'ago OR open')",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(found, ["still-open"]);
+    }
 }

@@ -21,7 +21,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub const COUNT_CAP: u64 = 1_000;
 
 /// Open entries a short text is matched against per page.
-pub const SHORT_WINDOW: u64 = 50_000;
+pub const SHORT_WINDOW: u64 = 25_000;
 
 /// Index matches read per step when an object filter may drop some.
 const STEP: usize = 512;
