@@ -49,7 +49,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "overview",
         aliases: &["home", "o"],
-        help: "connections, counts, jobs and FAILED at a glance (:overview jobs focuses a pane)",
+        help: "connections, counts, jobs and FAILED (:overview jobs focuses one)",
         args: |_| vec!["jobs".into(), "failed".into()],
         run: |args, _| match args.first() {
             None => Ok(Run::Home),
