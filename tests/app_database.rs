@@ -7,29 +7,7 @@ use hubsync::appdb::postgres::Settings;
 use hubsync::appdb::{AppCursor, AppDb, Target};
 use hubsync::sync::mapping::ObjectMapping;
 use std::collections::BTreeMap;
-use support::backends::{self, Kind, PASSWORD_ENV, World, kinds};
-
-fn contacts_ddl(kind: Kind, id: &str) -> String {
-    let cols = "email TEXT, first_name TEXT, last_name TEXT, phone TEXT, company TEXT, job_title TEXT, hubspot_id TEXT";
-    match (kind, id) {
-        (Kind::Sqlite, "uuid") => format!(
-            "CREATE TABLE contacts (id TEXT PRIMARY KEY DEFAULT (lower(hex(randomblob(16)))), {cols},
-               updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
-        ),
-        (Kind::Sqlite, _) => format!(
-            "CREATE TABLE contacts (id INTEGER PRIMARY KEY, {cols},
-               updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
-        ),
-        (Kind::Postgres, "uuid") => format!(
-            "CREATE TABLE {{s}}contacts (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), {cols},
-               updated_at timestamptz NOT NULL DEFAULT now())"
-        ),
-        (Kind::Postgres, _) => format!(
-            "CREATE TABLE {{s}}contacts (id bigserial PRIMARY KEY, {cols},
-               updated_at timestamptz NOT NULL DEFAULT now())"
-        ),
-    }
-}
+use support::backends::{self, Kind, PASSWORD_ENV, World, contacts_ddl, kinds};
 
 fn mapping(w: &World) -> ObjectMapping {
     let mut m = ObjectMapping::demo_contacts();
@@ -44,6 +22,14 @@ fn stamp(kind: Kind, secs: u32) -> String {
         Kind::Sqlite => format!("'{t}'"),
         Kind::Postgres => format!("'{t}'::timestamptz"),
     }
+}
+
+/// (app id, HubSpot id) pairs to write back.
+fn id_pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(a, h)| (a.to_string(), h.to_string()))
+        .collect()
 }
 
 fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -235,14 +221,7 @@ async fn hubspot_ids_of_a_batch_are_written_together_and_a_deleted_row_fails_alo
             .value("SELECT CAST(max(updated_at) AS TEXT) FROM {s}contacts")
             .await;
         let out = app
-            .set_hubspot_ids(
-                &m,
-                &[
-                    ("1".into(), "701".into()),
-                    ("9".into(), "709".into()),
-                    ("2".into(), "702".into()),
-                ],
-            )
+            .set_hubspot_ids(&m, &id_pairs(&[("1", "701"), ("9", "709"), ("2", "702")]))
             .await
             .unwrap();
         assert!(out[0].is_ok() && out[2].is_ok(), "{kind:?}");
@@ -286,12 +265,12 @@ async fn a_hubspot_id_the_database_refuses_fails_alone_and_the_rest_of_the_batch
         let out = app
             .set_hubspot_ids(
                 &m,
-                &[
-                    ("1".into(), "701".into()),
-                    ("2".into(), "703".into()),
-                    ("not-an-id".into(), "705".into()),
-                    ("4".into(), "704".into()),
-                ],
+                &id_pairs(&[
+                    ("1", "701"),
+                    ("2", "703"),
+                    ("not-an-id", "705"),
+                    ("4", "704"),
+                ]),
             )
             .await
             .unwrap();
