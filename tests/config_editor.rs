@@ -295,6 +295,52 @@ async fn saving_a_filter_audits_the_linked_records_it_excludes_and_keeps_the_his
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_a_to_app_filter_audits_the_linked_records_it_excludes_on_the_to_app_side() {
+    let (_w, _engine, c) = engine_with(5, 2).await;
+    let (text, base) = source(&c).await;
+    let to_app = FILTER.replace("\"to_hubspot\"", "\"to_app\"");
+    let r = c
+        .request(
+            "config_apply",
+            json!({"toml": format!("{text}{to_app}"), "base": base}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["skipped"], json!(2), "{r:#}");
+    let h = c
+        .request(
+            "record_history",
+            json!({"object": "contacts", "app_id": "1"}),
+        )
+        .await
+        .unwrap();
+    let skipped: Vec<&Value> = h
+        .as_array()
+        .unwrap_or_else(|| panic!("{h:#}"))
+        .iter()
+        .filter(|e| e["status"] == json!("SKIPPED"))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{h:#}");
+    assert_eq!(skipped[0]["direction"], json!("to_app"), "{h:#}");
+    let message = skipped[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("company is_none_of [Internal]"),
+        "names the filter: {message}"
+    );
+    let outside = c
+        .request(
+            "record_history",
+            json!({"object": "contacts", "app_id": "3"}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !serde_json::to_string(&outside).unwrap().contains("SKIPPED"),
+        "an Acme contact is still admitted: {outside:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_config_with_problems_is_refused_and_nothing_is_written() {
     let (w, _engine, c) = engine_with(1, 0).await;
     let (text, base) = source(&c).await;

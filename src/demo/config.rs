@@ -2,9 +2,11 @@
 //! `fixtures/demo.toml` (with comments that explain each part) and run
 //! from, so the editing workflow can be tried on a real file. A file kept
 //! by `--data-dir` is used again as it was edited; only what changes every
-//! run (the simulator's address, the app database's path) is rewritten,
-//! in place, leaving comments and edits alone.
+//! run (the simulator's address, the app database: a SQLite path, or a
+//! PostgreSQL url and the fresh schema the table is in) is rewritten, in
+//! place, leaving comments and edits alone.
 
+use crate::appdb::postgres::Settings;
 use crate::config::Config;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -15,11 +17,18 @@ const TEMPLATE: &str = include_str!("../../fixtures/demo.toml");
 /// The file's name in the data folder.
 pub const FILE: &str = "hubsync.toml";
 
+/// Where this run's app database is.
+pub enum DemoApp<'a> {
+    Sqlite(&'a Path),
+    /// The server, and the schema this run created the table in.
+    Postgres(&'a Settings, &'a str),
+}
+
 /// Writes (or updates) the demo's config in `dir`; its path and meaning.
 pub fn write(
     dir: &Path,
     base_url: &str,
-    app_db: &Path,
+    app_db: DemoApp<'_>,
     poll_interval: Duration,
 ) -> anyhow::Result<(PathBuf, Config)> {
     let path = dir.join(FILE);
@@ -38,11 +47,54 @@ pub fn write(
         )
     })?;
     doc["hubspot"]["base_url"] = toml_edit::value(base_url);
-    doc["app"]["database"] = toml_edit::value(app_db.display().to_string());
+    point_at(&mut doc, app_db);
     let text = doc.to_string();
     std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
     let cfg = Config::parse(&path, &text).map_err(|e| {
         anyhow::anyhow!("{e} (fix the demo's config, or delete it for a fresh one)")
     })?;
     Ok((path, cfg))
+}
+
+/// Points `[app]` and the contacts table at this run's app database. Keys
+/// of the other backend go (a folder kept from a SQLite demo may be run on
+/// PostgreSQL next); the table keeps its name, only its schema changes.
+fn point_at(doc: &mut toml_edit::DocumentMut, app_db: DemoApp<'_>) {
+    let table = doc
+        .get("objects")
+        .and_then(|o| o.get("contacts"))
+        .and_then(|c| c.get("table"))
+        .and_then(|t| t.as_str())
+        .unwrap_or("contacts")
+        .to_string();
+    let bare = table.rsplit('.').next().unwrap_or("contacts").to_string();
+    let app = doc["app"].as_table_like_mut();
+    let new_table = match app_db {
+        DemoApp::Sqlite(path) => {
+            if let Some(app) = app {
+                app.remove("url");
+                app.remove("password_env");
+                app.insert("database", toml_edit::value(path.display().to_string()));
+            }
+            bare
+        }
+        DemoApp::Postgres(s, schema) => {
+            if let Some(app) = app {
+                app.remove("database");
+                app.insert("url", toml_edit::value(s.config_url()));
+                match &s.password_env {
+                    Some(v) => {
+                        app.insert("password_env", toml_edit::value(v.as_str()));
+                    }
+                    None => {
+                        app.remove("password_env");
+                    }
+                }
+            }
+            format!("{schema}.{bare}")
+        }
+    };
+    if table != new_table {
+        doc["objects"]["contacts"]["table"] = toml_edit::value(new_table);
+    }
 }

@@ -16,7 +16,7 @@ use crate::engine::lock::EngineLock;
 use crate::engine::{Engine, EngineSettings};
 use crate::hubspot::{ClientSettings, HubSpotClient};
 use crate::model::ObjectKind;
-use crate::service::host::{Host, HostOptions, no_reload};
+use crate::service::host::{Host, HostOptions};
 use crate::sim::{SeedData, SimServer, SimSettings, WebhookTarget};
 use crate::store::Store;
 use crate::sync::mapping::ObjectMapping;
@@ -193,28 +193,16 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     // lock and opens the control sockets, so `hubsync --data-dir DIR` in a
     // second terminal attaches to it.
     let lock = EngineLock::acquire(&dir)?;
-    // On SQLite the demo runs from a real config file in its folder, so
-    // its editor (and SIGHUP-style reloads) edit a file as they would in
-    // production; on PostgreSQL it keeps the built-in config.
-    let (config_file, config_label, reload) = if world.postgres.is_none() {
-        let (path, cfg) = config::write(
-            &dir,
-            &world.sim.base_url(),
-            &world.app_db_path,
-            opts.poll_interval,
-        )?;
-        world.engine.reload(cfg.objects.clone()).await?;
-        let reload = crate::service::config_reloader(path.clone(), cfg, world.engine.clone());
-        (Some(path.clone()), path.display().to_string(), reload)
-    } else {
-        (
-            None,
-            "(built-in demo config)".to_string(),
-            no_reload(
-                "the demo on PostgreSQL runs on a built-in config; there is no file to reload",
-            ),
-        )
+    // The demo runs from a real config file in its folder, so its editor
+    // (and SIGHUP-style reloads) edit a file as they would in production.
+    let app_db = match &world.postgres {
+        None => config::DemoApp::Sqlite(&world.app_db_path),
+        Some((pg, schema)) => config::DemoApp::Postgres(pg, schema),
     };
+    let (path, cfg) = config::write(&dir, &world.sim.base_url(), app_db, opts.poll_interval)?;
+    world.engine.reload(cfg.objects.clone()).await?;
+    let reload = crate::service::config_reloader(path.clone(), cfg, world.engine.clone());
+    let (config_file, config_label) = (Some(path.clone()), path.display().to_string());
     let host = Host::start(
         world.engine.clone(),
         lock,

@@ -12,6 +12,8 @@
 //! per data folder), `run` (the tasks and how they stop).
 
 mod commands;
+mod config_check;
+mod exclusions;
 pub mod lock;
 pub mod metrics;
 mod preview;
@@ -112,6 +114,10 @@ pub struct Engine {
     /// HubSpot ids webhook events named, per object, waiting for that
     /// object's one webhook job (see `scheduler`).
     webhook_ids: Mutex<HashMap<ObjectKind, std::collections::BTreeSet<String>>>,
+    /// Objects whose HubSpot property list is out of date, since a write
+    /// was refused naming a property HubSpot does not have: property →
+    /// the refusal. The editor fetches such a list again.
+    stale_properties: Arc<Mutex<HashMap<ObjectKind, String>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -128,9 +134,13 @@ impl Engine {
     ) -> Arc<Engine> {
         let metrics = Arc::new(metrics::Metrics::default());
         let created: Arc<Mutex<HashMap<_, u64>>> = Arc::default();
+        let stale_properties: Arc<Mutex<HashMap<ObjectKind, String>>> = Arc::default();
+        let events = broadcast::channel(256).0;
         {
             let (metrics, created) = (metrics.clone(), created.clone());
+            let (stale, events) = (stale_properties.clone(), events.clone());
             store.observe_audit(Box::new(move |e| {
+                stale_property(&stale, &events, e);
                 metrics.count(e.object, e.direction, e.status, chrono::Utc::now());
                 if e.action == crate::status::AuditAction::Create
                     && e.status == crate::status::AuditStatus::Success
@@ -149,7 +159,8 @@ impl Engine {
             settings,
             cached: Mutex::new(Cached::default()),
             watched: Mutex::new(HashMap::new()),
-            events: broadcast::channel(256).0,
+            events,
+            stale_properties,
             wake: Notify::new(),
             webhook_ids: Mutex::new(HashMap::new()),
         })
@@ -219,8 +230,43 @@ impl Engine {
         Ok(())
     }
 
+    /// Whether a write was refused for a property HubSpot does not have
+    /// since the last call for `object`: the refusal, once.
+    pub fn take_stale_properties(&self, object: ObjectKind) -> Option<String> {
+        lock(&self.stale_properties).remove(&object)
+    }
+
     /// Tells consoles about a reload's outcome.
     pub fn announce(&self, text: String, warning: bool) {
         self.notice(text, warning);
+    }
+}
+
+/// Marks the object's property list stale when HubSpot refused a write for
+/// an unknown property (someone removed or renamed it in HubSpot), and
+/// says so once to the consoles.
+fn stale_property(
+    stale: &Mutex<HashMap<ObjectKind, String>>,
+    events: &broadcast::Sender<EngineEvent>,
+    e: &crate::store::NewAudit,
+) {
+    if e.status != crate::status::AuditStatus::Failed {
+        return;
+    }
+    let Some(message) = &e.message else { return };
+    let (code, property) = crate::hubspot::error::error_detail(message);
+    if code.as_deref() != Some("PROPERTY_DOESNT_EXIST") {
+        return;
+    }
+    let property = property.unwrap_or_else(|| "a mapped property".into());
+    let text = format!(
+        "HubSpot refused a {} write: property {property} does not exist; its property list will be fetched again",
+        e.object
+    );
+    if lock(stale).insert(e.object, text.clone()).is_none() {
+        let _ = events.send(EngineEvent::Notice {
+            text,
+            warning: true,
+        });
     }
 }

@@ -14,8 +14,6 @@ use super::Engine;
 use crate::appdb::{AppRecord, FilterCounts};
 use crate::hubspot::wire::{SearchRequest, SimplePublicObject};
 use crate::model::{Direction, ObjectKind};
-use crate::status::{AuditAction, AuditStatus};
-use crate::store::NewAudit;
 use crate::sync::filter::Filters;
 use crate::sync::mapping::ObjectMapping;
 use crate::sync::rules::ObjectSync;
@@ -86,7 +84,7 @@ pub struct RecordPreview {
 }
 
 /// A mapping that reads every column either config's filters need.
-fn reading_both(new: &ObjectMapping, old: Option<&ObjectMapping>) -> ObjectMapping {
+pub(super) fn reading_both(new: &ObjectMapping, old: Option<&ObjectMapping>) -> ObjectMapping {
     let mut m = new.clone();
     if let Some(old) = old {
         for f in &old.fields {
@@ -110,7 +108,7 @@ fn eligible(o: Option<&ObjectSync>, way: Direction) -> Filters {
     }
 }
 
-fn memory_object(id: &str, memory: &BTreeMap<String, String>) -> SimplePublicObject {
+pub(super) fn memory_object(id: &str, memory: &BTreeMap<String, String>) -> SimplePublicObject {
     SimplePublicObject {
         id: id.to_string(),
         properties: memory
@@ -368,69 +366,5 @@ impl Engine {
             p.app_after = n.mapping.to_app(&hs);
         }
         Ok(p)
-    }
-
-    /// After a change is applied: every linked app record the running
-    /// to-HubSpot filters admitted and the new ones exclude gets a SKIPPED
-    /// entry naming the filter, so nobody wonders why it stopped syncing.
-    pub async fn audit_newly_excluded(
-        &self,
-        old: &[ObjectSync],
-        new: &[ObjectSync],
-        operator: Option<&str>,
-    ) -> anyhow::Result<u64> {
-        let mut n_skipped = 0;
-        for n in new {
-            let kind = n.mapping.object;
-            let Some(o) = old.iter().find(|o| o.mapping.object == kind) else {
-                continue;
-            };
-            if o.rules.filters_to_hubspot == n.rules.filters_to_hubspot
-                || !n.rules.flows(Direction::ToHubSpot)
-            {
-                continue;
-            }
-            let m = reading_both(&n.mapping, Some(&o.mapping));
-            let mut after = String::new();
-            loop {
-                let links = self.store.links_after(kind, &after, LINK_PAGE).await?;
-                let Some(last) = links.last() else { break };
-                after = last.app_id.clone();
-                let ids: Vec<String> = links.iter().map(|l| l.app_id.clone()).collect();
-                for row in self.app.get_many(&m, &ids).await? {
-                    let get = |c: &str| row.field(c);
-                    if !o.rules.filters_to_hubspot.matches(get) {
-                        continue;
-                    }
-                    let Err(why) = n.rules.filters_to_hubspot.check(get) else {
-                        continue;
-                    };
-                    let hubspot_id = links
-                        .iter()
-                        .find(|l| l.app_id == row.id)
-                        .map(|l| l.hubspot_id.clone());
-                    self.store
-                        .record(&NewAudit {
-                            job_id: 0,
-                            object: kind,
-                            direction: Direction::ToHubSpot,
-                            app_id: row.id.clone(),
-                            hubspot_id,
-                            action: AuditAction::Skip,
-                            status: AuditStatus::Skipped,
-                            category: Some("CONFIG_CHANGE".into()),
-                            message: Some(format!(
-                                "{why}, since a config change{}",
-                                operator.map(|u| format!(" by {u}")).unwrap_or_default()
-                            )),
-                            diff: None,
-                            label: n.mapping.label_of(&row),
-                        })
-                        .await?;
-                    n_skipped += 1;
-                }
-            }
-        }
-        Ok(n_skipped)
     }
 }

@@ -8,6 +8,7 @@
 mod attach;
 pub mod host;
 mod listen;
+mod preflight;
 mod reload;
 mod run;
 mod status;

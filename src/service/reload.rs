@@ -1,5 +1,6 @@
 //! Re-reading the config file while the engine runs (SIGHUP, or an
-//! operator's `reload`). The file is validated exactly as at start; a file
+//! operator's `reload`). The file is validated exactly as at start (its
+//! syntax, then `preflight`'s checks against HubSpot); a file
 //! that does not pass keeps the running configuration, and the reason goes
 //! to the log and to every attached console. What a running engine cannot
 //! swap (the HubSpot connection, the app database, the webhook receiver)
@@ -39,6 +40,7 @@ async fn reload(
     engine: &Engine,
 ) -> anyhow::Result<String> {
     let new = Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    super::preflight::check_properties(&new, engine).await?;
     engine.reload(new.objects.clone()).await?;
     let mut later = Vec::new();
     {

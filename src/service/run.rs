@@ -43,6 +43,7 @@ pub async fn run(cfg: &Config, data_dir: &Path) -> anyhow::Result<()> {
 /// Hosts the engine of `cfg` in this process, its control sockets open.
 pub(super) async fn start(cfg: &Config, data_dir: &Path, lock: EngineLock) -> anyhow::Result<Host> {
     let engine = super::build_engine(cfg, data_dir).await?;
+    super::preflight::check_properties(cfg, &engine).await?;
     let host = Host::start(
         engine.clone(),
         lock,

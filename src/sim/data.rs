@@ -149,6 +149,8 @@ pub struct Data {
     /// Changes waiting for webhook delivery; `None` when nobody listens.
     outbox: Option<Vec<Change>>,
     source: ChangeSource,
+    /// Properties archived through the properties API.
+    pub archived_properties: properties::Archived,
 }
 
 impl Default for Data {
@@ -158,6 +160,7 @@ impl Default for Data {
             next_id: 1001,
             outbox: None,
             source: ChangeSource::Integration,
+            archived_properties: properties::Archived::default(),
         }
     }
 }

@@ -19,6 +19,7 @@ mod limits;
 mod oauth;
 mod objects;
 mod properties;
+mod property_routes;
 mod query;
 mod schemas;
 mod search;
@@ -34,16 +35,14 @@ pub use webhooks::{DeliveryStats, WebhookTarget};
 use crate::model::ObjectKind;
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Request};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use data::Data;
 use errors::ApiError;
 use limits::Limiter;
 use serde::de::DeserializeOwned;
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -347,24 +346,6 @@ pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     })
 }
 
-async fn properties_list(Path(object): Path<String>) -> Result<Response, ApiError> {
-    let object = object_kind(&object)?;
-    Ok(axum::Json(json!({ "results": properties::list(object) })).into_response())
-}
-
-async fn property_get(Path((object, name)): Path<(String, String)>) -> Result<Response, ApiError> {
-    let object = object_kind(&object)?;
-    properties::get(object, &name)
-        .map(|p| axum::Json(p).into_response())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "OBJECT_NOT_FOUND",
-                format!("Unable to find property {name} for object type {object}"),
-            )
-        })
-}
-
 async fn not_found(req: Request) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -450,14 +431,17 @@ impl SimServer {
                 "/crm/v4/associations/{from}/{to}/batch/associate/default",
                 post(associations::batch_default),
             )
-            .route("/crm/v3/properties/{object}", get(properties_list))
+            .route("/crm/v3/properties/{object}", get(property_routes::list))
             .route(
                 "/properties/v2/{object}/properties",
                 get(schemas::properties_v2),
             )
             .route("/crm/v3/schemas", get(schemas::list))
             .route("/crm-object-schemas/v3/schemas", get(schemas::list))
-            .route("/crm/v3/properties/{object}/{name}", get(property_get))
+            .route(
+                "/crm/v3/properties/{object}/{name}",
+                get(property_routes::get).delete(property_routes::archive),
+            )
             .fallback(not_found)
             .layer(middleware::from_fn_with_state(state.clone(), gate::gate));
         // The token endpoint authenticates by form fields, not a bearer token.

@@ -1,6 +1,11 @@
 //! The property definitions the simulator's portal has, per object, as
 //! `GET /crm/v3/properties/{objectType}` returns them. They also drive write
 //! validation: unknown and read-only properties are refused as HubSpot does.
+//!
+//! A property can be archived (`DELETE /crm/v3/properties/{object}/{name}`),
+//! as when someone removes it in HubSpot while a sync maps it: it leaves
+//! the list and writes to it are refused as to an unknown one. Reads and
+//! searches still know it (this simulator keeps one fixed definition list).
 
 use crate::model::ObjectKind;
 use serde_json::{Value, json};
@@ -208,4 +213,24 @@ pub fn get(object: ObjectKind, name: &str) -> Option<Value> {
         .enumerate()
         .find(|(_, d)| d.0 == name)
         .map(|(i, d)| to_json(i, d))
+}
+
+/// Properties archived while the simulator runs, per object.
+#[derive(Debug, Default)]
+pub struct Archived(std::collections::HashSet<(ObjectKind, String)>);
+
+impl Archived {
+    pub fn has(&self, object: ObjectKind, name: &str) -> bool {
+        self.0.contains(&(object, name.to_string()))
+    }
+
+    /// Archives `name`; false when it cannot be (unknown, or HubSpot's
+    /// own read-only definitions, which are not archivable).
+    pub fn archive(&mut self, object: ObjectKind, name: &str) -> bool {
+        if writable(object, name) != Some(true) {
+            return false;
+        }
+        self.0.insert((object, name.to_string()));
+        true
+    }
 }

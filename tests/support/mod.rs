@@ -56,6 +56,17 @@ impl Proc {
     pub fn is_running(&mut self) -> bool {
         self.0.try_wait().unwrap().is_none()
     }
+
+    /// What the process wrote to its piped stderr (read to the end: call
+    /// it after the process exited).
+    pub fn stderr(&mut self) -> String {
+        use std::io::Read;
+        let mut s = String::new();
+        if let Some(e) = self.0.stderr.as_mut() {
+            let _ = e.read_to_string(&mut s);
+        }
+        s
+    }
 }
 
 pub fn free_port() -> u16 {

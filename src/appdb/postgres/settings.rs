@@ -33,6 +33,16 @@ impl SslMode {
             _ => return None,
         })
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +102,23 @@ impl Settings {
             return Err("url: no host".into());
         }
         Ok(s)
+    }
+
+    /// The URL as a config's `[app] url` gives it: `parse` of it gives
+    /// these settings back (the password stays in `password_env`).
+    pub fn config_url(&self) -> String {
+        let mut url = self.url.clone();
+        let mut sep = if url.contains('?') { '&' } else { '?' };
+        for (k, v) in [
+            ("sslmode", Some(self.ssl_mode.as_str())),
+            ("sslrootcert", self.root_cert.as_deref()),
+        ] {
+            if let Some(v) = v {
+                url.push_str(&format!("{sep}{k}={v}"));
+                sep = '&';
+            }
+        }
+        url
     }
 
     fn base_config(&self) -> Result<tokio_postgres::Config, tokio_postgres::Error> {
@@ -167,6 +194,19 @@ mod tests {
         assert_eq!(s.describe(), "PostgreSQL db.internal:6432/crm as app");
         let e = Settings::parse("postgres://app@h/db?sslmode=sometimes", None).unwrap_err();
         assert!(e.contains("sslmode=\"sometimes\""), "{e}");
+    }
+
+    #[test]
+    fn the_config_url_reads_back_as_the_same_settings() {
+        for url in [
+            "postgres://u@h:5432/db",
+            "postgres://u@h/db?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+            "postgres://u@h/db?application_name=x&sslmode=disable",
+        ] {
+            let s = Settings::parse(url, Some("PGPASSWORD".into())).unwrap();
+            let again = Settings::parse(&s.config_url(), Some("PGPASSWORD".into())).unwrap();
+            assert_eq!(again, s, "{url} → {}", s.config_url());
+        }
     }
 
     #[test]

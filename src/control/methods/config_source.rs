@@ -48,7 +48,7 @@ pub async fn handle(shared: &Shared, params: Value) -> Reply {
             ),
             Err(e) => json!({"error": format!("{e:#}")}),
         };
-        let properties = match state.properties(engine.client(), kind, p.refresh).await {
+        let properties = match state.properties(engine, kind, p.refresh).await {
             Ok((props, at)) => json!({
                 "fetched_at": at,
                 "list": props.iter().map(|x| json!({
@@ -56,6 +56,7 @@ pub async fn handle(shared: &Shared, params: Value) -> Reply {
                     "label": x.label,
                     "type": x.kind,
                     "read_only": x.is_read_only(),
+                    "unique": x.has_unique_value,
                     "options": x.options.iter().map(|o| &o.value).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
             }),

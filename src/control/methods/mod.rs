@@ -101,15 +101,19 @@ impl EditorState {
         ))
     }
 
-    /// HubSpot's properties of `object`, fetched when not known or when
-    /// `refresh` asks; None (and the reason) when HubSpot cannot be asked.
+    /// HubSpot's properties of `object`, fetched when not known, when
+    /// `refresh` asks, or when a write was refused for an unknown property
+    /// since (the list is out of date); the reason when HubSpot cannot be
+    /// asked.
     async fn properties(
         &self,
-        client: &crate::hubspot::HubSpotClient,
+        engine: &crate::engine::Engine,
         object: ObjectKind,
         refresh: bool,
     ) -> Result<Fetched, String> {
+        let stale = engine.take_stale_properties(object).is_some();
         if !refresh
+            && !stale
             && let Some(p) = self
                 .properties
                 .lock()
@@ -118,10 +122,19 @@ impl EditorState {
         {
             return Ok(p.clone());
         }
-        let props = client
-            .properties(object)
-            .await
-            .map_err(|e| format!("HubSpot {object} properties: {e}"))?;
+        let props = match engine.client().properties(object).await {
+            Ok(p) => p,
+            Err(e) => {
+                if stale {
+                    // Asked again next time rather than forgotten.
+                    self.properties
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&object);
+                }
+                return Err(format!("HubSpot {object} properties: {e}"));
+            }
+        };
         let entry = (props, Utc::now());
         self.properties
             .lock()
@@ -153,66 +166,21 @@ fn invalid(method: &str, shape: &str, e: impl std::fmt::Display) -> (&'static st
     )
 }
 
-/// The validators' problems for every object of `cfg`, with the facts
-/// each needs read from HubSpot and the app database (what cannot be read
-/// is skipped, and said in `unchecked`).
+/// The validators' problems for every object of `cfg`, with HubSpot's
+/// property lists from the editor's cache (what cannot be read is skipped,
+/// and said in `unchecked`).
 async fn problems(
     shared: &crate::control::server::Shared,
     cfg: &crate::config::Config,
 ) -> (Vec<crate::config::validate::Problem>, Vec<String>) {
     let engine = &shared.engine;
-    let mut out = Vec::new();
-    let mut unchecked = Vec::new();
+    let mut lists = HashMap::new();
     for o in &cfg.objects {
         let kind = o.mapping.object;
-        let props = match shared.editor.properties(engine.client(), kind, false).await {
-            Ok((p, _)) => Some(p),
-            Err(e) => {
-                unchecked.push(e);
-                None
-            }
-        };
-        let table = match engine.app().table_info(&o.mapping).await {
-            Ok(t) => Some(t),
-            Err(e) => {
-                unchecked.push(format!("[objects.{kind}] app table: {e:#}"));
-                None
-            }
-        };
-        if let Some(t) = &table
-            && t.columns.is_empty()
-        {
-            out.push(crate::config::validate::Problem {
-                key: format!("objects.{kind}.table"),
-                object: kind.to_string(),
-                entry: String::new(),
-                field: "table".into(),
-                context: "table".into(),
-                message: format!(
-                    "app database {} has no table {}",
-                    engine.app().describe(),
-                    o.mapping.table
-                ),
-                line: cfg
-                    .keys
-                    .position(&format!("objects.{kind}.table"))
-                    .map_or(0, |p| p.0),
-                column: cfg
-                    .keys
-                    .position(&format!("objects.{kind}.table"))
-                    .map_or(0, |p| p.1),
-            });
-        }
-        out.extend(crate::config::validate::object(
-            cfg,
-            o,
-            &crate::config::validate::Facts {
-                properties: props.as_deref(),
-                table: table.as_ref(),
-            },
-        ));
+        let list = shared.editor.properties(engine, kind, false).await;
+        lists.insert(kind, list.map(|(p, _)| p));
     }
-    (out, unchecked)
+    engine.config_problems(cfg, &lists).await
 }
 
 /// A refused config as the editor shows it: where and why.

@@ -146,7 +146,9 @@ impl Data {
     ) -> Result<(), WriteProblem> {
         let mut problems = Vec::new();
         for (name, value) in props.iter_mut() {
-            match properties::writable(object, name) {
+            let writable = properties::writable(object, name)
+                .filter(|_| !self.archived_properties.has(object, name));
+            match writable {
                 None => problems.push(PropertyProblem {
                     name: name.clone(),
                     code: "PROPERTY_DOESNT_EXIST",
