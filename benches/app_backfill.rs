@@ -56,10 +56,9 @@ fn fill(db: &Path, records: usize) -> anyhow::Result<()> {
         }
     }
     tx.commit()?;
-    // The index `hubsync check` asks for on the HubSpot id column (the
-    // email key's is hubsync's own function; a to-HubSpot pass that
-    // creates every record does not look emails up in the app).
-    c.execute_batch("CREATE INDEX contacts_hubspot_id ON contacts (hubspot_id);")?;
+    // The index `hubsync check` asks for on the HubSpot id column; the
+    // demo's schema now carries it too.
+    c.execute_batch("CREATE INDEX IF NOT EXISTS contacts_hubspot_id ON contacts (hubspot_id);")?;
     Ok(())
 }
 
