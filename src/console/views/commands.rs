@@ -49,9 +49,16 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "overview",
         aliases: &["home", "o"],
-        help: "connections, counts, jobs and FAILED at a glance",
-        args: no_args,
-        run: |_, _| Ok(Run::Home),
+        help: "connections, counts, jobs and FAILED at a glance (:overview jobs focuses a pane)",
+        args: |_| vec!["jobs".into(), "failed".into()],
+        run: |args, _| match args.first() {
+            None => Ok(Run::Home),
+            Some(&"jobs") => Ok(Run::Focus("jobs")),
+            Some(&"failed") => Ok(Run::Focus("failed")),
+            Some(other) => Err(format!(
+                ":overview takes a pane to focus: jobs or failed (not {other:?})"
+            )),
+        },
     },
     CommandSpec {
         name: "failed",
