@@ -8,12 +8,19 @@
 //! the file changed on disk since it was loaded, and to read-only
 //! consoles), and the engine applies the new file from its next job.
 
+mod entry;
+mod field_form;
+mod filter_form;
 mod filters;
 mod mappings;
 pub mod preview;
 mod raw;
 pub mod session;
 mod settings;
+mod tabs;
+
+pub use tabs::Tab;
+use tabs::TabView;
 
 pub use session::EditSession;
 
@@ -30,68 +37,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use serde_json::{Value, json};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Mappings,
-    Filters,
-    Settings,
-    Raw,
-}
-
-impl Tab {
-    const ALL: [Tab; 4] = [Tab::Mappings, Tab::Filters, Tab::Settings, Tab::Raw];
-
-    fn name(self) -> &'static str {
-        match self {
-            Tab::Mappings => "mappings",
-            Tab::Filters => "filters",
-            Tab::Settings => "settings",
-            Tab::Raw => "toml",
-        }
-    }
-}
-
-/// A list with an entry's form under it: the list as tall as its rows
-/// (at least 3), the form the rest; the list alone when no form is open.
-fn list_and_form(area: Rect, rows: usize, form: Option<u16>) -> [Rect; 2] {
-    match form {
-        Some(h) => Layout::vertical([
-            Constraint::Max((rows as u16 + 2).max(3)),
-            Constraint::Min(h.min(area.height * 2 / 3)),
-        ])
-        .areas(area),
-        None => Layout::vertical([Constraint::Min(3), Constraint::Length(0)]).areas(area),
-    }
-}
-
-/// What every tab does: its own keys, text taken as typed, drawing.
-/// A tab changes the working copy only through the session.
-trait TabView {
-    /// Its actions in the footer's order, the editor's shared ones after.
-    fn actions(&self) -> &'static [Action];
-    fn mode(&self) -> Mode {
-        Mode::Normal
-    }
-    fn update(
-        &mut self,
-        action: Action,
-        object: ObjectKind,
-        s: &mut EditSession,
-        ctx: &mut Ctx,
-    ) -> Effect;
-    fn key(&mut self, _key: KeyEvent, _object: ObjectKind, _s: &EditSession, _ctx: &mut Ctx) {}
-    /// Esc: closes something of the tab's own (a form, a picker); false
-    /// when there was nothing to close.
-    fn back(&mut self, _object: ObjectKind, _s: &mut EditSession, _ctx: &mut Ctx) -> bool {
-        false
-    }
-    /// Whether the tab is busy with an entry (Tab then stays inside it).
-    fn busy(&self) -> bool {
-        false
-    }
-    fn draw(&self, frame: &mut Frame, area: Rect, object: ObjectKind, s: &EditSession, ctx: &Ctx);
-}
 
 const CONFIRMING: &[Action] = &[
     Action::Confirm,
