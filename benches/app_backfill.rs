@@ -12,8 +12,10 @@
 //! per 10 s (1,000 records a second at 100 a batch). A higher limit shows
 //! the engine's own cost per record rather than the rate limit's.
 
+mod common;
+
+use common::service::{Service, fields_toml};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hubsync::sim::{SeedData, SimServer, SimSettings};
@@ -25,23 +27,6 @@ const GOAL_GROWTH: f64 = 1.2;
 const SEGMENT: usize = 50_000;
 /// Seconds after the start by which the first rate window's burst is over.
 const BURST_OVER_S: f64 = 12.0;
-
-/// Kills the engine when the bench ends, however it ends.
-struct Engine(Child);
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn peak_rss_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
 
 /// RECORDS contacts, inserted in one transaction (the demo's fixture path
 /// holds them all in memory first; this one streams).
@@ -71,10 +56,9 @@ fn fill(db: &Path, records: usize) -> anyhow::Result<()> {
         }
     }
     tx.commit()?;
-    // The index `hubsync check` asks for on the HubSpot id column (the
-    // email key's is hubsync's own function; a to-HubSpot pass that
-    // creates every record does not look emails up in the app).
-    c.execute_batch("CREATE INDEX contacts_hubspot_id ON contacts (hubspot_id);")?;
+    // The index `hubsync check` asks for on the HubSpot id column; the
+    // demo's schema now carries it too.
+    c.execute_batch("CREATE INDEX IF NOT EXISTS contacts_hubspot_id ON contacts (hubspot_id);")?;
     Ok(())
 }
 
@@ -142,49 +126,25 @@ key_column = "email"
 direction = "to_hubspot"
 poll_interval_secs = 5
 batch_size = 100
-
-[[objects.contacts.fields]]
-app = "email"
-hubspot = "email"
-
-[[objects.contacts.fields]]
-app = "first_name"
-hubspot = "firstname"
-
-[[objects.contacts.fields]]
-app = "last_name"
-hubspot = "lastname"
-
-[[objects.contacts.fields]]
-app = "phone"
-hubspot = "phone"
-
-[[objects.contacts.fields]]
-app = "company"
-hubspot = "company"
-
-[[objects.contacts.fields]]
-app = "job_title"
-hubspot = "jobtitle"
-"#,
+{}"#,
             sim.base_url(),
-            app_db.display()
+            app_db.display(),
+            fields_toml(
+                "contacts",
+                &[
+                    ("email", "email"),
+                    ("first_name", "firstname"),
+                    ("last_name", "lastname"),
+                    ("phone", "phone"),
+                    ("company", "company"),
+                    ("job_title", "jobtitle"),
+                ]
+            )
         ),
     )?;
 
     let started = Instant::now();
-    let engine = Engine(
-        Command::new(env!("CARGO_BIN_EXE_hubsync"))
-            .args(["run", "--config"])
-            .arg(&config)
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .env(TOKEN_ENV, TOKEN)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?,
-    );
-    let pid = engine.0.id();
+    let engine = Service::start(&config, &dir.path().join("data"), &[(TOKEN_ENV, TOKEN)])?;
     // The rolling limit lets a whole window's calls through at once, so
     // the first segment starts once that burst is over: (linked, time) then,
     // when the first segment had landed, and when the last one began.
@@ -214,7 +174,7 @@ hubspot = "jobtitle"
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let rss = peak_rss_mb(pid);
+    let rss = engine.peak_rss_mb();
     let in_hubspot = sim.state().count(hubsync::model::ObjectKind::Contacts);
     let calls = sim.state().request_count();
     drop(engine);

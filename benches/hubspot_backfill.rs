@@ -16,8 +16,11 @@
 use hubsync::sim::{SeedData, SimServer, SimSettings};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+
+use common::service::{Service, fields_toml};
 
 const TOKEN: &str = "pat-bench-backfill";
 const TOKEN_ENV: &str = "HUBSYNC_BENCH_BACKFILL_TOKEN";
@@ -33,23 +36,6 @@ const FIELDS: [(&str, &str); 5] = [
     ("phone", "phone"),
     ("company", "company"),
 ];
-
-/// Kills the engine when the bench ends, however it ends.
-struct Engine(Child);
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn peak_rss_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
 
 fn app_rows(db: &Path) -> u64 {
     let Ok(c) =
@@ -113,12 +99,7 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let app_db = dir.path().join("app.db");
     hubsync::appdb::demo::create(&app_db, &[])?;
-    let mut fields = String::new();
-    for (app, hs) in FIELDS {
-        fields.push_str(&format!(
-            "\n[[objects.contacts.fields]]\napp = \"{app}\"\nhubspot = \"{hs}\"\n"
-        ));
-    }
+    let fields = fields_toml("contacts", &FIELDS);
     let config = dir.path().join("hubsync.toml");
     std::fs::write(
         &config,
@@ -148,18 +129,7 @@ batch_size = 100
 
     let calls_before = sim.state().request_count();
     let started = Instant::now();
-    let engine = Engine(
-        Command::new(env!("CARGO_BIN_EXE_hubsync"))
-            .args(["run", "--config"])
-            .arg(&config)
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .env(TOKEN_ENV, TOKEN)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?,
-    );
-    let pid = engine.0.id();
+    let engine = Service::start(&config, &dir.path().join("data"), &[(TOKEN_ENV, TOKEN)])?;
     // Half-way, for the time per record of the second half against the first.
     let mut half: Option<f64> = None;
     let bound = Duration::from_secs(120 + records as u64 / 200);
@@ -177,7 +147,7 @@ batch_size = 100
     let stored = app_rows(&app_db);
     let calls = sim.state().request_count() - calls_before;
     let searched = sim.state().searched_count();
-    let rss = peak_rss_mb(pid);
+    let rss = engine.peak_rss_mb();
 
     // Idle passes: nothing changes on either side. The first pass after a
     // fresh import reads the import's window once; the idle ones follow.

@@ -21,9 +21,12 @@ use hubsync::model::ObjectKind;
 use hubsync::sim::{SeedData, SimServer, SimSettings, SimState, WebhookTarget};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod common;
+
+use common::service::{Service, fields_toml};
 
 const TOKEN: &str = "pat-bench-latency";
 const TOKEN_ENV: &str = "HUBSYNC_BENCH_LATENCY_TOKEN";
@@ -36,16 +39,6 @@ const TEN_SECOND_LIMIT: u32 = 100;
 const GOAL: Duration = Duration::from_secs(2);
 /// How long an edit may take before it counts as never arrived.
 const GIVE_UP: Duration = Duration::from_secs(60);
-
-/// Kills the engine when the bench ends, however it ends.
-struct Engine(Child);
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -285,33 +278,23 @@ direction = "both"
 poll_interval_secs = 1
 batch_size = 100
 
-[[objects.contacts.fields]]
-app = "email"
-hubspot = "email"
-
-[[objects.contacts.fields]]
-app = "first_name"
-hubspot = "firstname"
-
-[[objects.contacts.fields]]
-app = "last_name"
-hubspot = "lastname"
-"#,
+{}"#,
             sim.base_url(),
+            fields_toml(
+                "contacts",
+                &[
+                    ("email", "email"),
+                    ("first_name", "firstname"),
+                    ("last_name", "lastname"),
+                ]
+            ),
         ),
     )?;
-    let mut engine = Engine(
-        Command::new(env!("CARGO_BIN_EXE_hubsync"))
-            .args(["run", "--config"])
-            .arg(&config)
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .env(TOKEN_ENV, TOKEN)
-            .env(SECRET_ENV, SECRET)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?,
-    );
+    let mut engine = Service::start(
+        &config,
+        &dir.join("data"),
+        &[(TOKEN_ENV, TOKEN), (SECRET_ENV, SECRET)],
+    )?;
 
     // The first pass creates every app contact in HubSpot and links it.
     let started = Instant::now();

@@ -18,16 +18,10 @@ mod common;
 
 use hubsync::appdb::AppDb;
 use hubsync::appdb::demo::FixtureContact;
-use hubsync::engine::{Engine, EngineSettings};
-use hubsync::hubspot::{ClientSettings, HubSpotClient};
 use hubsync::model::ObjectKind;
 use hubsync::sim::{SeedData, SimServer, SimSettings};
-use hubsync::store::Store;
-use hubsync::sync::mapping::ObjectMapping;
-use hubsync::sync::rules::{ObjectSync, SyncRules};
-use secrecy::SecretString;
+use hubsync::sync::rules::SyncRules;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "pat-bench-backfill";
@@ -121,28 +115,17 @@ async fn run(
         SeedData::contacts(seed),
     )
     .await?;
-    let mapping = ObjectMapping {
-        table: table.to_string(),
-        ..ObjectMapping::demo_contacts()
-    };
-    app.verify(&mapping).await?;
-    let store = Store::open(&dir.join("state.db")).await?;
-    let client = HubSpotClient::new(ClientSettings {
-        ten_second_limit: TEN_SECOND_LIMIT,
-        ..ClientSettings::new(sim.base_url(), SecretString::from(TOKEN))
-    })?;
-    let settings = EngineSettings {
-        batch_size: BATCH,
-        ..EngineSettings::default()
-    };
-    let contacts = ObjectSync {
-        mapping,
-        rules: SyncRules::both(),
-        poll_interval: settings.poll_interval,
-        batch_size: BATCH,
-    };
-    let engine = Engine::new(Arc::new(client), store, app, vec![contacts], settings);
-    engine.bootstrap().await?;
+    let engine = common::engine_on(
+        app,
+        table,
+        dir,
+        sim.base_url(),
+        TOKEN,
+        TEN_SECOND_LIMIT,
+        BATCH,
+        SyncRules::both(),
+    )
+    .await?;
 
     let calls_before = engine.client().request_count();
     let started = Instant::now();

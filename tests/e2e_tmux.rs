@@ -2,77 +2,16 @@
 //! entries appear, one is retried with `r`, `q` quits, and the terminal is
 //! left as it was found.
 
+mod support;
+
 use std::process::Command;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::Tmux;
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux is installed (.ci/run installs it)");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "e2e"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "e2e"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    /// Polls the screen until `pred` holds; panics with the screen if it never does.
-    fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if start.elapsed() > timeout {
-                panic!("timed out after {timeout:?} waiting for {what}; screen:\n{s}");
-            }
-            sleep(Duration::from_millis(200));
-        }
-    }
-
-    fn format(&self, fmt: &str) -> String {
-        self.run(&["display-message", "-p", "-t", "e2e", fmt])
-            .trim()
-            .to_string()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
-#[test]
-fn demo_shows_failures_retries_one_and_quits_leaving_the_terminal_clean() {
+/// `hubsync demo` on `data` in a shell in session `e2e` of (columns,
+/// rows), the shell printing `EXIT=status` when it ends.
+fn demo_in_a_shell(tmux: &Tmux, (x, y): (&str, &str), data: &std::path::Path) {
     let bin = env!("CARGO_BIN_EXE_hubsync");
-    let dir = tempfile::tempdir().unwrap();
-    let tmux = Tmux {
-        socket: format!("hubsync-e2e-{}", std::process::id()),
-    };
     tmux.run(&[
         "-f",
         "/dev/null",
@@ -81,65 +20,84 @@ fn demo_shows_failures_retries_one_and_quits_leaving_the_terminal_clean() {
         "-s",
         "e2e",
         "-x",
-        "100",
+        x,
         "-y",
-        "30",
+        y,
         "sh",
     ]);
     // Make the prompt predictable and the shell's own output easy to find.
-    tmux.keys(&["PS1='$ '", "Enter"]);
+    tmux.keys("e2e", &["PS1='$ '", "Enter"]);
     let cmd = format!(
         "{bin} demo --data-dir {} --latency-ms 10 --no-activity; echo \"EXIT=$?\"",
-        dir.path().display()
+        data.display()
     );
-    tmux.keys(&["-l", &cmd]);
-    tmux.keys(&["Enter"]);
+    tmux.keys("e2e", &["-l", &cmd]);
+    tmux.keys("e2e", &["Enter"]);
+}
 
-    let screen = tmux.wait_for("FAILED entries", Duration::from_secs(90), |s| {
+#[test]
+fn demo_shows_failures_retries_one_and_quits_leaving_the_terminal_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::new("e2e");
+    demo_in_a_shell(&tmux, ("100", "30"), dir.path());
+
+    let screen = tmux.wait_for("e2e", "FAILED entries", Duration::from_secs(90), |s| {
         s.contains("maria.garcia@example") || s.contains("ken.tanaka@example.com,")
     });
     assert_eq!(
-        tmux.format("#{alternate_on}"),
+        tmux.format("e2e", "#{alternate_on}"),
         "1",
         "the console uses the alternate screen:\n{screen}"
     );
 
-    tmux.keys(&["r"]);
+    tmux.keys("e2e", &["r"]);
     // The engine's answer, not just the console's own "requested" note:
     // the invalid email fails again, as a new attempt.
-    tmux.wait_for("the retry's outcome", Duration::from_secs(30), |s| {
+    tmux.wait_for("e2e", "the retry's outcome", Duration::from_secs(30), |s| {
         s.contains("retry of") && s.contains(": FAILED: Email address")
     });
 
-    tmux.keys(&["q"]);
+    tmux.keys("e2e", &["q"]);
     // The exit status line, not the command line that prints it.
     // A wrapped command line can also start with "EXIT=": wait for digits.
-    let screen = tmux.wait_for("the shell after exit", Duration::from_secs(15), |s| {
-        s.lines().any(|l| {
-            l.trim_end()
-                .strip_prefix("EXIT=")
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        })
-    });
+    let screen = tmux.wait_for(
+        "e2e",
+        "the shell after exit",
+        Duration::from_secs(15),
+        |s| {
+            s.lines().any(|l| {
+                l.trim_end()
+                    .strip_prefix("EXIT=")
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+        },
+    );
     assert!(
         screen.lines().any(|l| l == "EXIT=0"),
         "hubsync exited non-zero:\n{screen}"
     );
     assert_eq!(
-        tmux.format("#{alternate_on}"),
+        tmux.format("e2e", "#{alternate_on}"),
         "0",
         "alternate screen left on:\n{screen}"
     );
-    assert_eq!(tmux.format("#{cursor_flag}"), "1", "cursor left hidden");
+    assert_eq!(
+        tmux.format("e2e", "#{cursor_flag}"),
+        "1",
+        "cursor left hidden"
+    );
 
     // Raw mode must be off again: the tty reads lines and echoes.
     let stty = dir.path().join("stty.txt");
-    tmux.keys(&[
-        "-l",
-        &format!("stty -a > {}; echo STTY-DONE", stty.display()),
-    ]);
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("stty", Duration::from_secs(10), |s| {
+    tmux.keys(
+        "e2e",
+        &[
+            "-l",
+            &format!("stty -a > {}; echo STTY-DONE", stty.display()),
+        ],
+    );
+    tmux.keys("e2e", &["Enter"]);
+    tmux.wait_for("e2e", "stty", Duration::from_secs(10), |s| {
         s.lines().any(|l| l.trim() == "STTY-DONE")
     });
     let modes = std::fs::read_to_string(&stty).unwrap();
@@ -156,36 +114,14 @@ fn demo_shows_failures_retries_one_and_quits_leaving_the_terminal_clean() {
 /// The demo in a shell in tmux, stopped from outside with `signal`: the
 /// terminal must come back as it was (main screen, cursor shown, cooked mode).
 fn a_signal_from_outside_leaves_the_terminal_clean(signal: &str) {
-    let bin = env!("CARGO_BIN_EXE_hubsync");
     let dir = tempfile::tempdir().unwrap();
-    let tmux = Tmux {
-        socket: format!("hubsync-sig-{signal}-{}", std::process::id()),
-    };
-    tmux.run(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        "sh",
-    ]);
-    tmux.keys(&["PS1='$ '", "Enter"]);
+    let tmux = Tmux::new(&format!("sig-{signal}"));
     let data = dir.path().join("d");
-    let cmd = format!(
-        "{bin} demo --data-dir {} --latency-ms 10 --no-activity; echo \"EXIT=$?\"",
-        data.display()
-    );
-    tmux.keys(&["-l", &cmd]);
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("the console", Duration::from_secs(90), |s| {
+    demo_in_a_shell(&tmux, ("80", "24"), &data);
+    tmux.wait_for("e2e", "the console", Duration::from_secs(90), |s| {
         s.contains("FAILED (")
     });
-    assert_eq!(tmux.format("#{alternate_on}"), "1");
+    assert_eq!(tmux.format("e2e", "#{alternate_on}"), "1");
     let pid = std::fs::read_to_string(data.join("engine.lock"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
@@ -196,27 +132,35 @@ fn a_signal_from_outside_leaves_the_terminal_clean(signal: &str) {
         .status()
         .unwrap();
     assert!(sent.success());
-    let screen = tmux.wait_for("the shell after the signal", Duration::from_secs(20), |s| {
-        s.lines()
-            .any(|l| l.trim_end().starts_with("EXIT=") && l.len() > 5)
-    });
+    let screen = tmux.wait_for(
+        "e2e",
+        "the shell after the signal",
+        Duration::from_secs(20),
+        |s| {
+            s.lines()
+                .any(|l| l.trim_end().starts_with("EXIT=") && l.len() > 5)
+        },
+    );
     assert_eq!(
-        tmux.format("#{alternate_on}"),
+        tmux.format("e2e", "#{alternate_on}"),
         "0",
         "SIG{signal} left the alternate screen on:\n{screen}"
     );
     assert_eq!(
-        tmux.format("#{cursor_flag}"),
+        tmux.format("e2e", "#{cursor_flag}"),
         "1",
         "SIG{signal} left the cursor hidden"
     );
     let stty = dir.path().join("stty.txt");
-    tmux.keys(&[
-        "-l",
-        &format!("stty -a > {}; echo STTY-DONE", stty.display()),
-    ]);
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("stty", Duration::from_secs(10), |s| {
+    tmux.keys(
+        "e2e",
+        &[
+            "-l",
+            &format!("stty -a > {}; echo STTY-DONE", stty.display()),
+        ],
+    );
+    tmux.keys("e2e", &["Enter"]);
+    tmux.wait_for("e2e", "stty", Duration::from_secs(10), |s| {
         s.lines().any(|l| l.trim() == "STTY-DONE")
     });
     let modes = std::fs::read_to_string(&stty).unwrap();

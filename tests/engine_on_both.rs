@@ -17,7 +17,7 @@ use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use support::backends::{self, Kind, World, kinds};
+use support::backends::{self, Kind, World, contacts_ddl, kinds};
 
 const TOKEN: &str = "pat-both";
 
@@ -26,28 +26,6 @@ fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
-}
-
-fn contacts_ddl(kind: Kind, id: &str) -> String {
-    let cols = "email TEXT, first_name TEXT, last_name TEXT, phone TEXT, company TEXT, job_title TEXT, hubspot_id TEXT";
-    match (kind, id) {
-        (Kind::Sqlite, "uuid") => format!(
-            "CREATE TABLE contacts (id TEXT PRIMARY KEY DEFAULT (lower(hex(randomblob(16)))), {cols},
-               updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
-        ),
-        (Kind::Sqlite, _) => format!(
-            "CREATE TABLE contacts (id INTEGER PRIMARY KEY, {cols},
-               updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
-        ),
-        (Kind::Postgres, "uuid") => format!(
-            "CREATE TABLE {{s}}contacts (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), {cols},
-               updated_at timestamptz NOT NULL DEFAULT now())"
-        ),
-        (Kind::Postgres, _) => format!(
-            "CREATE TABLE {{s}}contacts (id bigserial PRIMARY KEY, {cols},
-               updated_at timestamptz NOT NULL DEFAULT now())"
-        ),
-    }
 }
 
 /// "Now" as the app's own code stamps it.

@@ -8,86 +8,32 @@ use hubsync::model::ObjectKind;
 use hubsync::sim::{SeedData, SimServer, SimSettings};
 use hubsync::webhook::signature;
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
+use support::free_port;
+use support::webhook_run::{self, Run, until};
 
-const EXAMPLE: &str = include_str!("../fixtures/hubsync.example.toml");
+mod support;
+
 const TOKEN: &str = "pat-flood";
 const SECRET: &str = "whsec-flood";
-
-struct Run {
-    child: Child,
-    data: PathBuf,
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `hubsync run` syncing two app contacts both ways, polling every second,
 /// its receiver at `hook` on `port`.
 fn run(dir: &Path, sim: &SimServer, port: u16, hook: &str) -> Run {
-    let app_db = dir.join("app.db");
-    let contacts: Vec<hubsync::appdb::demo::FixtureContact> = serde_json::from_str(
-        r#"[{"email":"ada@example.com","first_name":"Ada","last_name":null,"phone":null,"company":null,"job_title":null},
-            {"email":"grace@example.com","first_name":"Grace","last_name":null,"phone":null,"company":null,"job_title":null}]"#,
+    webhook_run::start(
+        dir,
+        sim,
+        webhook_run::Options {
+            token: TOKEN,
+            secret: SECRET,
+            secret_env: "HUBSYNC_TEST_FLOOD_SECRET",
+            port,
+            hook,
+            both_ways: true,
+            open_files: None,
+        },
     )
-    .unwrap();
-    hubsync::appdb::demo::create(&app_db, &contacts).unwrap();
-    let text = EXAMPLE
-        .replacen("https://api.hubapi.com", &sim.base_url(), 1)
-        .replacen("/var/lib/myapp/app.db", app_db.to_str().unwrap(), 1)
-        .replacen("poll_interval_secs = 30", "poll_interval_secs = 1", 1)
-        .replacen("direction = \"to_hubspot\"", "direction = \"both\"", 1)
-        + &format!(
-            "\n[webhook]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"{hook}\"\nclient_secret_env = \"HUBSYNC_TEST_FLOOD_SECRET\"\n"
-        );
-    let config = dir.join("hubsync.toml");
-    std::fs::write(&config, text).unwrap();
-    let data = dir.join("data");
-    let child = Command::new(env!("CARGO_BIN_EXE_hubsync"))
-        .args(["run", "--config", config.to_str().unwrap(), "--data-dir"])
-        .arg(&data)
-        .env("HUBSYNC_HUBSPOT_TOKEN", TOKEN)
-        .env("HUBSYNC_TEST_FLOOD_SECRET", SECRET)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Run { child, data }
-}
-
-fn log(run: &Run) -> String {
-    std::fs::read_to_string(run.data.join("hubsync.log")).unwrap_or_default()
-}
-
-async fn until(what: &str, limit: Duration, run: &mut Run, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < limit,
-            "{what}: not within {limit:?}\n{}",
-            log(run)
-        );
-        assert!(
-            run.child.try_wait().unwrap().is_none(),
-            "hubsync run exited\n{}",
-            log(run)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Webhook jobs by state.

@@ -6,6 +6,8 @@
 //! key's on SQLite), and this process's peak RSS.
 #![allow(dead_code)]
 
+pub mod service;
+
 use hubsync::appdb::demo::{self as appdemo, FixtureContact};
 use hubsync::appdb::postgres::Settings;
 use hubsync::appdb::{AppDb, Target};
@@ -171,7 +173,12 @@ pub async fn app_count(app: &AppDb, table: &str) -> anyhow::Result<u64> {
 /// This process's peak resident memory (VmHWM) in MB: the engine, the
 /// simulator and, on SQLite, the app database's page cache together.
 pub fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    vm_hwm_mb("/proc/self/status")
+}
+
+/// The peak resident memory (VmHWM) a `/proc/…/status` file reports, in MB.
+fn vm_hwm_mb(status: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(status).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
@@ -184,4 +191,52 @@ pub fn print_peak_rss() {
         ),
         None => println!("  peak RSS           unknown (no /proc)"),
     }
+}
+
+/// The engine in this process, syncing the demo's contacts in `table` with
+/// the simulator at `base_url` under `rules`: batches of `batch`, the
+/// client held to `ten_second_limit`, its state database in `dir`;
+/// bootstrapped, its first pass not yet run.
+#[allow(clippy::too_many_arguments)]
+pub async fn engine_on(
+    app: AppDb,
+    table: &str,
+    dir: &Path,
+    base_url: String,
+    token: &str,
+    ten_second_limit: u32,
+    batch: usize,
+    rules: hubsync::sync::rules::SyncRules,
+) -> anyhow::Result<std::sync::Arc<hubsync::engine::Engine>> {
+    use hubsync::engine::{Engine, EngineSettings};
+    use hubsync::hubspot::{ClientSettings, HubSpotClient};
+    let mapping = ObjectMapping {
+        table: table.to_string(),
+        ..ObjectMapping::demo_contacts()
+    };
+    app.verify(&mapping).await?;
+    let store = hubsync::store::Store::open(&dir.join("state.db")).await?;
+    let client = HubSpotClient::new(ClientSettings {
+        ten_second_limit,
+        ..ClientSettings::new(base_url, secrecy::SecretString::from(token))
+    })?;
+    let settings = EngineSettings {
+        batch_size: batch,
+        ..EngineSettings::default()
+    };
+    let contacts = hubsync::sync::rules::ObjectSync {
+        mapping,
+        rules,
+        poll_interval: settings.poll_interval,
+        batch_size: batch,
+    };
+    let engine = Engine::new(
+        std::sync::Arc::new(client),
+        store,
+        app,
+        vec![contacts],
+        settings,
+    );
+    engine.bootstrap().await?;
+    Ok(engine)
 }

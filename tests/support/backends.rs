@@ -348,3 +348,27 @@ pub fn host_port(url: &str) -> String {
         cfg.get_ports().first().copied().unwrap_or(5432)
     )
 }
+
+/// The demo's `contacts` table in the backend's own types, keyed by
+/// integers or (`id` = "uuid") by UUIDs; `{s}` stands for the schema.
+pub fn contacts_ddl(kind: Kind, id: &str) -> String {
+    let cols = "email TEXT, first_name TEXT, last_name TEXT, phone TEXT, company TEXT, job_title TEXT, hubspot_id TEXT";
+    match (kind, id) {
+        (Kind::Sqlite, "uuid") => format!(
+            "CREATE TABLE contacts (id TEXT PRIMARY KEY DEFAULT (lower(hex(randomblob(16)))), {cols},
+               updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
+        ),
+        (Kind::Sqlite, _) => format!(
+            "CREATE TABLE contacts (id INTEGER PRIMARY KEY, {cols},
+               updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
+        ),
+        (Kind::Postgres, "uuid") => format!(
+            "CREATE TABLE {{s}}contacts (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), {cols},
+               updated_at timestamptz NOT NULL DEFAULT now())"
+        ),
+        (Kind::Postgres, _) => format!(
+            "CREATE TABLE {{s}}contacts (id bigserial PRIMARY KEY, {cols},
+               updated_at timestamptz NOT NULL DEFAULT now())"
+        ),
+    }
+}

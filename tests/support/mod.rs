@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod backends;
+pub mod webhook_run;
 
 use backends::Kind;
 
@@ -384,6 +385,13 @@ impl Tmux {
 
     pub fn screen(&self, name: &str) -> String {
         self.run(&["capture-pane", "-p", "-t", name])
+    }
+
+    /// A session's `#{…}` format, such as `#{alternate_on}`.
+    pub fn format(&self, name: &str, fmt: &str) -> String {
+        self.run(&["display-message", "-p", "-t", name, fmt])
+            .trim()
+            .to_string()
     }
 
     pub fn keys(&self, name: &str, keys: &[&str]) {
