@@ -35,9 +35,33 @@ pub struct Snapshot {
     /// (`None`: the newest), and this many open ones are newer than them.
     pub failed_before: Option<i64>,
     pub failed_newer: u64,
+    /// With a filter: how many open FAILED entries it matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_matches: Option<FilterMatches>,
+    /// Moves whenever an open FAILED entry is opened, closed or dismissed:
+    /// a view of them reads again when it moves, not on a timer.
+    #[serde(default)]
+    pub failed_version: u64,
     /// The running job's pace, once it has handled a record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<JobProgress>,
+}
+
+/// How many open FAILED entries a filter matches, as far as the store
+/// went to know: counting a common text over a million entries on every
+/// keystroke would cost more than the page itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterMatches {
+    /// Matches counted; all of them unless `more`.
+    pub count: u64,
+    /// Counting stopped at `count`: there are more.
+    #[serde(default)]
+    pub more: bool,
+    /// A text too short for the index is looked for among a window of the
+    /// newest entries at a time: this page searched the entries newer than
+    /// this audit id, and the next one starts below it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub searched_to: Option<i64>,
 }
 
 /// How fast the running job goes and when it should be done.

@@ -285,6 +285,66 @@ fn a_running_retry_job_is_one_progress_line_with_rate_and_eta() {
 }
 
 #[test]
+fn the_jobs_view_shows_a_running_jobs_rate_and_eta() {
+    let mut a = app(false);
+    let mut s = snapshot();
+    s.running = Some(job(
+        9,
+        JobKind::RetryRecords,
+        JobState::Running,
+        (12, 31, 11, 1),
+        1,
+    ));
+    s.progress = Some(JobProgress {
+        job_id: 9,
+        rate_per_s: 0.2,
+        eta_s: Some(95),
+    });
+    a.set_snapshot(s);
+    a.open(Box::new(hubsync::console::views::JobsView::default()));
+    let (screen, _) = render(&a, 200, 50);
+    assert!(
+        screen.contains("12/31 records (39%)  0.2/s  ETA 1m 35s"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_triage_view_reads_again_when_the_failed_entries_change_not_on_a_timer() {
+    let mut a = app(false);
+    a.handle_key(key(':'));
+    for c in "failed".chars() {
+        a.handle_key(key(c));
+    }
+    let Some(Request::Call { view, tag, .. }) = a.handle_key(press(KeyCode::Enter)) else {
+        panic!("the groups are asked for first");
+    };
+    a.on_reply(view, tag, Ok(serde_json::json!({ "groups": [] })));
+    for _ in 0..10 {
+        assert_eq!(a.tick(), None, "no re-read on a timer");
+        assert_eq!(a.poll(), None);
+    }
+    let mut s = snapshot();
+    s.running = None;
+    a.set_snapshot(s.clone());
+    assert_eq!(a.poll(), None, "a snapshot with the same FAILED version");
+    s.failed_version += 1;
+    a.set_snapshot(s);
+    let again = a.poll();
+    assert!(
+        matches!(
+            again,
+            Some(Request::Call {
+                method: "failed_groups",
+                ..
+            })
+        ),
+        "{again:?}"
+    );
+    assert_eq!(a.poll(), None, "asked once, not again while it reads");
+}
+
+#[test]
 fn the_log_follows_the_tail_until_scrolled_up_and_g_follows_again() {
     let mut a = app(false);
     a.open(log_view());

@@ -26,6 +26,9 @@ pub struct Ctx {
     pub now: Option<DateTime<Utc>>,
     /// When the engine last said anything (a snapshot or a heartbeat).
     pub heard: Option<DateTime<Utc>>,
+    /// The config being edited, kept while the editor's views come and
+    /// go so unsaved edits survive them.
+    pub edit: Option<super::views::config::EditSession>,
     notice: Option<String>,
     noticed_at: Option<DateTime<Utc>>,
     /// A notice that stays until replaced (the engine has gone).
@@ -44,6 +47,7 @@ impl Ctx {
             mode: EngineMode::default(),
             now: None,
             heard: None,
+            edit: None,
             notice: None,
             noticed_at: None,
             sticky: false,

@@ -41,7 +41,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     view.draw(frame, body, ctx);
     match &app.prompt {
         Some(p) => p.draw(frame, bottom, ctx),
-        None => footer::draw(frame, ctx, bottom, view.actions()),
+        None => footer::draw(frame, ctx, bottom, app.mode(), view.actions()),
     }
     match &app.popup {
         Popup::None => {}

@@ -74,6 +74,41 @@ pub fn truncate(s: &str, width: usize) -> String {
     out
 }
 
+/// Breaks `s` into lines of at most `width` columns at spaces (a word
+/// longer than a line is cut), at most `max` lines, the last marked `…`
+/// when something was left out.
+pub fn wrap(s: &str, width: usize, max: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in s.split(' ') {
+        let fits = line.is_empty() || line.width() + 1 + word.width() <= width;
+        if !fits {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    let cut = lines.len() > max;
+    lines.truncate(max.max(1));
+    let n = lines.len();
+    for (i, l) in lines.iter_mut().enumerate() {
+        let last = i + 1 == n;
+        if l.width() > width || (last && cut) {
+            let mut t = truncate(l, width);
+            if last && cut && !t.ends_with('…') {
+                t = truncate(&format!("{t} …"), width);
+            }
+            *l = t;
+        }
+    }
+    lines
+}
+
 /// Keeps the end of `s` (paths and URLs say most at their end).
 pub fn truncate_left(s: &str, width: usize) -> String {
     if s.width() <= width || width == 0 {
@@ -116,6 +151,14 @@ pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_marks_what_it_left_out() {
+        assert_eq!(wrap("one two three", 7, 5), vec!["one two", "three"]);
+        assert_eq!(wrap("one two three four", 7, 2), vec!["one two", "three …"]);
+        assert_eq!(wrap("", 7, 2), vec![""]);
+        assert_eq!(wrap("abcdefghij", 5, 2), vec!["abcd…"]);
+    }
 
     #[test]
     fn sanitize_escapes_escape_bell_and_newline() {

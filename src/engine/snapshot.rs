@@ -72,6 +72,7 @@ async fn shared_part(
         .collect();
     let now = Utc::now();
     Ok(Snapshot {
+        failed_version: store.failed_version(),
         taken_at: Some(now),
         counts,
         progress: o.running.as_ref().and_then(|j| JobProgress::of(j, now)),
@@ -91,6 +92,7 @@ pub async fn add_page(store: &Store, s: &mut Snapshot, page: FailedPage) -> anyh
         .map(str::trim)
         .filter(|f| !f.is_empty());
     s.failed_before = page.before;
+    s.failed_matches = None;
     let Some(filter) = filter else {
         s.failed = store.open_failures_before(page.before, page.limit).await?;
         s.failed_newer = match page.before {
@@ -99,19 +101,10 @@ pub async fn add_page(store: &Store, s: &mut Snapshot, page: FailedPage) -> anyh
         };
         return Ok(());
     };
-    s.failed = store
-        .search_audit(crate::store::AuditQuery {
-            text: Some(filter.to_string()),
-            open_only: true,
-            object: None,
-            before: page.before,
-            limit: page.limit,
-        })
-        .await?;
-    s.failed_newer = match page.before {
-        Some(id) => store.open_failures_matching_from(filter, id).await?,
-        None => 0,
-    };
+    let found = store.search_failed(filter, page.before, page.limit).await?;
+    s.failed = found.entries;
+    s.failed_newer = found.newer;
+    s.failed_matches = Some(found.matches);
     Ok(())
 }
 

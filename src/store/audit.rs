@@ -62,6 +62,7 @@ impl Store {
     }
 
     async fn record_entry(&self, e: NewAudit) -> anyhow::Result<i64> {
+        let moved = self.failed_mover();
         self.write(move |conn| {
             // A HubSpot record with no app record yet is audited under
             // `hs:<id>`; once it has one, its entries close that key's failure.
@@ -77,7 +78,7 @@ impl Store {
                     |r| r.get(0),
                 )
                 .optional()?;
-            tx.execute(
+            let closed = tx.execute(
                 "UPDATE audit INDEXED BY audit_open_by_record SET open = 0
                  WHERE object = ?1 AND app_id IN (?2, ?3) AND open = 1",
                 params![e.object.api_name(), e.app_id, hubspot_key],
@@ -115,6 +116,9 @@ impl Store {
             )?;
             let id = tx.last_insert_rowid();
             tx.commit()?;
+            if closed > 0 || e.status == AuditStatus::Failed {
+                moved();
+            }
             Ok(id)
         })
         .await
@@ -147,7 +151,8 @@ impl Store {
     }
 
     /// A page of open FAILED entries older than `before` (all if `None`),
-    /// newest first: keyset paging on the partial index, fast at any depth.
+    /// newest first: keyset paging on the open entries' index, fast at any
+    /// depth however many closed entries lie between them.
     pub async fn open_failures_before(
         &self,
         before: Option<i64>,
@@ -155,7 +160,8 @@ impl Store {
     ) -> anyhow::Result<Vec<AuditView>> {
         self.view(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {AUDIT_COLS} FROM audit WHERE open = 1 AND id < ?1 ORDER BY id DESC LIMIT ?2"
+                "SELECT {AUDIT_COLS} FROM audit INDEXED BY audit_open_by_id
+                 WHERE open = 1 AND id < ?1 ORDER BY id DESC LIMIT ?2"
             ))?;
             let rows = stmt.query_map(
                 params![before.unwrap_or(i64::MAX), limit as i64],
@@ -170,7 +176,7 @@ impl Store {
     pub async fn open_failures_from(&self, id: i64) -> anyhow::Result<u64> {
         self.view(move |conn| {
             Ok(conn.query_row(
-                "SELECT COUNT(*) FROM audit WHERE open = 1 AND id >= ?1",
+                "SELECT COUNT(*) FROM audit INDEXED BY audit_open_by_id WHERE open = 1 AND id >= ?1",
                 params![id],
                 |r| r.get::<_, i64>(0),
             )? as u64)
@@ -243,11 +249,16 @@ impl Store {
     /// not open.
     pub async fn dismiss(&self, audit_id: i64, by: Option<&str>) -> anyhow::Result<bool> {
         let by = by.map(str::to_string);
+        let moved = self.failed_mover();
         self.write(move |conn| {
-            Ok(conn.execute(
+            let dismissed = conn.execute(
                 "UPDATE audit SET open = 0, dismissed_by = ?2, dismissed_at = ?3 WHERE id = ?1 AND open = 1",
                 params![audit_id, by, ts(Utc::now())],
-            )? > 0)
+            )? > 0;
+            if dismissed {
+                moved();
+            }
+            Ok(dismissed)
         })
         .await
     }

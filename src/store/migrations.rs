@@ -184,6 +184,37 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (object, hubspot_id)
     );
     "#,
+    // 10: the FAILED list at a million open entries. Its own trigram
+    // index holds only the open FAILED entries, so a filter pages through
+    // them newest first (and counts them) without walking the closed
+    // entries a common text shares in the whole log's index; contentless,
+    // as the text is in `audit`, with deletes by rowid when an entry
+    // closes. The open entries by id alone serve the unfiltered pages and
+    // their counts whatever the object.
+    r#"
+    CREATE VIRTUAL TABLE audit_open_fts USING fts5(
+        label, app_id, hubspot_id, message, category,
+        content = '', contentless_delete = 1, tokenize = 'trigram'
+    );
+    INSERT INTO audit_open_fts (rowid, label, app_id, hubspot_id, message, category)
+        SELECT id, label, app_id, hubspot_id, message, category FROM audit WHERE open = 1;
+    CREATE TRIGGER audit_open_fts_insert AFTER INSERT ON audit WHEN new.open = 1 BEGIN
+        INSERT INTO audit_open_fts (rowid, label, app_id, hubspot_id, message, category)
+        VALUES (new.id, new.label, new.app_id, new.hubspot_id, new.message, new.category);
+    END;
+    CREATE TRIGGER audit_open_fts_delete AFTER DELETE ON audit WHEN old.open = 1 BEGIN
+        DELETE FROM audit_open_fts WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER audit_open_fts_update
+    AFTER UPDATE OF open, label, app_id, hubspot_id, message, category ON audit
+    WHEN old.open = 1 OR new.open = 1 BEGIN
+        DELETE FROM audit_open_fts WHERE rowid = old.id AND old.open = 1;
+        INSERT INTO audit_open_fts (rowid, label, app_id, hubspot_id, message, category)
+        SELECT new.id, new.label, new.app_id, new.hubspot_id, new.message, new.category
+        WHERE new.open = 1;
+    END;
+    CREATE INDEX audit_open_by_id ON audit (id) WHERE open = 1;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -31,14 +31,15 @@ pub use config_history::ConfigVersion;
 pub use jobs::JobRow;
 pub use migrations::SCHEMA_VERSION;
 pub use overview::Overview;
-pub use search::{AuditQuery, NewEdit};
+pub use search::{AuditQuery, COUNT_CAP, FailedSearch, NewEdit, SHORT_WINDOW};
 pub use triage::{ClassMatch, JobOutcome, JobRecord};
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use thread::DbThread;
 use tokio::sync::watch;
 
@@ -123,6 +124,8 @@ pub struct Store {
     next_reader: AtomicUsize,
     path: PathBuf,
     changed: watch::Sender<u64>,
+    /// Moves when an open FAILED entry opens, closes or is dismissed.
+    failed_version: Arc<AtomicU64>,
     /// Told of every audit entry written (the engine's plots and counts).
     audit_observer: std::sync::OnceLock<AuditObserver>,
 }
@@ -173,6 +176,7 @@ impl Store {
             next_reader: AtomicUsize::new(0),
             path: path.to_path_buf(),
             changed: watch::Sender::new(0),
+            failed_version: Arc::default(),
             audit_observer: std::sync::OnceLock::new(),
         })
     }
@@ -191,6 +195,21 @@ impl Store {
     /// something an operator may be looking at changed.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.changed.subscribe()
+    }
+
+    /// A counter that moves whenever the open FAILED entries change (not
+    /// on other writes): views of them read again when it moves.
+    pub fn failed_version(&self) -> u64 {
+        self.failed_version.load(Ordering::Relaxed)
+    }
+
+    /// Moves the FAILED version; called by a write before it returns, so
+    /// the snapshot built for that write already carries the new version.
+    fn failed_mover(&self) -> impl Fn() + Send + 'static {
+        let v = self.failed_version.clone();
+        move || {
+            v.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// A write, on the writer thread.

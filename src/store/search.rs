@@ -6,9 +6,8 @@
 //! either id, HubSpot's message or the category at any table size. A
 //! shorter text cannot be split into trigrams; it is matched with `LIKE`
 //! over the newest entries first, so a common one still fills a page
-//! quickly. The open FAILED entries are few next to the whole log, so a
-//! filter over them walks them (on their partial index) rather than every
-//! entry the text matches.
+//! quickly. The FAILED list (open entries only) has its own index and
+//! rules: see [`failed`].
 
 use super::audit::{AUDIT_COLS, audit_view};
 use super::{Store, ts};
@@ -26,9 +25,8 @@ const TRIGRAM: usize = 3;
 /// (an object) may drop some: enough that a page usually takes one step.
 const STEP: usize = 512;
 
-/// Index steps a FAILED-list search takes before it scans the open
-/// entries instead.
-const OPEN_STEPS: usize = 8;
+mod failed;
+pub use failed::{COUNT_CAP, FailedSearch, SHORT_WINDOW};
 
 /// Which audit entries a page lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,49 +102,44 @@ fn page(conn: &Connection, q: &AuditQuery) -> anyhow::Result<Vec<AuditView>> {
     let before = q.before.unwrap_or(i64::MAX);
     let limit = q.limit as i64;
     let object = object_value(q.object);
-    let open = if q.open_only { "open = 1" } else { "1 = 1" };
+    // The open entries by id: left to itself the planner walks the whole
+    // log by primary key, past every closed entry.
+    let (from, open) = if q.open_only {
+        ("audit INDEXED BY audit_open_by_id", "open = 1")
+    } else {
+        ("audit", "1 = 1")
+    };
     let Some(text) = q.text() else {
         return collect(
             conn,
             &format!(
-                "SELECT {AUDIT_COLS} FROM audit WHERE {open} AND id < ?1
+                "SELECT {AUDIT_COLS} FROM {from} WHERE {open} AND id < ?1
                  AND (?2 IS NULL OR object = ?2) ORDER BY id DESC LIMIT ?3"
             ),
             vec![Value::Integer(before), object, Value::Integer(limit)],
         );
     };
+    if q.open_only {
+        return Ok(failed::search(conn, text, q.object, q.before, q.limit, false)?.entries);
+    }
     if text.chars().count() < TRIGRAM {
         return scan(conn, q, text, before);
     }
     // The index yields matches newest first; each step's ids are then read
-    // by primary key, and an object filter or the FAILED list's open-only
-    // may drop some, so steps go on until the page is full or the matches
-    // run out. For the FAILED list the walk is bounded: a text most closed
-    // entries share would otherwise walk them all, so past the budget the
-    // open entries older than the walk are scanned instead (a few
-    // thousand, whatever the log's size).
+    // by primary key, and an object filter may drop some, so steps go on
+    // until the page is full or the matches run out.
     let mut ids_stmt = conn.prepare_cached(
         "SELECT rowid FROM audit_fts WHERE audit_fts MATCH ?1 AND rowid < ?2
          ORDER BY rowid DESC LIMIT ?3",
     )?;
     let mut out = Vec::with_capacity(q.limit);
     let mut below = before;
-    let step = if q.object.is_some() || q.open_only {
+    let step = if q.object.is_some() {
         STEP.max(q.limit)
     } else {
         q.limit
     };
-    let mut steps = 0;
     while out.len() < q.limit {
-        if q.open_only && steps == OPEN_STEPS {
-            let rest = AuditQuery {
-                limit: q.limit - out.len(),
-                ..q.clone()
-            };
-            out.extend(scan(conn, &rest, text, below)?);
-            break;
-        }
-        steps += 1;
         let ids: Vec<i64> = ids_stmt
             .query_map(params![phrase(text), below, step as i64], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
@@ -158,7 +151,7 @@ fn page(conn: &Connection, q: &AuditQuery) -> anyhow::Result<Vec<AuditView>> {
         let rows = collect(
             conn,
             &format!(
-                "SELECT {AUDIT_COLS} FROM audit WHERE (?1 IS NULL OR object = ?1) AND {open}
+                "SELECT {AUDIT_COLS} FROM audit WHERE (?1 IS NULL OR object = ?1)
                  AND id IN ({marks}) ORDER BY id DESC"
             ),
             args,
@@ -171,25 +164,18 @@ fn page(conn: &Connection, q: &AuditQuery) -> anyhow::Result<Vec<AuditView>> {
     Ok(out)
 }
 
-/// `LIKE` over the entries older than `before`, newest first: for a text
-/// too short for the trigram index, and for the open entries past the
-/// index walk's budget (on their partial index: left to itself the
-/// planner would walk the whole log by id for a rare text).
+/// `LIKE` over the whole log's entries older than `before`, newest first:
+/// for a text too short for the trigram index.
 fn scan(
     conn: &Connection,
     q: &AuditQuery,
     text: &str,
     before: i64,
 ) -> anyhow::Result<Vec<AuditView>> {
-    let (from, open) = if q.open_only {
-        ("audit INDEXED BY audit_open_failed", "open = 1")
-    } else {
-        ("audit", "1 = 1")
-    };
     collect(
         conn,
         &format!(
-            "SELECT {AUDIT_COLS} FROM {from} WHERE {open} AND id < ?2
+            "SELECT {AUDIT_COLS} FROM audit WHERE id < ?2
              AND (?3 IS NULL OR object = ?3) AND {LIKE_ANY} ORDER BY id DESC LIMIT ?4"
         ),
         vec![
@@ -217,19 +203,20 @@ impl Store {
         self.view(move |conn| page(conn, &q)).await
     }
 
-    /// How many open FAILED entries matching `text` are at or newer than
-    /// `id`: what a filtered FAILED page has above it.
-    pub async fn open_failures_matching_from(&self, text: &str, id: i64) -> anyhow::Result<u64> {
-        let pattern = like(text.trim());
+    /// A page of the FAILED list filtered by `text` (not blank), with the
+    /// matches above it and how many match: one read, one moment.
+    pub async fn search_failed(
+        &self,
+        text: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> anyhow::Result<FailedSearch> {
+        let text = text.trim().to_string();
         self.view(move |conn| {
-            Ok(conn.query_row(
-                &format!(
-                    "SELECT COUNT(*) FROM audit INDEXED BY audit_open_failed
-                     WHERE open = 1 AND id >= ?2 AND {LIKE_ANY}"
-                ),
-                params![pattern, id],
-                |r| r.get::<_, i64>(0),
-            )? as u64)
+            let tx = conn.transaction()?;
+            let out = failed::search(&tx, &text, None, before, limit, true)?;
+            tx.finish()?;
+            Ok(out)
         })
         .await
     }

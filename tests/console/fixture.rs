@@ -140,6 +140,8 @@ pub fn snapshot() -> Snapshot {
         failed_total: 6,
         failed_before: None,
         failed_newer: 0,
+        failed_matches: None,
+        failed_version: 0,
         progress: None,
         engine: Some(hubsync::status::EngineInfo {
             pid: 4242,

@@ -92,6 +92,15 @@ pub fn cast(param: usize, type_name: &str) -> String {
     format!("CAST(${param}::text AS {type_name})")
 }
 
+/// The `n`th text array parameter unnested, as the source of a statement
+/// that writes many rows at once: `$1::text[], $2::text[]`.
+pub fn text_arrays(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}::text[]"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Whether `v` can be a value of this type, so that a lookup by foreign
 /// text (an id carried in a HubSpot property) cannot fail the whole query.
 pub fn fits(type_name: &str, v: &str) -> bool {

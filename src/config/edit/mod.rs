@@ -10,11 +10,14 @@
 
 mod filters;
 mod mappings;
+mod read;
 mod section;
 mod settings;
 
 pub use filters::FilterSpec;
 pub use mappings::FieldSpec;
+pub use read::GroupSpec;
+pub use settings::SETTINGS;
 
 use super::{Config, ConfigError};
 use crate::model::ObjectKind;

@@ -80,18 +80,7 @@ fn problem(
     message: String,
 ) -> Problem {
     let object = o.mapping.object.to_string();
-    let prefix = format!("objects.{object}");
-    let rest = key
-        .strip_prefix(&prefix)
-        .map(|r| r.trim_start_matches('.'))
-        .unwrap_or("");
-    // `fields[2].hubspot[1]` → entry `fields[2]`, field `hubspot`.
-    let (entry, field) = match rest.rfind('.') {
-        Some(i) if rest[..i].contains('[') => (rest[..i].to_string(), rest[i + 1..].to_string()),
-        _ if rest.contains('[') => (rest.to_string(), String::new()),
-        _ => (String::new(), rest.to_string()),
-    };
-    let field = field.split('[').next().unwrap_or("").to_string();
+    let (entry, field) = entry_and_field(&object, &key);
     let (line, column) = cfg.keys.position(&key).unwrap_or((0, 0));
     Problem {
         key,
@@ -103,6 +92,24 @@ fn problem(
         line,
         column,
     }
+}
+
+/// A dotted key as the entry of `object` it is in and that entry's
+/// field: `objects.contacts.fields[2].hubspot[1]` → (`fields[2]`,
+/// `hubspot`); a setting is (``, `direction`).
+pub fn entry_and_field(object: &str, key: &str) -> (String, String) {
+    let prefix = format!("objects.{object}");
+    let rest = key
+        .strip_prefix(&prefix)
+        .map(|r| r.trim_start_matches('.'))
+        .unwrap_or("");
+    let (entry, field) = match rest.rfind('.') {
+        Some(i) if rest[..i].contains('[') => (rest[..i].to_string(), rest[i + 1..].to_string()),
+        _ if rest.contains('[') => (rest.to_string(), String::new()),
+        _ => (String::new(), rest.to_string()),
+    };
+    let field = field.split('[').next().unwrap_or("").to_string();
+    (entry, field)
 }
 
 /// The key of the `i`-th filter group of one direction: the file mixes

@@ -186,8 +186,10 @@ impl App {
         let mode = self.mode();
         let action = self.ctx.keymap.action(mode, &key);
         match mode {
-            Mode::Prompt => self.prompt_key(action, key),
-            Mode::Editor => match action {
+            Mode::Prompt if self.prompt.is_some() => self.prompt_key(action, key),
+            // A view's own line (a form's value, a picker's search) or
+            // text: its prompt or editor actions, the rest typed.
+            Mode::Prompt | Mode::Editor => match action {
                 Some(a) => self.act(a),
                 None => self.on_front(|v, ctx| v.key(key, ctx)),
             },
@@ -216,7 +218,16 @@ impl App {
         match action {
             Action::Quit => {
                 let others = self.ctx.others_attached();
-                if self.ctx.mode == EngineMode::InProcess && others > 0 {
+                let unsaved = self.ctx.edit.as_ref().filter(|e| e.dirty());
+                if let Some(e) = unsaved {
+                    self.popup = Popup::ConfirmQuit {
+                        question: format!(
+                            "{} edit(s) to {} are not saved and would be lost. Quit? y / Esc",
+                            e.edits.len().max(1),
+                            e.path.display()
+                        ),
+                    };
+                } else if self.ctx.mode == EngineMode::InProcess && others > 0 {
                     self.popup = Popup::ConfirmQuit {
                         question: format!(
                             "This console runs the engine: quitting stops the sync, and {others} other console(s) lose it. Quit? y / Esc"

@@ -301,3 +301,17 @@ fn there_is_no_older_page_when_every_entry_is_listed() {
     assert_eq!(a.act(Action::OlderPage), None);
     assert_eq!(a.ctx.notice(), Some("no older FAILED entries"));
 }
+
+#[test]
+fn overview_with_a_pane_goes_home_with_that_pane_focused() {
+    let mut a = app(false, &[(1, "a")]);
+    a.run_command("jobs");
+    a.run_command("overview jobs");
+    assert_eq!(a.breadcrumbs(), "overview");
+    assert_eq!(
+        a.overview.focus,
+        crate::console::views::overview::Pane::Jobs
+    );
+    a.run_command("overview tables");
+    assert!(a.ctx.notice().unwrap().contains("jobs or failed"));
+}

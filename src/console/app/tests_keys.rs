@@ -308,3 +308,58 @@ fn the_help_scrolls_with_j_and_k_and_any_other_key_closes_it_and_acts() {
     assert_eq!(a.popup, Popup::None);
     assert!(a.overview.zoomed);
 }
+
+/// A console whose FAILED list is filtered by `text` (kept with Enter),
+/// showing this page of matches.
+fn filtered(text: &str, page: Snapshot) -> App {
+    let mut a = plain();
+    a.handle_key(key(KeyCode::Char('/')));
+    typed(&mut a, text);
+    a.handle_key(key(KeyCode::Enter));
+    a.set_snapshot(page);
+    a
+}
+
+#[test]
+fn a_short_filters_next_page_searches_on_below_where_its_window_ended() {
+    let mut a = filtered(
+        "zq",
+        Snapshot {
+            failed_total: 1_000_000,
+            failed_matches: Some(crate::status::FilterMatches {
+                count: 0,
+                more: true,
+                searched_to: Some(950_001),
+            }),
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        a.act(Action::OlderPage),
+        Some(Request::FailedPage {
+            before_id: Some(950_001),
+            filter: Some("zq".into())
+        })
+    );
+}
+
+#[test]
+fn a_filtered_page_the_store_did_not_fill_has_no_older_page() {
+    let mut a = filtered(
+        "ada",
+        Snapshot {
+            failed: vec![entry(3, "ada@example.com")],
+            failed_total: 1_000_000,
+            failed_matches: Some(crate::status::FilterMatches {
+                count: 1,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    );
+    assert_eq!(a.act(Action::OlderPage), None);
+    assert_eq!(
+        a.ctx.notice(),
+        Some("no older FAILED entries match the filter")
+    );
+}

@@ -121,17 +121,33 @@ impl FailedList {
                 }
                 let s = &ctx.snapshot;
                 let listed = s.failed_newer + len as u64;
-                let Some(oldest) = s.failed.last().map(|a| a.id) else {
+                let oldest = s.failed.last().map(|a| a.id);
+                let next = match (&self.filter, s.failed_matches) {
+                    // A short filter's window ended before the open
+                    // entries did: the next page searches on from there.
+                    (Some(_), Some(m)) if m.searched_to.is_some() => m.searched_to,
+                    // A page the store did not fill had no more matches.
+                    (Some(_), Some(m))
+                        if len < crate::engine::FAILED_PAGE || (!m.more && listed >= m.count) =>
+                    {
+                        None
+                    }
+                    (Some(_), _) => oldest,
+                    (None, _) if listed >= s.failed_total => None,
+                    (None, _) => oldest,
+                };
+                let Some(next) = next else {
+                    ctx.say(if self.filter.is_some() {
+                        "no older FAILED entries match the filter"
+                    } else {
+                        "no older FAILED entries"
+                    });
                     return Effect::None;
                 };
-                if listed >= s.failed_total {
-                    ctx.say("no older FAILED entries");
-                    return Effect::None;
-                }
                 self.pages.push(s.failed_before);
                 self.selected = 0;
                 self.offset.set(0);
-                return self.page_request(Some(oldest));
+                return self.page_request(Some(next));
             }
             Action::NewerPage => {
                 let top = self.offset.get();
@@ -239,16 +255,30 @@ impl FailedList {
         let s = &ctx.snapshot;
         let shown = s.failed.len() as u64;
         // Where the selection is in the whole list, not just in this page.
+        // With a filter, the place and the count are among its matches.
+        let matches = self.filter.as_ref().and(s.failed_matches).map(|m| {
+            if m.more {
+                format!("{}+", m.count)
+            } else {
+                m.count.to_string()
+            }
+        });
+        let so_far = match s.failed_matches.and_then(|m| m.searched_to) {
+            Some(_) if self.filter.is_some() => " so far",
+            _ => "",
+        };
         let at = if s.failed.is_empty() {
             String::new()
         } else {
             format!(
                 " {} of {}",
                 s.failed_newer + self.selected as u64 + 1,
-                s.failed_total
+                matches.as_deref().unwrap_or(&s.failed_total.to_string())
             )
         };
-        let title = if s.failed_before.is_some() || s.failed_total > shown {
+        let title = if let Some(m) = &matches {
+            format!(" FAILED ({} open; {m} match{so_far}){at} ", s.failed_total)
+        } else if s.failed_before.is_some() || s.failed_total > shown {
             let first = s.failed_newer + 1;
             let last = s.failed_newer + shown;
             format!(
@@ -264,7 +294,16 @@ impl FailedList {
         };
         let block = pane_focused(ctx, Line::from(title), focused);
         if s.failed.is_empty() {
-            let text = if self.filter.is_some() {
+            let window_ended = s.failed_matches.and_then(|m| m.searched_to).is_some();
+            let text = if self.filter.is_some() && window_ended {
+                Line::styled(
+                    format!(
+                        "  no match among the {} entries searched; ] searches older ones, or type a third character",
+                        crate::store::SHORT_WINDOW
+                    ),
+                    ctx.theme.muted(),
+                )
+            } else if self.filter.is_some() {
                 Line::styled("  no FAILED entry matches the filter", ctx.theme.muted())
             } else {
                 Line::styled("  ✓ no FAILED records", ctx.theme.ok())

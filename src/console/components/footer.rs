@@ -14,12 +14,12 @@ use ratatui::text::{Line, Span};
 /// Offered after the view's own keys, when they fit.
 const ALWAYS: &[Action] = &[Action::Command, Action::Filter, Action::Quit];
 
-pub fn draw(frame: &mut Frame, ctx: &Ctx, area: Rect, view_actions: &[Action]) {
+pub fn draw(frame: &mut Frame, ctx: &Ctx, area: Rect, mode: Mode, view_actions: &[Action]) {
     let width = area.width as usize;
     let notice = ctx.notice().map(|n| sanitize(n).into_owned());
     // The outcome the operator is waiting for gets the room it needs, up
     // to all but the help key.
-    let help = ctx.keymap.binding(Mode::Normal, Action::Help);
+    let help = ctx.keymap.binding(mode, Action::Help);
     let help_w = help.map_or(0, |b| b.keys[0].to_string().chars().count() + 7);
     let notice_w = notice.as_ref().map_or(0, |n| {
         (n.chars().count() + 2).min(width.saturating_sub(help_w))
@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, ctx: &Ctx, area: Rect, view_actions: &[Action]) {
     // Whether it fitted: the hints stop at the first that does not, so
     // a short line shows the first keys, not a scattering.
     let hint = |spans: &mut Vec<Span>, used: &mut usize, a: Action, room: usize| -> bool {
-        let Some(b) = ctx.keymap.binding(Mode::Normal, a) else {
+        let Some(b) = ctx.keymap.binding(mode, a) else {
             return true;
         };
         let key = format!(" {} ", b.keys[0]);
@@ -47,9 +47,11 @@ pub fn draw(frame: &mut Frame, ctx: &Ctx, area: Rect, view_actions: &[Action]) {
     };
     // The view's first three keys, then `:` and `/`, then the rest.
     let (first, rest) = view_actions.split_at(view_actions.len().min(3));
+    // A view taking text has no `:` or `/`: the keys would be typed.
+    let always: &[Action] = if mode == Mode::Normal { ALWAYS } else { &[] };
     let wanted = first
         .iter()
-        .chain(ALWAYS.iter().filter(|a| !view_actions.contains(a)))
+        .chain(always.iter().filter(|a| !view_actions.contains(a)))
         .chain(rest.iter());
     for &a in wanted {
         if a != Action::Help && !hint(&mut spans, &mut used, a, room.saturating_sub(help_w)) {

@@ -208,11 +208,17 @@ fn draw(
             } else {
                 (j.done as f64 / j.total as f64).clamp(0.0, 1.0)
             };
-            let label = if j.total == 0 {
+            let mut label = if j.total == 0 {
                 "counting…".to_string()
             } else {
                 format!("{}/{} records ({:.0}%)", j.done, j.total, ratio * 100.0)
             };
+            if let Some(p) = s.progress.as_ref().filter(|p| p.job_id == j.id) {
+                label.push_str(&format!("  {:.1}/s", p.rate_per_s));
+                if let Some(eta) = p.eta_s {
+                    label.push_str(&format!("  ETA {}", duration(eta as i64)));
+                }
+            }
             frame.render_widget(
                 Gauge::default()
                     .gauge_style(ctx.theme.gauge())

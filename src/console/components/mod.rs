@@ -7,8 +7,10 @@ pub mod counts;
 pub mod detail;
 pub mod failed_list;
 pub mod footer;
+pub mod form;
 pub mod help;
 pub mod jobs_list;
+pub mod picker;
 pub mod prompt;
 pub mod record_story;
 

@@ -1,7 +1,11 @@
 //! What `:` understands. Each command opens a view or does one thing; the
 //! prompt completes their names and their first argument from this table.
 
-use super::{Effect, FailedView, HistoryView, JobsView, LogView, MetricsView, RecordsView, View};
+use super::config::Tab;
+use super::{
+    AuditLogView, ConfigView, Effect, FailedView, HistoryView, JobsView, LogView, MetricsView,
+    RecordsView, View,
+};
 use crate::console::ctx::Ctx;
 
 pub struct CommandSpec {
@@ -32,13 +36,29 @@ fn no_args(_: &Ctx) -> Vec<String> {
     Vec::new()
 }
 
+/// The objects the engine syncs, for commands that take one.
+fn objects(ctx: &Ctx) -> Vec<String> {
+    ctx.snapshot
+        .counts
+        .iter()
+        .map(|c| c.object.to_string())
+        .collect()
+}
+
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "overview",
         aliases: &["home", "o"],
-        help: "connections, counts, jobs and FAILED at a glance",
-        args: no_args,
-        run: |_, _| Ok(Run::Home),
+        help: "connections, counts, jobs and FAILED at a glance (:overview jobs focuses a pane)",
+        args: |_| vec!["jobs".into(), "failed".into()],
+        run: |args, _| match args.first() {
+            None => Ok(Run::Home),
+            Some(&"jobs") => Ok(Run::Focus("jobs")),
+            Some(&"failed") => Ok(Run::Focus("failed")),
+            Some(other) => Err(format!(
+                ":overview takes a pane to focus: jobs or failed (not {other:?})"
+            )),
+        },
     },
     CommandSpec {
         name: "failed",
@@ -72,14 +92,43 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "records",
         aliases: &["r"],
         help: "find any record by key or either id",
-        args: |ctx| {
-            ctx.snapshot
-                .counts
-                .iter()
-                .map(|c| c.object.to_string())
-                .collect()
-        },
+        args: objects,
         run: |args, _| RecordsView::open(args).map(|v| Run::Open(Box::new(v))),
+    },
+    CommandSpec {
+        name: "audit",
+        aliases: &["a"],
+        help: "the whole audit log, newest first, filtered in the engine's database as you type",
+        args: objects,
+        run: |args, _| AuditLogView::open(args).map(|v| Run::Open(Box::new(v))),
+    },
+    CommandSpec {
+        name: "mappings",
+        aliases: &["fields"],
+        help: "edit an object's field mappings (checked as typed, previewed, saved without a restart)",
+        args: objects,
+        run: |args, _| ConfigView::open(Tab::Mappings, args).map(|v| Run::Open(Box::new(v))),
+    },
+    CommandSpec {
+        name: "filters",
+        aliases: &[],
+        help: "edit an object's filter groups: which records are eligible, per direction",
+        args: objects,
+        run: |args, _| ConfigView::open(Tab::Filters, args).map(|v| Run::Open(Box::new(v))),
+    },
+    CommandSpec {
+        name: "settings",
+        aliases: &[],
+        help: "edit an object's direction, create policy, system of record, poll interval, batch size",
+        args: objects,
+        run: |args, _| ConfigView::open(Tab::Settings, args).map(|v| Run::Open(Box::new(v))),
+    },
+    CommandSpec {
+        name: "toml",
+        aliases: &["raw"],
+        help: "edit an object's section of the config file as TOML text",
+        args: objects,
+        run: |args, _| ConfigView::open(Tab::Raw, args).map(|v| Run::Open(Box::new(v))),
     },
     CommandSpec {
         name: "history",

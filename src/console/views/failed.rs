@@ -4,7 +4,9 @@
 //! retries the whole class and `r` the marked entries (or the selected
 //! one), each as one job after one question; the job's progress line shows
 //! here, and its summary comes as a notice. The data is the engine's
-//! (`failed_groups`, `failed_in_class`), re-read every few seconds.
+//! (`failed_groups`, `failed_in_class`), read again when the snapshot's
+//! FAILED version moves: grouping a million open entries is not free, and
+//! an idle list costs nothing to keep.
 
 use super::{Effect, View};
 use crate::console::action::Action;
@@ -21,9 +23,6 @@ use ratatui::text::{Line, Span};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-/// Seconds between re-reads while the view is in front.
-const REFRESH_SECS: u32 = 3;
-
 #[derive(Debug, Default)]
 pub struct FailedView {
     groups: Vec<FailedGroup>,
@@ -35,7 +34,10 @@ pub struct FailedView {
     marked: BTreeSet<i64>,
     loaded: bool,
     error: Option<String>,
-    ticks: u32,
+    /// The snapshot's FAILED version the data was asked at.
+    version: Option<u64>,
+    /// A read is under way: a busy engine is not asked again meanwhile.
+    reading: bool,
 }
 
 const ACTIONS: &[Action] = &[
@@ -69,7 +71,9 @@ impl FailedView {
         self
     }
 
-    fn load(&self) -> Effect {
+    fn load(&mut self, ctx: &Ctx) -> Effect {
+        self.version = Some(ctx.snapshot.failed_version);
+        self.reading = true;
         match &self.open {
             None => Effect::Call {
                 method: "failed_groups",
@@ -150,20 +154,18 @@ impl View for FailedView {
         ACTIONS
     }
 
-    fn on_open(&mut self, _ctx: &mut Ctx) -> Effect {
-        self.load()
+    fn on_open(&mut self, ctx: &mut Ctx) -> Effect {
+        self.load(ctx)
     }
 
-    fn on_tick(&mut self, _ctx: &mut Ctx) -> Effect {
-        self.ticks += 1;
-        if self.ticks.is_multiple_of(REFRESH_SECS) {
-            self.load()
-        } else {
-            Effect::None
+    fn wants(&mut self, ctx: &mut Ctx) -> Effect {
+        if self.reading || self.version == Some(ctx.snapshot.failed_version) {
+            return Effect::None;
         }
+        self.load(ctx)
     }
 
-    fn update(&mut self, action: Action, _ctx: &mut Ctx) -> Effect {
+    fn update(&mut self, action: Action, ctx: &mut Ctx) -> Effect {
         let last = self.len().saturating_sub(1);
         match action {
             Action::Down => *self.cursor() = (*self.cursor() + 1).min(last),
@@ -178,7 +180,7 @@ impl View for FailedView {
                     self.entries.clear();
                     self.entry = 0;
                     self.marked.clear();
-                    return self.load();
+                    return self.load(ctx);
                 }
             }
             Action::Mark => {
@@ -196,15 +198,16 @@ impl View for FailedView {
         Effect::None
     }
 
-    fn back(&mut self, _ctx: &mut Ctx) -> Option<Effect> {
+    fn back(&mut self, ctx: &mut Ctx) -> Option<Effect> {
         if self.open.take().is_some() {
             self.marked.clear();
-            return Some(self.load());
+            return Some(self.load(ctx));
         }
         None
     }
 
     fn on_reply(&mut self, tag: &'static str, result: Result<Value, String>, _ctx: &mut Ctx) {
+        self.reading = false;
         let v = match result {
             Ok(v) => v,
             Err(e) => {

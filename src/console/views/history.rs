@@ -42,62 +42,9 @@ const ACTIONS: &[Action] = &[
     Action::Bottom,
 ];
 
-/// A preview's answer as lines for people.
+/// A preview's answer as lines, with the key that goes back.
 fn summary(v: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(e) = v["error"]["text"].as_str() {
-        out.push(format!("does not load: {e}"));
-    }
-    for p in v["problems"].as_array().into_iter().flatten() {
-        out.push(format!("problem: {}", p["message"].as_str().unwrap_or("")));
-    }
-    for o in v["preview"]["objects"].as_array().into_iter().flatten() {
-        let name = o["object"].as_str().unwrap_or("");
-        let h = &o["to_hubspot"];
-        if h.is_object() {
-            out.push(format!(
-                "{name} → HubSpot: {} of {} app rows eligible (now {}); {} newly excluded, {} newly eligible",
-                h["after"], h["total"], h["before"], h["newly_excluded"], h["newly_eligible"]
-            ));
-        }
-        let a = &o["to_app"];
-        if a.is_object() {
-            out.push(format!(
-                "{name} → app: {} HubSpot records eligible (now {}){}",
-                a["after"],
-                a["before"],
-                if a["estimate"] == json!(true) {
-                    ", an estimate"
-                } else {
-                    ""
-                }
-            ));
-        }
-        let l = &o["linked"];
-        let fields = |k: &str| {
-            let list = l[k]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(f, n)| format!("{f} ×{n}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
-            if list.is_empty() {
-                list
-            } else {
-                format!(" ({list})")
-            }
-        };
-        out.push(format!(
-            "{name} linked (from the link memory): {} would be written in HubSpot{}, {} in the app{}",
-            l["to_hubspot_records"],
-            fields("to_hubspot_fields"),
-            l["to_app_records"],
-            fields("to_app_fields")
-        ));
-    }
+    let mut out = super::config::preview::summary(v);
     out.push("u: go back to this config".into());
     out
 }

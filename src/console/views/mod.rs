@@ -7,7 +7,9 @@
 //! Adding a view: a file here with a type implementing [`View`], and a row
 //! in [`commands::COMMANDS`] that opens it.
 
+pub mod audit;
 pub mod commands;
+pub mod config;
 pub mod failed;
 pub mod history;
 pub mod jobs;
@@ -17,6 +19,8 @@ pub mod overview;
 pub mod record;
 pub mod records;
 
+pub use audit::AuditLogView;
+pub use config::ConfigView;
 pub use failed::FailedView;
 pub use history::HistoryView;
 pub use jobs::JobsView;

@@ -270,8 +270,7 @@ fn draw_panes(v: &OverviewView, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         .draw(frame, failed_area, ctx, v.focus == Pane::Failed);
 }
 
-/// Focuses one of the overview's panes by name, for a command that opens it
-/// on a pane (`Run::Focus`).
+/// Focuses one of the overview's panes by name (`:overview jobs`).
 pub fn focus(view: &mut OverviewView, pane: &str) {
     view.focus = match pane {
         "jobs" => Pane::Jobs,

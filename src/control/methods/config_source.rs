@@ -56,6 +56,7 @@ pub async fn handle(shared: &Shared, params: Value) -> Reply {
                     "label": x.label,
                     "type": x.kind,
                     "read_only": x.is_read_only(),
+                    "unique": x.has_unique_value,
                     "options": x.options.iter().map(|o| &o.value).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
             }),
