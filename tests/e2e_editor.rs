@@ -110,7 +110,9 @@ async fn an_operator_adds_a_filter_previews_saves_sees_it_skip_and_reverts_it() 
         s.contains("and apply? y / Esc")
     });
     tmux.keys("c", &["y"]);
-    tmux.wait_for("c", "the save", WAIT, |s| s.contains("saved and applied"));
+    tmux.wait_for("c", "the save", WAIT, |s| {
+        s.contains("· saved") && s.contains("config reloaded")
+    });
     let saved = std::fs::read_to_string(&w.config).unwrap();
     assert!(
         saved.starts_with(&original),

@@ -1,6 +1,9 @@
 //! The counts a console shows together agree with each other mid-sync, and
 //! a two-way pass's progress counts the records of both sides; through the
-//! real engine, simulator and a SQLite app database (the demo world).
+//! real engine, simulator and a SQLite app database (the demo world). The
+//! plots' hour outlives a restart of the real binary.
+
+mod support;
 
 use hubsync::demo;
 use hubsync::engine::EngineSettings;
@@ -150,4 +153,42 @@ async fn a_two_way_pass_counts_the_changes_of_both_sides_from_its_start() {
     {
         assert!(p.total >= both, "{p:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plots_last_hour_outlives_a_restart_of_the_engine() {
+    let w = support::World::start(5, 1);
+    let mut engine = w.run();
+    w.wait_for_engine(&mut engine);
+    support::wait_until(
+        "five contacts in HubSpot",
+        std::time::Duration::from_secs(30),
+        || {
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(w.hubspot_total())
+            }) == 5
+        },
+    );
+    engine.signal("TERM");
+    engine.wait_exit(std::time::Duration::from_secs(20));
+
+    let mut again = w.run();
+    w.wait_for_engine(&mut again);
+    let c = hubsync::control::ControlClient::connect(&w.data.join("control.sock"))
+        .await
+        .unwrap();
+    let m = c.request("metrics", serde_json::Value::Null).await.unwrap();
+    let minutes = m["minutes"].as_array().unwrap();
+    let synced: u64 = minutes
+        .iter()
+        .flat_map(|b| b["synced"].as_array().cloned().unwrap_or_default())
+        .filter(|f| f["object"] == "contacts" && f["direction"] == "to_hubspot")
+        .map(|f| f["records"].as_u64().unwrap())
+        .sum();
+    let errors: u64 = minutes.iter().map(|b| b["errors"].as_u64().unwrap()).sum();
+    assert_eq!(
+        synced, 5,
+        "the first run's five records, read back from the audit log"
+    );
+    assert_eq!(errors, 1, "and its one refused email");
 }

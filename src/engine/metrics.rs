@@ -3,7 +3,9 @@
 //! direction), the FAILED outcomes, and the rate budget used (the busiest
 //! moment of the 10-second window, and the day's calls). A bounded ring in
 //! memory, fed by every audit entry and by a budget sample every few
-//! seconds; it starts empty when the engine starts.
+//! seconds. When the engine starts, the hour's synced and FAILED counts
+//! are read back from the audit log ([`Metrics::restore`]); the budget's
+//! samples are not kept anywhere, so its line starts at the start.
 
 use crate::model::{Direction, ObjectKind};
 use crate::status::{AuditStatus, RateBudget};
@@ -100,6 +102,58 @@ impl Metrics {
             AuditStatus::Failed => b.errors += 1,
             AuditStatus::Skipped => {}
         });
+    }
+
+    /// Adds outcomes counted before this engine started (read back from
+    /// the audit log) to their minutes; minutes older than the ring's hour
+    /// are left out. Entries counted live since the start are not in
+    /// `earlier`, so nothing is counted twice.
+    pub fn restore(&self, earlier: &[crate::store::MinuteOutcomes], now: DateTime<Utc>) {
+        let oldest = minute_of(now) - chrono::Duration::minutes(MINUTES as i64 - 1);
+        let mut m = self.minutes.lock().unwrap_or_else(|p| p.into_inner());
+        for o in earlier.iter().filter(|o| o.at >= oldest) {
+            let at = minute_of(o.at);
+            let i = match m.iter().position(|b| b.at >= at) {
+                Some(i) if m[i].at == at => i,
+                Some(i) => {
+                    m.insert(
+                        i,
+                        Minute {
+                            at,
+                            ..Default::default()
+                        },
+                    );
+                    i
+                }
+                None => {
+                    m.push_back(Minute {
+                        at,
+                        ..Default::default()
+                    });
+                    m.len() - 1
+                }
+            };
+            let b = &mut m[i];
+            match o.status {
+                AuditStatus::Success => match b
+                    .synced
+                    .iter_mut()
+                    .find(|f| f.object == o.object && f.direction == o.direction)
+                {
+                    Some(f) => f.records += o.count,
+                    None => b.synced.push(Flow {
+                        object: o.object,
+                        direction: o.direction,
+                        records: o.count,
+                    }),
+                },
+                AuditStatus::Failed => b.errors += o.count,
+                AuditStatus::Skipped => {}
+            }
+        }
+        while m.len() > MINUTES {
+            m.pop_front();
+        }
     }
 
     /// What HubSpot's last answer said of the budget.
@@ -222,6 +276,40 @@ mod tests {
         let b = m.last_hour(t("2026-12-01T12:00:59Z")).pop().unwrap();
         assert_eq!((b.window_used, b.window_max), (Some(60), Some(100)));
         assert_eq!((b.daily_used, b.daily_max), (Some(249_100), Some(250_000)));
+    }
+
+    #[test]
+    fn outcomes_read_back_join_the_minutes_counted_since_the_start() {
+        let m = Metrics::default();
+        m.count(
+            ObjectKind::Contacts,
+            Direction::ToHubSpot,
+            AuditStatus::Success,
+            t("2026-12-01T10:30:10Z"),
+        );
+        let earlier = |at: &str, status, count| crate::store::MinuteOutcomes {
+            at: t(at),
+            object: ObjectKind::Contacts,
+            direction: Direction::ToHubSpot,
+            status,
+            count,
+        };
+        m.restore(
+            &[
+                // Before the hour: left out.
+                earlier("2026-12-01T09:00:00Z", AuditStatus::Success, 99),
+                earlier("2026-12-01T10:00:00Z", AuditStatus::Failed, 2),
+                earlier("2026-12-01T10:30:00Z", AuditStatus::Success, 5),
+            ],
+            t("2026-12-01T10:30:20Z"),
+        );
+        let hour = m.last_hour(t("2026-12-01T10:30:20Z"));
+        assert_eq!(hour.len(), MINUTES);
+        let at = |s: &str| hour.iter().find(|b| b.at == t(s)).unwrap().clone();
+        assert_eq!(at("2026-12-01T10:00:00Z").errors, 2);
+        assert_eq!(at("2026-12-01T10:30:00Z").synced[0].records, 6);
+        let all: u64 = hour.iter().flat_map(|b| &b.synced).map(|f| f.records).sum();
+        assert_eq!(all, 6, "the 09:00 minute is outside the hour");
     }
 
     #[test]

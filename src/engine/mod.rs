@@ -107,6 +107,9 @@ pub struct Engine {
     created: Arc<Mutex<HashMap<(ObjectKind, crate::model::Direction), u64>>>,
     /// The plots' last hour.
     metrics: Arc<metrics::Metrics>,
+    /// When the plots started counting audit entries as they are written:
+    /// the ones before are read back from the log (`run`).
+    started_at: chrono::DateTime<chrono::Utc>,
     /// Retry jobs someone waits on: job id → record label.
     watched: Mutex<HashMap<i64, String>>,
     events: broadcast::Sender<EngineEvent>,
@@ -133,6 +136,7 @@ impl Engine {
         settings: EngineSettings,
     ) -> Arc<Engine> {
         let metrics = Arc::new(metrics::Metrics::default());
+        let started_at = chrono::Utc::now();
         let created: Arc<Mutex<HashMap<_, u64>>> = Arc::default();
         let stale_properties: Arc<Mutex<HashMap<ObjectKind, String>>> = Arc::default();
         let events = broadcast::channel(256).0;
@@ -152,6 +156,7 @@ impl Engine {
         Arc::new(Engine {
             created,
             metrics,
+            started_at,
             client,
             store,
             app,

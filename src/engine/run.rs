@@ -107,6 +107,18 @@ impl Engine {
             }
         }));
 
+        // The plots' last hour, as the audit log has it from before this
+        // start (what happens from now on is counted as it is audited).
+        let me = self.clone();
+        tasks.push(tokio::spawn(async move {
+            let now = Utc::now();
+            let since = now - chrono::Duration::minutes(crate::engine::metrics::MINUTES as i64);
+            match me.store.outcomes_between(since, me.started_at).await {
+                Ok(earlier) => me.metrics.restore(&earlier, Utc::now()),
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "reading the last hour's outcomes for the plots"),
+            }
+        }));
+
         // The plots' budget line: HubSpot's last answer, sampled whether
         // or not anyone is attached, so a console attaching later sees it.
         let me = self.clone();

@@ -271,7 +271,7 @@ fn ctrl_s_previews_asks_and_y_saves_on_the_loaded_hash() {
     let s = render(&a, 200, 50).0;
     assert!(s.contains("· saved"), "{s}");
     assert!(
-        s.contains("8 record(s) now excluded got a SKIPPED entry"),
+        s.contains("8 linked record(s) the change excludes got a SKIPPED entry"),
         "{s}"
     );
 }

@@ -7,20 +7,18 @@
 //! value is typed as the field's type (a number stays a number; lists are
 //! comma-separated).
 
-use super::TabView;
-use super::session::{EditSession, error_for};
+use super::entry::EntryEditor;
+use super::filter_form::{FilterForm, Target, form_for};
+use super::session::EditSession;
+use super::tabs::TabView;
 use crate::config::edit::{Edit, FilterSpec, GroupSpec};
-use crate::config::validate::{FieldType, column_type, property_type};
 use crate::console::action::Action;
-use crate::console::components::form::{Form, Row, RowKind};
 use crate::console::components::pane_focused;
-use crate::console::components::picker::{Choice, Picker};
 use crate::console::ctx::Ctx;
 use crate::console::keymap::Mode;
 use crate::console::text::{sanitize, truncate};
 use crate::console::views::Effect;
 use crate::model::ObjectKind;
-use crate::sync::filter::Op;
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -43,22 +41,6 @@ const LIST: &[Action] = &[
     Action::PreviewRecord,
     Action::Refresh,
 ];
-const FORM: &[Action] = &[
-    Action::Open,
-    Action::EditField,
-    Action::Mark,
-    Action::Down,
-    Action::Up,
-    Action::Back,
-];
-const TYPING: &[Action] = &[Action::Submit, Action::Cancel];
-const PICKING: &[Action] = &[
-    Action::Submit,
-    Action::HistoryNext,
-    Action::HistoryPrev,
-    Action::Cancel,
-];
-
 /// A line of the list: a group's header, or one of its filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Item {
@@ -75,265 +57,10 @@ fn items(groups: &[GroupSpec]) -> Vec<Item> {
     out
 }
 
-/// Where a form's filter goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
-    NewGroup,
-    NewFilter(usize),
-    Filter(usize, usize),
-}
-
-struct FilterForm {
-    target: Target,
-    form: Form,
-    kept: bool,
-}
-
 #[derive(Default)]
 pub struct FiltersTab {
     selected: usize,
-    form: Option<FilterForm>,
-    /// The row being picked for, and the picker.
-    picker: Option<(&'static str, Picker)>,
-}
-
-/// An operator in a few words, for the picker.
-fn op_meaning(op: Op) -> &'static str {
-    match op {
-        Op::Equals => "is the value",
-        Op::NotEquals => "is not the value",
-        Op::Contains => "contains the text",
-        Op::NotContains => "does not contain the text",
-        Op::GreaterThan => "more than",
-        Op::GreaterOrEqual => "at least",
-        Op::LessThan => "less than",
-        Op::LessOrEqual => "at most",
-        Op::IsEmpty => "has no value",
-        Op::IsNotEmpty => "has a value",
-        Op::StartsWith => "starts with the text",
-        Op::EndsWith => "ends with the text",
-        Op::IsAnyOf => "one of a list",
-        Op::IsNoneOf => "none of a list",
-    }
-}
-
-/// A value as the form shows it: lists comma-separated.
-fn value_text(v: &Option<Json>) -> String {
-    fn one(v: &Json) -> String {
-        match v {
-            Json::String(s) => s.clone(),
-            other => other.to_string(),
-        }
-    }
-    match v {
-        None | Some(Json::Null) => String::new(),
-        Some(Json::Array(a)) => a.iter().map(one).collect::<Vec<_>>().join(", "),
-        Some(v) => one(v),
-    }
-}
-
-/// Typed text as the field's type: what the file should say.
-fn typed(text: &str, ty: &FieldType) -> Json {
-    let t = text.trim();
-    match ty {
-        FieldType::Number => t
-            .parse::<i64>()
-            .map(Json::from)
-            .or_else(|_| t.parse::<f64>().map(Json::from))
-            .unwrap_or_else(|_| Json::String(t.to_string())),
-        FieldType::Bool if t == "true" || t == "false" => Json::Bool(t == "true"),
-        _ => Json::String(t.to_string()),
-    }
-}
-
-/// The type of a field a filter of `direction` tests.
-fn field_type(s: &EditSession, object: ObjectKind, direction: &str, field: &str) -> FieldType {
-    let Some(f) = s.facts.get(&object) else {
-        return FieldType::Unknown;
-    };
-    if direction == "to_app" {
-        match &f.properties {
-            Ok(p) => p
-                .iter()
-                .find(|p| p.name == field)
-                .map_or(FieldType::Unknown, property_type),
-            Err(_) => FieldType::Unknown,
-        }
-    } else {
-        match &f.columns {
-            Ok(c) => c
-                .iter()
-                .find(|c| c.name == field)
-                .map_or(FieldType::Unknown, |c| column_type(&c.type_name)),
-            Err(_) => FieldType::Unknown,
-        }
-    }
-}
-
-impl FilterForm {
-    fn direction(&self, s: &EditSession, object: ObjectKind) -> String {
-        match self.target {
-            Target::NewGroup => self.form.current("direction"),
-            Target::NewFilter(g) | Target::Filter(g, _) => s
-                .doc
-                .filter_groups(object)
-                .get(g)
-                .map(|g| g.direction.clone())
-                .unwrap_or_default(),
-        }
-    }
-
-    fn spec(&self, s: &EditSession, object: ObjectKind) -> FilterSpec {
-        let field = self.form.current("field").trim().to_string();
-        let op = self.form.current("op");
-        let ty = field_type(s, object, &self.direction(s, object), &field);
-        let text = self.form.current("value");
-        let value = match Op::parse(&op) {
-            Ok(Op::IsEmpty | Op::IsNotEmpty) => None,
-            Ok(Op::IsAnyOf | Op::IsNoneOf) => Some(Json::Array(
-                text.split(',')
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .map(|v| typed(v, &ty))
-                    .collect(),
-            )),
-            _ => Some(typed(&text, &ty)),
-        };
-        FilterSpec { field, op, value }
-    }
-
-    fn edit(&self, s: &EditSession, object: ObjectKind) -> Edit {
-        let filter = self.spec(s, object);
-        match self.target {
-            Target::NewGroup => Edit::AddGroup {
-                object,
-                direction: self.form.current("direction"),
-                filter,
-            },
-            Target::NewFilter(group) => Edit::AddFilter {
-                object,
-                group,
-                filter,
-            },
-            Target::Filter(group, index) => Edit::SetFilter {
-                object,
-                group,
-                index,
-                filter,
-            },
-        }
-    }
-
-    fn entry(&self, s: &EditSession, object: ObjectKind) -> String {
-        let groups = s.doc.filter_groups(object);
-        let (g, i) = match self.target {
-            Target::NewGroup => (groups.len(), 0),
-            Target::NewFilter(g) => (g, groups.get(g).map_or(0, |g| g.filters.len())),
-            Target::Filter(g, i) => (g, i),
-        };
-        format!("filter_groups[{g}].filters[{i}]")
-    }
-
-    fn errors(
-        &self,
-        s: &EditSession,
-        object: ObjectKind,
-        e: &crate::config::ConfigError,
-    ) -> Vec<(String, String)> {
-        let (field, message) = error_for(object, &self.entry(s, object), e);
-        // Loading names the filter, not which of its parts is wrong: the
-        // message says it in words.
-        let field = if field.is_empty() {
-            let m = message.to_lowercase();
-            if m.contains("operator") {
-                "op"
-            } else if m.contains("value") {
-                "value"
-            } else if m.contains("field") || m.contains("mapped") {
-                "field"
-            } else {
-                ""
-            }
-            .to_string()
-        } else {
-            field
-        };
-        vec![(field, message)]
-    }
-
-    fn check(&mut self, s: &EditSession, object: ObjectKind) {
-        let entry = self.entry(s, object);
-        let errors = match s.try_edit(&self.edit(s, object)) {
-            Ok(problems) => problems
-                .into_iter()
-                .filter(|p| p.entry == entry)
-                .map(|p| (p.field, p.message))
-                .collect(),
-            Err(e) => self.errors(s, object, &e),
-        };
-        self.form.set_errors(errors);
-    }
-
-    fn keep(&mut self, s: &mut EditSession, object: ObjectKind) {
-        let entry = self.entry(s, object);
-        let edit = self.edit(s, object);
-        match s.apply(edit) {
-            Ok(()) => {
-                self.kept = true;
-                let groups = s.doc.filter_groups(object);
-                self.target = match self.target {
-                    Target::NewGroup => Target::Filter(groups.len().saturating_sub(1), 0),
-                    Target::NewFilter(g) => Target::Filter(
-                        g,
-                        groups
-                            .get(g)
-                            .map_or(0, |g| g.filters.len().saturating_sub(1)),
-                    ),
-                    t => t,
-                };
-                self.form.set_errors(s.problems_of(object, &entry));
-            }
-            Err(e) => {
-                self.kept = false;
-                let errors = self.errors(s, object, &e);
-                self.form.set_errors(errors);
-            }
-        }
-    }
-}
-
-fn form_for(title: String, new_group: bool, spec: &FilterSpec) -> Form {
-    let mut rows = Vec::new();
-    if new_group {
-        rows.push(
-            Row::new(
-                "direction",
-                "direction",
-                "to_hubspot",
-                RowKind::Choice(vec!["to_hubspot".into(), "to_app".into()]),
-            )
-            .hint("to_hubspot tests app columns, to_app HubSpot properties"),
-        );
-    }
-    rows.push(Row::new("field", "field", spec.field.clone(), RowKind::Pick).hint("a mapped field"));
-    rows.push(
-        Row::new(
-            "op",
-            "operator",
-            if spec.op.is_empty() {
-                "equals".into()
-            } else {
-                spec.op.clone()
-            },
-            RowKind::Pick,
-        )
-        .hint("Enter picks one of the fourteen"),
-    );
-    rows.push(
-        Row::new("value", "value", value_text(&spec.value), RowKind::Text)
-            .hint("typed as the field's type; is_any_of/is_none_of: comma-separated"),
-    );
-    Form::new(title, rows)
+    editor: Option<EntryEditor<FilterForm>>,
 }
 
 impl FiltersTab {
@@ -363,68 +90,17 @@ impl FiltersTab {
             kept: matches!(target, Target::Filter(..)),
         };
         f.check(s, object);
-        self.form = Some(f);
-    }
-
-    fn picker(row: &'static str, f: &FilterForm, s: &EditSession, object: ObjectKind) -> Picker {
-        if row == "op" {
-            let choices = Op::ALL
-                .iter()
-                .map(|op| Choice {
-                    value: op.as_str().to_string(),
-                    detail: op_meaning(*op).to_string(),
-                    label: op_meaning(*op).to_string(),
-                    warning: None,
-                })
-                .collect();
-            let mut p = Picker::new("operator", choices, f.form.value("op"));
-            p.free = false;
-            p.source =
-                "is_any_of and is_none_of take a list; is_empty and is_not_empty no value".into();
-            return p;
-        }
-        let direction = f.direction(s, object);
-        let fields = s.doc.fields(object);
-        let to_app = direction == "to_app";
-        let names: Vec<String> = fields
-            .into_iter()
-            .flat_map(|m| if to_app { m.hubspot } else { m.app })
-            .collect();
-        let choices = names
-            .into_iter()
-            .map(|n| {
-                let ty = field_type(s, object, &direction, &n);
-                Choice {
-                    detail: format!("{ty:?}").to_lowercase(),
-                    label: String::new(),
-                    value: n,
-                    warning: None,
-                }
-            })
-            .collect();
-        let mut p = Picker::new("field", choices, f.form.value("field"));
-        p.source = if to_app {
-            "mapped HubSpot properties (to_app filters test HubSpot's values)".into()
-        } else {
-            "mapped app columns (to_hubspot filters test the app's values)".into()
-        };
-        p
+        self.editor = Some(EntryEditor::new(f));
     }
 }
 
 impl TabView for FiltersTab {
     fn actions(&self) -> &'static [Action] {
-        match (&self.picker, &self.form) {
-            (Some(_), _) => PICKING,
-            (None, Some(f)) if f.form.is_editing() => TYPING,
-            (None, Some(_)) => FORM,
-            (None, None) => LIST,
-        }
+        self.editor.as_ref().map_or(LIST, EntryEditor::actions)
     }
 
     fn mode(&self) -> Mode {
-        let typing = self.form.as_ref().is_some_and(|f| f.form.is_editing());
-        if self.picker.is_some() || typing {
+        if self.editor.as_ref().is_some_and(EntryEditor::typing) {
             Mode::Prompt
         } else {
             Mode::Normal
@@ -432,7 +108,7 @@ impl TabView for FiltersTab {
     }
 
     fn busy(&self) -> bool {
-        self.form.is_some()
+        self.editor.is_some()
     }
 
     fn update(
@@ -442,65 +118,8 @@ impl TabView for FiltersTab {
         s: &mut EditSession,
         ctx: &mut Ctx,
     ) -> Effect {
-        if let Some((row, p)) = &mut self.picker {
-            match action {
-                Action::HistoryNext => p.down(),
-                Action::HistoryPrev => p.up(),
-                Action::Submit => {
-                    let (row, picked) = (*row, p.pick());
-                    self.picker = None;
-                    if let (Some(v), Some(f)) = (picked, self.form.as_mut()) {
-                        f.form.set(row, v);
-                        f.keep(s, object);
-                    }
-                }
-                Action::Cancel => self.picker = None,
-                _ => {}
-            }
-            return Effect::None;
-        }
-        if let Some(f) = &mut self.form {
-            if f.form.is_editing() {
-                match action {
-                    Action::Submit => {
-                        f.form.commit_edit();
-                        f.keep(s, object);
-                    }
-                    Action::Cancel => {
-                        f.form.cancel_edit();
-                        f.check(s, object);
-                    }
-                    _ => {}
-                }
-                return Effect::None;
-            }
-            match action {
-                Action::Down => f.form.down(),
-                Action::Up => f.form.up(),
-                Action::Open | Action::Mark | Action::EditField => {
-                    let Some(row) = f.form.row() else {
-                        return Effect::None;
-                    };
-                    match (&row.kind, action) {
-                        (RowKind::Pick, Action::Open) => {
-                            let key = row.key;
-                            let p = Self::picker(key, f, s, object);
-                            self.picker = Some((key, p));
-                        }
-                        (RowKind::Text | RowKind::Pick, _) => f.form.begin_edit(),
-                        (RowKind::Choice(_) | RowKind::Toggle, _) => {
-                            f.form.cycle(false);
-                            // A new group's direction alone is not a filter yet.
-                            if f.form.value("field").is_empty() {
-                                f.check(s, object);
-                            } else {
-                                f.keep(s, object);
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
+        if let Some(e) = &mut self.editor {
+            e.update(action, object, s);
             return Effect::None;
         }
         let groups = s.doc.filter_groups(object);
@@ -558,46 +177,42 @@ impl TabView for FiltersTab {
     }
 
     fn key(&mut self, key: KeyEvent, object: ObjectKind, s: &EditSession, _ctx: &mut Ctx) {
-        if let Some((_, p)) = &mut self.picker {
-            p.input(key);
-        } else if let Some(f) = &mut self.form
-            && f.form.input(key)
-        {
-            f.check(s, object);
+        if let Some(e) = &mut self.editor {
+            e.key(key, object, s);
         }
     }
 
     fn back(&mut self, object: ObjectKind, s: &mut EditSession, ctx: &mut Ctx) -> bool {
-        if self.picker.take().is_some() {
-            return true;
-        }
-        let Some(f) = self.form.take() else {
+        let Some(e) = &mut self.editor else {
             return false;
         };
-        if !f.kept {
-            let why = f
-                .form
-                .error
-                .clone()
-                .or_else(|| f.form.rows.iter().find_map(|r| r.error.clone()))
-                .unwrap_or_else(|| "it is not complete".into());
-            ctx.say(format!("the filter as typed was not kept: {why}"));
-        } else if let Target::Filter(g, i) = f.target {
-            let list = items(&s.doc.filter_groups(object));
-            if let Some(at) = list.iter().position(|it| *it == Item::Filter(g, i)) {
-                self.selected = at;
+        if e.close_picker() {
+            return true;
+        }
+        match e.not_kept() {
+            Some(why) => ctx.say(format!("the filter as typed was not kept: {why}")),
+            None => {
+                if let Target::Filter(g, i) = e.entry.target {
+                    let list = items(&s.doc.filter_groups(object));
+                    if let Some(at) = list.iter().position(|it| *it == Item::Filter(g, i)) {
+                        self.selected = at;
+                    }
+                }
             }
         }
+        self.editor = None;
         true
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, object: ObjectKind, s: &EditSession, ctx: &Ctx) {
         let groups = s.doc.filter_groups(object);
         let list = items(&groups);
-        let [list_area, form_area] = super::list_and_form(
+        let [list_area, form_area] = super::tabs::list_and_form(
             area,
             list.len(),
-            self.form.as_ref().map(|f| f.form.rows.len() as u16 * 2 + 3),
+            self.editor
+                .as_ref()
+                .map(|e| e.entry.form.rows.len() as u16 * 2 + 3),
         );
         let width = list_area.width.saturating_sub(2) as usize;
         let inner_h = list_area.height.saturating_sub(2) as usize;
@@ -610,7 +225,7 @@ impl TabView for FiltersTab {
             ));
         }
         for (n, item) in list.iter().enumerate().skip(start).take(inner_h) {
-            let chosen = n == self.selected && self.form.is_none();
+            let chosen = n == self.selected && self.editor.is_none();
             let marker = if chosen { "›" } else { " " };
             let style = if chosen {
                 ctx.theme.selection()
@@ -663,26 +278,11 @@ impl TabView for FiltersTab {
             groups.len()
         );
         frame.render_widget(
-            Paragraph::new(lines).block(pane_focused(ctx, title, self.form.is_none())),
+            Paragraph::new(lines).block(pane_focused(ctx, title, self.editor.is_none())),
             list_area,
         );
-        if let Some(f) = &self.form {
-            let state = if f.kept {
-                "in the working copy"
-            } else {
-                "not kept yet"
-            };
-            let block = pane_focused(
-                ctx,
-                format!("{} · {state} · Esc closes", f.form.title),
-                self.picker.is_none(),
-            );
-            let inner = block.inner(form_area);
-            frame.render_widget(block, form_area);
-            f.form.draw(frame, inner, ctx);
-        }
-        if let Some((_, p)) = &self.picker {
-            p.draw_over(frame, area, ctx);
+        if let Some(e) = &self.editor {
+            e.draw(frame, form_area, area, ctx);
         }
     }
 }

@@ -6,13 +6,13 @@
 //! picked with fuzzy search from the table's real columns and HubSpot's
 //! property list.
 
-use super::TabView;
-use super::session::{EditSession, error_for};
-use crate::config::edit::{Edit, FieldSpec};
+use super::entry::EntryEditor;
+use super::field_form::{FieldForm, form_for};
+use super::session::EditSession;
+use super::tabs::TabView;
+use crate::config::edit::Edit;
 use crate::console::action::Action;
-use crate::console::components::form::{Form, Row, RowKind};
 use crate::console::components::pane_focused;
-use crate::console::components::picker::{Choice, Picker};
 use crate::console::ctx::Ctx;
 use crate::console::keymap::Mode;
 use crate::console::text::{sanitize, truncate};
@@ -23,7 +23,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use std::collections::BTreeMap;
 
 /// The list's keys, then the editor's shared ones.
 const LIST: &[Action] = &[
@@ -42,38 +41,10 @@ const LIST: &[Action] = &[
     Action::PreviewRecord,
     Action::Refresh,
 ];
-const FORM: &[Action] = &[
-    Action::Open,
-    Action::EditField,
-    Action::Mark,
-    Action::Down,
-    Action::Up,
-    Action::Back,
-];
-const TYPING: &[Action] = &[Action::Submit, Action::Cancel];
-const PICKING: &[Action] = &[
-    Action::Submit,
-    Action::HistoryNext,
-    Action::HistoryPrev,
-    Action::Cancel,
-];
-
-const OBJECTS_DIRECTION: &str = "(the object's)";
-
 #[derive(Default)]
 pub struct MappingsTab {
     selected: usize,
-    form: Option<FieldForm>,
-    /// The row being picked for, and the picker.
-    picker: Option<(&'static str, Picker)>,
-}
-
-struct FieldForm {
-    /// The field's index in the file; None until a new one first loads.
-    index: Option<usize>,
-    form: Form,
-    /// Whether the form's values are in the working copy.
-    kept: bool,
+    editor: Option<EntryEditor<FieldForm>>,
 }
 
 fn arrow(direction: &str) -> &'static str {
@@ -84,248 +55,7 @@ fn arrow(direction: &str) -> &'static str {
     }
 }
 
-fn form_for(spec: &FieldSpec, title: String) -> Form {
-    let transforms: Vec<String> = crate::sync::transform::Transform::NAMES
-        .iter()
-        .filter(|n| **n != "value_map")
-        .map(|n| n.to_string())
-        .collect();
-    let values = spec
-        .values
-        .as_ref()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
-    Form::new(
-        title,
-        vec![
-            Row::new("app", "app column", spec.app.join(", "), RowKind::Pick)
-                .hint("Enter picks from the table's columns; e types (two for join_name)"),
-            Row::new(
-                "hubspot",
-                "HubSpot property",
-                spec.hubspot.join(", "),
-                RowKind::Pick,
-            )
-            .hint("Enter picks from HubSpot's properties; e types"),
-            Row::new(
-                "direction",
-                "direction",
-                spec.direction.clone().unwrap_or(OBJECTS_DIRECTION.into()),
-                RowKind::Choice(
-                    [OBJECTS_DIRECTION, "both", "to_hubspot", "to_app"]
-                        .map(String::from)
-                        .to_vec(),
-                ),
-            ),
-            Row::new(
-                "transform",
-                "transform",
-                spec.transform.clone().unwrap_or("none".into()),
-                RowKind::Choice(transforms),
-            ),
-            Row::new("values", "value map", values, RowKind::Text)
-                .hint("app value=HubSpot option, comma-separated"),
-            Row::new(
-                "default",
-                "default",
-                spec.default.clone().unwrap_or_default(),
-                RowKind::Text,
-            )
-            .hint("written when the app value is empty"),
-            Row::new(
-                "only_if_empty",
-                "only if empty",
-                if spec.only_if_empty { "yes" } else { "no" },
-                RowKind::Toggle,
-            )
-            .hint("write only where the other side has no value"),
-        ],
-    )
-}
-
-fn names(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// The form as a field mapping, or the row that cannot be read and why.
-fn spec_of(f: &Form) -> Result<FieldSpec, (String, String)> {
-    let opt = |k: &str| {
-        let v = f.current(k).trim().to_string();
-        (!v.is_empty()).then_some(v)
-    };
-    let values = match opt("values") {
-        None => None,
-        Some(text) => {
-            let mut m = BTreeMap::new();
-            for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let Some((a, h)) = pair.split_once('=') else {
-                    return Err((
-                        "values".into(),
-                        format!("{pair:?}: write app value=HubSpot option"),
-                    ));
-                };
-                m.insert(a.trim().to_string(), h.trim().to_string());
-            }
-            Some(m)
-        }
-    };
-    Ok(FieldSpec {
-        app: names(&f.current("app")),
-        hubspot: names(&f.current("hubspot")),
-        direction: opt("direction").filter(|d| d != OBJECTS_DIRECTION),
-        transform: opt("transform").filter(|t| t != "none" || values.is_some()),
-        values,
-        default: opt("default"),
-        only_if_empty: f.current("only_if_empty") == "yes",
-    })
-}
-
-impl FieldForm {
-    fn edit(&self, object: ObjectKind, spec: FieldSpec) -> Edit {
-        match self.index {
-            Some(index) => Edit::SetField {
-                object,
-                index,
-                field: spec,
-            },
-            None => Edit::AddField {
-                object,
-                field: spec,
-                at: None,
-            },
-        }
-    }
-
-    fn entry(&self, s: &EditSession, object: ObjectKind) -> String {
-        let i = self.index.unwrap_or_else(|| s.doc.fields(object).len());
-        format!("fields[{i}]")
-    }
-
-    /// What the validators say about the form as it stands (typed text
-    /// included), without changing the working copy.
-    fn check(&mut self, object: ObjectKind, s: &EditSession) {
-        let entry = self.entry(s, object);
-        let errors = match spec_of(&self.form) {
-            Err(e) => vec![e],
-            Ok(spec) => match s.try_edit(&self.edit(object, spec)) {
-                Ok(problems) => problems
-                    .into_iter()
-                    .filter(|p| p.entry == entry)
-                    .map(|p| (p.field, p.message))
-                    .collect(),
-                Err(e) => vec![error_for(object, &entry, &e)],
-            },
-        };
-        self.form.set_errors(errors);
-    }
-
-    /// Takes the form into the working copy if it loads.
-    fn keep(&mut self, object: ObjectKind, s: &mut EditSession) {
-        let entry = self.entry(s, object);
-        let spec = match spec_of(&self.form) {
-            Ok(spec) => spec,
-            Err(e) => {
-                self.kept = false;
-                self.form.set_errors(vec![e]);
-                return;
-            }
-        };
-        if self.kept
-            && self
-                .index
-                .is_some_and(|i| s.doc.fields(object).get(i) == Some(&spec))
-        {
-            return self.check(object, s);
-        }
-        match s.apply(self.edit(object, spec)) {
-            Ok(()) => {
-                self.kept = true;
-                if self.index.is_none() {
-                    self.index = Some(s.doc.fields(object).len().saturating_sub(1));
-                }
-                self.form.set_errors(s.problems_of(object, &entry));
-            }
-            Err(e) => {
-                self.kept = false;
-                self.form.set_errors(vec![error_for(object, &entry, &e)]);
-            }
-        }
-    }
-}
-
 impl MappingsTab {
-    fn picker_for(
-        &self,
-        row: &'static str,
-        object: ObjectKind,
-        s: &EditSession,
-        current: &str,
-    ) -> Picker {
-        let facts = s.facts.get(&object);
-        let (title, choices, source) = if row == "app" {
-            let mapped: Vec<String> = s
-                .doc
-                .fields(object)
-                .into_iter()
-                .flat_map(|f| f.app)
-                .collect();
-            let choices = match facts.map(|f| &f.columns) {
-                Some(Ok(cols)) => cols
-                    .iter()
-                    .map(|c| Choice {
-                        value: c.name.clone(),
-                        detail: c.type_name.clone(),
-                        label: String::new(),
-                        warning: mapped.contains(&c.name).then(|| "already mapped".into()),
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let source = match facts.map(|f| &f.columns) {
-                Some(Err(e)) => format!("the table's columns could not be read: {e}"),
-                _ => format!(
-                    "columns of {}",
-                    facts.map_or("the table", |f| f.table.as_str())
-                ),
-            };
-            ("app column", choices, source)
-        } else {
-            let choices = match facts.map(|f| &f.properties) {
-                Some(Ok(props)) => props
-                    .iter()
-                    .map(|p| Choice {
-                        value: p.name.clone(),
-                        detail: format!("{} · {}", p.kind, p.label),
-                        label: p.label.clone(),
-                        warning: p.is_read_only().then(|| "read-only in HubSpot".into()),
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let source = match facts.map(|f| (&f.properties, &f.fetched_at)) {
-                Some((Err(e), _)) => format!("HubSpot's properties could not be fetched: {e}"),
-                Some((_, Some(at))) => format!(
-                    "HubSpot's {object} properties, fetched {} · F5 (outside the picker) fetches again",
-                    at.get(11..19).unwrap_or(at)
-                ),
-                _ => "HubSpot's properties".into(),
-            };
-            ("HubSpot property", choices, source)
-        };
-        let mut p = Picker::new(title, choices, current);
-        p.source = source;
-        p
-    }
-
     fn open_form(&mut self, index: Option<usize>, object: ObjectKind, s: &EditSession) {
         let spec = index
             .and_then(|i| s.doc.fields(object).get(i).cloned())
@@ -340,23 +70,17 @@ impl MappingsTab {
             kept: index.is_some(),
         };
         f.check(object, s);
-        self.form = Some(f);
+        self.editor = Some(EntryEditor::new(f));
     }
 }
 
 impl TabView for MappingsTab {
     fn actions(&self) -> &'static [Action] {
-        match (&self.picker, &self.form) {
-            (Some(_), _) => PICKING,
-            (None, Some(f)) if f.form.is_editing() => TYPING,
-            (None, Some(_)) => FORM,
-            (None, None) => LIST,
-        }
+        self.editor.as_ref().map_or(LIST, EntryEditor::actions)
     }
 
     fn mode(&self) -> Mode {
-        let typing = self.form.as_ref().is_some_and(|f| f.form.is_editing());
-        if self.picker.is_some() || typing {
+        if self.editor.as_ref().is_some_and(EntryEditor::typing) {
             Mode::Prompt
         } else {
             Mode::Normal
@@ -364,7 +88,7 @@ impl TabView for MappingsTab {
     }
 
     fn busy(&self) -> bool {
-        self.form.is_some()
+        self.editor.is_some()
     }
 
     fn update(
@@ -374,60 +98,8 @@ impl TabView for MappingsTab {
         s: &mut EditSession,
         ctx: &mut Ctx,
     ) -> Effect {
-        if let Some((row, picker)) = &mut self.picker {
-            match action {
-                Action::HistoryNext => picker.down(),
-                Action::HistoryPrev => picker.up(),
-                Action::Submit => {
-                    let (row, picked) = (*row, picker.pick());
-                    self.picker = None;
-                    if let (Some(v), Some(f)) = (picked, self.form.as_mut()) {
-                        f.form.set(row, v);
-                        f.keep(object, s);
-                    }
-                }
-                Action::Cancel => self.picker = None,
-                _ => {}
-            }
-            return Effect::None;
-        }
-        if let Some(f) = &mut self.form {
-            if f.form.is_editing() {
-                match action {
-                    Action::Submit => {
-                        f.form.commit_edit();
-                        f.keep(object, s);
-                    }
-                    Action::Cancel => {
-                        f.form.cancel_edit();
-                        f.check(object, s);
-                    }
-                    _ => {}
-                }
-                return Effect::None;
-            }
-            match action {
-                Action::Down => f.form.down(),
-                Action::Up => f.form.up(),
-                Action::Open | Action::Mark | Action::EditField => {
-                    let Some(row) = f.form.row() else {
-                        return Effect::None;
-                    };
-                    let (key, value) = (row.key, row.value.clone());
-                    match (&row.kind, action) {
-                        (RowKind::Pick, Action::Open) => {
-                            let p = self.picker_for(key, object, s, &value);
-                            self.picker = Some((key, p));
-                        }
-                        (RowKind::Text | RowKind::Pick, _) => f.form.begin_edit(),
-                        (RowKind::Choice(_) | RowKind::Toggle, _) => {
-                            f.form.cycle(false);
-                            f.keep(object, s);
-                        }
-                    }
-                }
-                _ => {}
-            }
+        if let Some(e) = &mut self.editor {
+            e.update(action, object, s);
             return Effect::None;
         }
         let fields = s.doc.fields(object);
@@ -478,33 +150,27 @@ impl TabView for MappingsTab {
     }
 
     fn key(&mut self, key: KeyEvent, object: ObjectKind, s: &EditSession, _ctx: &mut Ctx) {
-        if let Some((_, p)) = &mut self.picker {
-            p.input(key);
-        } else if let Some(f) = &mut self.form
-            && f.form.input(key)
-        {
-            f.check(object, s);
+        if let Some(e) = &mut self.editor {
+            e.key(key, object, s);
         }
     }
 
     fn back(&mut self, object: ObjectKind, s: &mut EditSession, ctx: &mut Ctx) -> bool {
-        if self.picker.take().is_some() {
-            return true;
-        }
-        let Some(f) = self.form.take() else {
+        let Some(e) = &mut self.editor else {
             return false;
         };
-        if !f.kept {
-            let why = f
-                .form
-                .error
-                .clone()
-                .or_else(|| f.form.rows.iter().find_map(|r| r.error.clone()))
-                .unwrap_or_else(|| "it does not load".into());
-            ctx.say(format!("the entry as typed was not kept: {why}"));
-        } else if let Some(i) = f.index {
-            self.selected = i.min(s.doc.fields(object).len().saturating_sub(1));
+        if e.close_picker() {
+            return true;
         }
+        match e.not_kept() {
+            Some(why) => ctx.say(format!("the entry as typed was not kept: {why}")),
+            None => {
+                if let Some(i) = e.entry.index {
+                    self.selected = i.min(s.doc.fields(object).len().saturating_sub(1));
+                }
+            }
+        }
+        self.editor = None;
         true
     }
 
@@ -514,10 +180,12 @@ impl TabView for MappingsTab {
             .doc
             .setting(object, "direction")
             .unwrap_or_else(|| "both".into());
-        let [list_area, form_area] = super::list_and_form(
+        let [list_area, form_area] = super::tabs::list_and_form(
             area,
             fields.len(),
-            self.form.as_ref().map(|f| f.form.rows.len() as u16 + 4),
+            self.editor
+                .as_ref()
+                .map(|e| e.entry.form.rows.len() as u16 + 4),
         );
         let inner_h = list_area.height.saturating_sub(2) as usize;
         let width = list_area.width.saturating_sub(2) as usize;
@@ -530,7 +198,7 @@ impl TabView for MappingsTab {
             ));
         }
         for (i, f) in fields.iter().enumerate().skip(start).take(inner_h) {
-            let chosen = i == self.selected && self.form.is_none();
+            let chosen = i == self.selected && self.editor.is_none();
             let dir = f.direction.as_deref().unwrap_or(&object_direction);
             let mut extra = Vec::new();
             if let Some(t) = &f.transform {
@@ -584,26 +252,11 @@ impl TabView for MappingsTab {
             arrow(&object_direction)
         );
         frame.render_widget(
-            Paragraph::new(lines).block(pane_focused(ctx, title, self.form.is_none())),
+            Paragraph::new(lines).block(pane_focused(ctx, title, self.editor.is_none())),
             list_area,
         );
-        if let Some(f) = &self.form {
-            let state = if f.kept {
-                "in the working copy"
-            } else {
-                "not kept yet"
-            };
-            let block = pane_focused(
-                ctx,
-                format!("{} · {state} · Esc closes", f.form.title),
-                self.picker.is_none(),
-            );
-            let inner = block.inner(form_area);
-            frame.render_widget(block, form_area);
-            f.form.draw(frame, inner, ctx);
-        }
-        if let Some((_, p)) = &self.picker {
-            p.draw_over(frame, area, ctx);
+        if let Some(e) = &self.editor {
+            e.draw(frame, form_area, area, ctx);
         }
     }
 }

@@ -8,12 +8,19 @@
 //! the file changed on disk since it was loaded, and to read-only
 //! consoles), and the engine applies the new file from its next job.
 
+mod entry;
+mod field_form;
+mod filter_form;
 mod filters;
 mod mappings;
 pub mod preview;
 mod raw;
 pub mod session;
 mod settings;
+mod tabs;
+
+pub use tabs::Tab;
+use tabs::TabView;
 
 pub use session::EditSession;
 
@@ -31,69 +38,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use serde_json::{Value, json};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Mappings,
-    Filters,
-    Settings,
-    Raw,
-}
-
-impl Tab {
-    const ALL: [Tab; 4] = [Tab::Mappings, Tab::Filters, Tab::Settings, Tab::Raw];
-
-    fn name(self) -> &'static str {
-        match self {
-            Tab::Mappings => "mappings",
-            Tab::Filters => "filters",
-            Tab::Settings => "settings",
-            Tab::Raw => "toml",
-        }
-    }
-}
-
-/// A list with an entry's form under it: the list as tall as its rows
-/// (at least 3), the form the rest; the list alone when no form is open.
-fn list_and_form(area: Rect, rows: usize, form: Option<u16>) -> [Rect; 2] {
-    match form {
-        Some(h) => Layout::vertical([
-            Constraint::Max((rows as u16 + 2).max(3)),
-            Constraint::Min(h.min(area.height * 2 / 3)),
-        ])
-        .areas(area),
-        None => Layout::vertical([Constraint::Min(3), Constraint::Length(0)]).areas(area),
-    }
-}
-
-/// What every tab does: its own keys, text taken as typed, drawing.
-/// A tab changes the working copy only through the session.
-trait TabView {
-    /// Its actions in the footer's order, the editor's shared ones after.
-    fn actions(&self) -> &'static [Action];
-    fn mode(&self) -> Mode {
-        Mode::Normal
-    }
-    fn update(
-        &mut self,
-        action: Action,
-        object: ObjectKind,
-        s: &mut EditSession,
-        ctx: &mut Ctx,
-    ) -> Effect;
-    fn key(&mut self, _key: KeyEvent, _object: ObjectKind, _s: &EditSession, _ctx: &mut Ctx) {}
-    /// Esc: closes something of the tab's own (a form, a picker); false
-    /// when there was nothing to close.
-    fn back(&mut self, _object: ObjectKind, _s: &mut EditSession, _ctx: &mut Ctx) -> bool {
-        false
-    }
-    /// Whether the tab is busy with an entry (Tab then stays inside it).
-    fn busy(&self) -> bool {
-        false
-    }
-    fn draw(&self, frame: &mut Frame, area: Rect, object: ObjectKind, s: &EditSession, ctx: &Ctx);
-}
-
-const CONFIRMING: &[Action] = &[Action::Confirm, Action::Back];
+const CONFIRMING: &[Action] = &[
+    Action::Confirm,
+    Action::Back,
+    Action::PageDown,
+    Action::PageUp,
+];
 
 pub struct ConfigView {
     tab: Tab,
@@ -106,8 +56,13 @@ pub struct ConfigView {
     /// The last preview's lines and whether they are for the working copy
     /// as it is now.
     preview: Option<(String, Vec<String>)>,
+    /// The pane's title when it holds an outcome, not a preview.
+    outcome: Option<&'static str>,
     /// A save is waiting for `y`.
     confirming: bool,
+    /// Lines of the preview scrolled past (PgDn/PgUp), as the pane holds
+    /// at most half the screen.
+    scroll: std::cell::Cell<u16>,
     /// The record the preview shows before → after.
     record: Option<String>,
     /// Why there is nothing to edit (no file, the engine refused).
@@ -124,7 +79,9 @@ impl ConfigView {
             settings: Default::default(),
             raw: Default::default(),
             preview: None,
+            outcome: None,
             confirming: false,
+            scroll: Default::default(),
             record: None,
             error: None,
         }
@@ -271,17 +228,17 @@ impl ConfigView {
 
     /// The line above the tab: the tabs, the object and the file, and
     /// the state of the working copy.
-    fn header(&self, ctx: &Ctx, object: ObjectKind) -> Line<'static> {
+    fn header(&self, ctx: &Ctx, object: ObjectKind, width: u16) -> Line<'static> {
         let mut spans = Vec::new();
-        for (i, t) in Tab::ALL.iter().enumerate() {
-            let label = format!(" {} {} ", i + 1, t.name());
-            spans.push(if *t == self.tab {
+        for t in Tab::ALL {
+            let label = format!(" {} ", t.name());
+            spans.push(if t == self.tab {
                 Span::styled(label, ctx.theme.selection())
             } else {
                 Span::styled(label, ctx.theme.muted())
             });
         }
-        spans.push(Span::raw(format!(" {object} ")));
+        spans.push(Span::raw(format!("  {object} ")));
         if let Some(s) = &ctx.edit {
             let state = if s.load_error.is_some() {
                 Span::styled("· does not load", ctx.theme.error())
@@ -299,10 +256,12 @@ impl ConfigView {
                 Span::styled("· saved", ctx.theme.ok())
             };
             spans.push(state);
-            if let Some(at) = s.facts.get(&object).and_then(|f| f.fetched_at.as_deref()) {
+            // The picker says it too; on a narrow screen only the picker.
+            let fetched = s.facts.get(&object).and_then(|f| f.fetched_at.as_deref());
+            if let Some(at) = fetched.filter(|_| width >= 100) {
                 let t = at.get(11..19).unwrap_or(at);
                 spans.push(Span::styled(
-                    format!(" · properties {t}"),
+                    format!(" · HubSpot's properties fetched {t} (F5 again)"),
                     ctx.theme.muted(),
                 ));
             }
@@ -350,6 +309,16 @@ impl View for ConfigView {
     }
 
     fn update(&mut self, action: Action, ctx: &mut Ctx) -> Effect {
+        if self.preview.is_some() && matches!(action, Action::PageDown | Action::PageUp) {
+            // The drawing clamps it to what there is to see.
+            let s = self.scroll.get();
+            self.scroll.set(if action == Action::PageDown {
+                s.saturating_add(5)
+            } else {
+                s.saturating_sub(5)
+            });
+            return Effect::None;
+        }
         if self.confirming {
             return match action {
                 Action::Confirm => {
@@ -457,9 +426,14 @@ impl View for ConfigView {
                             0,
                             "saving would do this; y saves and applies, Esc does not".into(),
                         );
+                        if let Some(s) = &ctx.edit {
+                            lines.extend(preview::file_change(&s.loaded, &text));
+                        }
                     }
                 }
                 self.preview = Some((text, lines));
+                self.outcome = None;
+                self.scroll.set(0);
             }
             ("preview" | "save-preview", Err(e)) => {
                 self.confirming = false;
@@ -470,16 +444,25 @@ impl View for ConfigView {
                     s.saved(v["hash"].as_str().unwrap_or(""));
                 }
                 let skipped = v["skipped"].as_u64().unwrap_or(0);
-                ctx.say(format!(
-                    "saved and applied: {}{}",
-                    sanitize(v["notice"].as_str().unwrap_or("the engine took it")),
-                    if skipped > 0 {
-                        format!("; {skipped} record(s) now excluded got a SKIPPED entry")
-                    } else {
-                        String::new()
-                    }
-                ));
-                self.preview = None;
+                let notice = sanitize(v["notice"].as_str().unwrap_or("the engine took it"));
+                ctx.say(format!("saved and applied: {notice}"));
+                // Kept in the pane: the engine's own notice to every console
+                // replaces the footer's.
+                let text = ctx.edit.as_ref().map(EditSession::text).unwrap_or_default();
+                let mut lines = vec![format!("saved and applied: {notice}")];
+                lines.push(if skipped > 0 {
+                    format!(
+                        "{skipped} linked record(s) the change excludes got a SKIPPED entry naming the filter (:audit shows them)"
+                    )
+                } else {
+                    "no linked record is newly excluded".into()
+                });
+                lines.push(
+                    ":history shows this version; u there goes back to an earlier one".into(),
+                );
+                self.preview = Some((text, lines));
+                self.outcome = Some("saved · Esc closes");
+                self.scroll.set(0);
             }
             ("apply", Err(e)) => {
                 let text = ctx.edit.as_ref().map(EditSession::text).unwrap_or_default();
@@ -489,6 +472,8 @@ impl View for ConfigView {
                     lines.push("F5 loads the file again and makes your edits on it".into());
                 }
                 self.preview = Some((text, lines));
+                self.outcome = Some("not saved · Esc closes");
+                self.scroll.set(0);
                 ctx.say("not saved: see why below");
             }
             _ => {}
@@ -528,18 +513,37 @@ impl View for ConfigView {
             Constraint::Length(preview_h),
         ])
         .areas(area);
-        frame.render_widget(self.header(ctx, object), head);
+        frame.render_widget(self.header(ctx, object, area.width), head);
         self.tab_ref().draw(frame, body, object, s, ctx);
         if let Some((text, _)) = &self.preview {
             let stale = *text != s.text();
-            let title = if self.confirming {
+            let title = if let Some(t) = self.outcome {
+                t.to_string()
+            } else if self.confirming {
                 format!("save {} and apply? y / Esc", s.path.display())
             } else if stale {
                 "preview (of an earlier working copy: p previews again)".to_string()
             } else {
                 "preview: nothing written · ctrl-s saves".to_string()
             };
-            let body: Vec<Line> = wrapped.into_iter().map(Line::raw).collect();
+            let inner = foot.height.saturating_sub(2) as usize;
+            let max = wrapped.len().saturating_sub(inner) as u16;
+            let from = self.scroll.get().min(max);
+            self.scroll.set(from);
+            let title = if max > 0 {
+                format!(
+                    "{title} · PgDn/PgUp {}/{}",
+                    from as usize + inner,
+                    wrapped.len()
+                )
+            } else {
+                title
+            };
+            let body: Vec<Line> = wrapped
+                .into_iter()
+                .skip(from as usize)
+                .map(Line::raw)
+                .collect();
             frame.render_widget(
                 Paragraph::new(body).block(pane_focused(ctx, title, self.confirming)),
                 foot,

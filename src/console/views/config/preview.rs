@@ -116,6 +116,35 @@ fn record(r: &Value) -> Vec<String> {
     out
 }
 
+/// The lines saving adds and removes, so the question shows what is
+/// written: changed lines only, at most [`SHOWN_CHANGES`] of them.
+pub fn file_change(loaded: &str, edited: &str) -> Vec<String> {
+    let diff = similar::TextDiff::from_lines(loaded, edited);
+    let changes: Vec<String> = diff
+        .iter_all_changes()
+        .filter_map(|c| {
+            let sign = match c.tag() {
+                similar::ChangeTag::Delete => "-",
+                similar::ChangeTag::Insert => "+",
+                similar::ChangeTag::Equal => return None,
+            };
+            Some(format!("{sign} {}", c.value().trim_end()))
+        })
+        .collect();
+    let mut out = vec![format!(
+        "the file would change ({} line(s)):",
+        changes.len()
+    )];
+    let more = changes.len().saturating_sub(SHOWN_CHANGES);
+    out.extend(changes.into_iter().take(SHOWN_CHANGES));
+    if more > 0 {
+        out.push(format!("… and {more} more (:toml shows the section)"));
+    }
+    out
+}
+
+const SHOWN_CHANGES: usize = 8;
+
 fn yes(v: &Value) -> &'static str {
     if v == &json!(true) { "yes" } else { "no" }
 }
@@ -146,6 +175,15 @@ mod tests {
             "  HubSpot: city: (not written) → \"CTO\"; jobtitle: \"CTO\" → (not written)"
         );
         assert_eq!(lines[2], "  app: no change");
+    }
+
+    #[test]
+    fn the_file_change_lists_the_lines_added_and_removed_only() {
+        let lines = file_change("a = 1\nb = 2\nc = 3\n", "a = 1\nb = 5\nc = 3\n");
+        assert_eq!(
+            lines,
+            vec!["the file would change (2 line(s)):", "- b = 2", "+ b = 5"]
+        );
     }
 
     #[test]

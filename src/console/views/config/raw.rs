@@ -6,8 +6,8 @@
 //! editor (keeping a text that loads, holding one that does not as a
 //! draft until it is fixed or dropped with `x`).
 
-use super::TabView;
 use super::session::EditSession;
+use super::tabs::TabView;
 use crate::config::ConfigError;
 use crate::config::edit::Edit;
 use crate::console::action::Action;

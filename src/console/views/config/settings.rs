@@ -4,8 +4,8 @@
 //! checked as it is typed. "(default)" removes the key, so the default
 //! applies and the file says nothing.
 
-use super::TabView;
 use super::session::{EditSession, error_for};
+use super::tabs::TabView;
 use crate::config::edit::Edit;
 use crate::console::action::Action;
 use crate::console::components::form::{Form, Row, RowKind};
