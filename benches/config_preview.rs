@@ -199,8 +199,10 @@ async fn run(
                 "checked": o["linked"]["checked"],
                 "to_hubspot_fields": o["linked"]["to_hubspot_fields"],
                 "to_app_fields": o["linked"]["to_app_fields"],
+                "not_checked": o["linked"]["not_checked"],
             })
         );
+        println!("  {:<18} parts (ms) {}", "", o["took_ms"]);
     }
     host.stop().await;
     sim.shutdown().await;

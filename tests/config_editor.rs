@@ -137,6 +137,11 @@ async fn a_filter_that_excludes_three_known_records_previews_three_and_writes_no
         (Some(10), Some(10), Some(7), Some(3)),
         "{p:#}"
     );
+    assert_eq!(
+        p["preview"]["objects"][0]["linked"]["to_hubspot_records"],
+        json!(0),
+        "a filter alone writes no linked field: {p:#}"
+    );
     let record = &p["preview"]["record"];
     assert_eq!(
         (
@@ -189,6 +194,16 @@ async fn a_mapping_change_previews_the_records_and_fields_it_would_write() {
         .request("config_preview", json!({"toml": moved}))
         .await
         .unwrap();
+    let counts = &p["preview"]["objects"][0]["to_hubspot"];
+    assert_eq!(
+        (
+            counts["total"].as_u64(),
+            counts["before"].as_u64(),
+            counts["after"].as_u64()
+        ),
+        (Some(6), Some(6), Some(6)),
+        "no filter: every row either way: {p:#}"
+    );
     let linked = &p["preview"]["objects"][0]["linked"];
     assert_eq!(linked["source"], json!("link memory"));
     assert_eq!(linked["to_hubspot_records"], json!(2), "{linked:#}");

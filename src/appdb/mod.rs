@@ -295,6 +295,17 @@ impl AppDb {
         before: &crate::sync::filter::Filters,
         after: &crate::sync::filter::Filters,
     ) -> anyhow::Result<FilterCounts> {
+        if before.is_empty() && after.is_empty() {
+            // Every row is eligible either way: the database counts them.
+            let total = self.count(m).await?;
+            return Ok(FilterCounts {
+                total,
+                before: total,
+                after: total,
+                ..FilterCounts::default()
+            });
+        }
+        let m = &count::reading_filters(m, before, after);
         each!(self, b => b.count_matching(m, before, after).await)
     }
 

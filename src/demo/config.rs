@@ -98,3 +98,48 @@ fn point_at(doc: &mut toml_edit::DocumentMut, app_db: DemoApp<'_>) {
         doc["objects"]["contacts"]["table"] = toml_edit::value(new_table);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pointed(text: &str, app_db: DemoApp<'_>) -> String {
+        let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
+        point_at(&mut doc, app_db);
+        doc.to_string()
+    }
+
+    #[test]
+    fn on_postgres_the_app_section_names_the_server_and_the_table_this_runs_schema() {
+        let pg = Settings::parse(
+            "postgres://demo@127.0.0.1:5432/db?sslmode=disable",
+            Some("PGPASSWORD".into()),
+        )
+        .unwrap();
+        let text = pointed(TEMPLATE, DemoApp::Postgres(&pg, "hubsync_demo_1234abcd"));
+        let cfg = Config::parse(Path::new("hubsync.toml"), &text).unwrap();
+        assert_eq!(cfg.app_database, crate::appdb::Target::Postgres(pg));
+        assert_eq!(
+            cfg.objects[0].mapping.table,
+            "hubsync_demo_1234abcd.contacts"
+        );
+        assert!(
+            text.contains("# Each field: app column ↔ HubSpot property."),
+            "comments kept"
+        );
+    }
+
+    #[test]
+    fn a_file_kept_from_a_postgres_demo_runs_on_sqlite_next() {
+        let pg = Settings::parse("postgres://demo@h/db", None).unwrap();
+        let on_pg = pointed(TEMPLATE, DemoApp::Postgres(&pg, "hubsync_demo_1234abcd"));
+        let text = pointed(&on_pg, DemoApp::Sqlite(Path::new("/tmp/d/app.db")));
+        let cfg = Config::parse(Path::new("hubsync.toml"), &text).unwrap();
+        assert_eq!(
+            cfg.app_database,
+            crate::appdb::Target::Sqlite("/tmp/d/app.db".into())
+        );
+        assert_eq!(cfg.objects[0].mapping.table, "contacts");
+        assert!(!text.contains("\nurl = "), "{text}");
+    }
+}

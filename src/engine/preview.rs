@@ -20,9 +20,10 @@ use crate::sync::rules::ObjectSync;
 use crate::sync::transform::same_value;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 /// Links read per page while walking them.
-const LINK_PAGE: usize = 500;
+const LINK_PAGE: usize = 2_000;
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Preview {
@@ -39,6 +40,16 @@ pub struct ObjectPreview {
     /// HubSpot records eligible to flow to the app, before and after.
     pub to_app: Option<HubSpotCounts>,
     pub linked: LinkedWrites,
+    /// Where the time went, in milliseconds.
+    pub took_ms: PhaseTimes,
+}
+
+/// A preview's time per part, in milliseconds.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct PhaseTimes {
+    pub app_count: u64,
+    pub hubspot_count: u64,
+    pub linked: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -63,6 +74,9 @@ pub struct LinkedWrites {
     pub to_app_records: u64,
     /// App column → how many linked rows it would be written in.
     pub to_app_fields: BTreeMap<String, u64>,
+    /// Why no linked record was checked, when none needed to be.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_checked: Option<&'static str>,
 }
 
 /// One record under the running and the new config.
@@ -150,6 +164,9 @@ impl Engine {
         n: &ObjectSync,
     ) -> anyhow::Result<ObjectPreview> {
         let kind = n.mapping.object;
+        let ms = |t: Instant| t.elapsed().as_millis() as u64;
+        let mut took = PhaseTimes::default();
+        let t = Instant::now();
         let to_hubspot = if n.rules.flows(Direction::ToHubSpot) {
             let m = reading_both(&n.mapping, old.map(|o| &o.mapping));
             Some(
@@ -164,6 +181,8 @@ impl Engine {
         } else {
             None
         };
+        took.app_count = ms(t);
+        let t = Instant::now();
         let to_app = if n.rules.flows(Direction::ToApp) {
             Some(
                 self.hubspot_counts(
@@ -176,12 +195,16 @@ impl Engine {
         } else {
             None
         };
+        took.hubspot_count = ms(t);
+        let t = Instant::now();
         let linked = self.linked_writes(old, n).await?;
+        took.linked = ms(t);
         Ok(ObjectPreview {
             object: kind,
             to_hubspot,
             to_app,
             linked,
+            took_ms: took,
         })
     }
 
@@ -244,6 +267,13 @@ impl Engine {
             source: "link memory",
             ..LinkedWrites::default()
         };
+        if old.is_some_and(|o| o.mapping == n.mapping) {
+            // Each field below counts only where the new mapping writes a
+            // value the running one would not: with the same mapping there
+            // is none, so the walk over every link is skipped.
+            w.not_checked = Some("the mappings are unchanged: the change writes no linked field");
+            return Ok(w);
+        }
         let m = reading_both(&n.mapping, old.map(|o| &o.mapping));
         let mut after = String::new();
         loop {
