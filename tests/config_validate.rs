@@ -90,6 +90,20 @@ async fn an_unknown_property_is_named_with_the_nearest_ones() {
 }
 
 #[tokio::test]
+async fn a_column_the_app_table_does_not_have_is_named_with_the_nearest_ones() {
+    let p = problems(&example_with("app = \"job_title\"", "app = \"jobtitle\"")).await;
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        p[0].to_string(),
+        "[objects.contacts] field jobtitle → jobtitle: app table contacts has no column jobtitle; the nearest are job_title"
+    );
+    assert_eq!(
+        (p[0].entry.as_str(), p[0].field.as_str()),
+        ("fields[5]", "app")
+    );
+}
+
+#[tokio::test]
 async fn a_read_only_property_written_to_hubspot_is_refused() {
     let p = problems(&example_with(
         "hubspot = \"phone\"",

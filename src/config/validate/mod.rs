@@ -7,6 +7,7 @@
 //! Each problem names its key (`objects.contacts.fields[2].hubspot`), so
 //! an editor can show it beside the entry and field it belongs to.
 
+mod columns;
 mod properties;
 mod types;
 
@@ -67,6 +68,9 @@ pub fn object(cfg: &Config, o: &ObjectConfig, facts: &Facts<'_>) -> Vec<Problem>
     };
     if let Some(props) = facts.properties {
         properties::check(o, props, &mut say);
+    }
+    if let Some(table) = facts.table {
+        columns::check(o, table, &mut say);
     }
     types::check(cfg, o, facts, &mut say);
     out
