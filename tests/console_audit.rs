@@ -7,9 +7,8 @@ mod fixture;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fixture::*;
-use hubsync::console::{App, ConsoleOptions, Request, Theme};
+use hubsync::console::{App, Request};
 use hubsync::status::{AuditAction, AuditStatus, AuditView};
-use ratatui::style::Color;
 use serde_json::{Value, json};
 
 fn press(code: KeyCode) -> KeyEvent {
@@ -144,22 +143,7 @@ fn enter_opens_the_selected_records_story() {
 }
 
 fn both_themes(w: u16, h: u16) -> String {
-    let (screen, _) = render(&opened(app(false)), w, h);
-    let mut plain = App::with_theme(
-        &ConsoleOptions {
-            title: "hubsync demo".into(),
-            ..Default::default()
-        },
-        Theme::load("default", Some("1")).unwrap(),
-    );
-    plain.set_snapshot(snapshot());
-    plain.ctx.say("retry of maria.garcia@example.com: SUCCESS");
-    let (text, buf) = render(&opened(plain), w, h);
-    assert_eq!(screen, text, "NO_COLOR draws the same text");
-    for cell in buf.content() {
-        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset));
-    }
-    screen
+    in_both_themes(opened, w, h)
 }
 
 #[test]

@@ -6,8 +6,7 @@ mod fixture;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fixture::*;
-use hubsync::console::{App, ConsoleOptions, Request, Theme};
-use ratatui::style::Color;
+use hubsync::console::{App, Request};
 use serde_json::json;
 
 fn press(code: KeyCode) -> KeyEvent {
@@ -90,30 +89,14 @@ fn both_themes(enter: bool, w: u16, h: u16) -> String {
 }
 
 fn both_themes_with(enter: bool, preview: bool, w: u16, h: u16) -> String {
-    let step = |a: App| {
-        let a = opened(a, enter);
-        if preview { previewed(a) } else { a }
-    };
-    let (screen, _) = render(&step(app(false)), w, h);
-    let mut plain = App::with_theme(
-        &ConsoleOptions {
-            title: "hubsync demo".into(),
-            ..Default::default()
+    in_both_themes(
+        |a| {
+            let a = opened(a, enter);
+            if preview { previewed(a) } else { a }
         },
-        Theme::load("default", Some("1")).unwrap(),
-    );
-    plain.set_snapshot(snapshot());
-    plain.ctx.say("retry of maria.garcia@example.com: SUCCESS");
-    let (text, buf) = render(&step(plain), w, h);
-    assert_eq!(screen, text, "NO_COLOR draws the same text");
-    for cell in buf.content() {
-        assert_eq!(
-            (cell.fg, cell.bg),
-            (Color::Reset, Color::Reset),
-            "a coloured cell under NO_COLOR"
-        );
-    }
-    screen
+        w,
+        h,
+    )
 }
 
 #[test]

@@ -189,3 +189,30 @@ pub fn find(screen: &str, what: &str) -> Option<(usize, usize)> {
         .enumerate()
         .find_map(|(y, l)| l.find(what).map(|b| (l[..b].chars().count(), y)))
 }
+
+/// `step` on the demo console in the default theme and under NO_COLOR:
+/// the default's screen, after checking NO_COLOR draws the same text with
+/// no colour at all.
+pub fn in_both_themes(step: impl Fn(App) -> App, w: u16, h: u16) -> String {
+    let (screen, _) = render(&step(app(false)), w, h);
+    let mut plain = App::with_theme(
+        &ConsoleOptions {
+            title: "hubsync demo".into(),
+            ..Default::default()
+        },
+        hubsync::console::Theme::load("default", Some("1")).unwrap(),
+    );
+    plain.set_snapshot(snapshot());
+    plain.ctx.say("retry of maria.garcia@example.com: SUCCESS");
+    let (text, buf) = render(&step(plain), w, h);
+    assert_eq!(screen, text, "NO_COLOR draws the same text");
+    for cell in buf.content() {
+        assert_eq!(
+            (cell.fg, cell.bg),
+            (ratatui::style::Color::Reset, ratatui::style::Color::Reset),
+            "a coloured cell {:?} under NO_COLOR",
+            cell.symbol()
+        );
+    }
+    screen
+}

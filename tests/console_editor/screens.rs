@@ -2,31 +2,9 @@
 //! NO_COLOR (the same text, no colour), each read by eye when accepted.
 
 use super::*;
-use hubsync::console::{ConsoleOptions, Theme};
-use ratatui::style::Color;
 
-/// The same screen in the default theme and under NO_COLOR.
 fn both_themes(step: fn(App) -> App, w: u16, h: u16) -> String {
-    let (screen, _) = render(&step(app(false)), w, h);
-    let mut plain = App::with_theme(
-        &ConsoleOptions {
-            title: "hubsync demo".into(),
-            ..Default::default()
-        },
-        Theme::load("default", Some("1")).unwrap(),
-    );
-    plain.set_snapshot(snapshot());
-    plain.ctx.say("retry of maria.garcia@example.com: SUCCESS");
-    let (text, buf) = render(&step(plain), w, h);
-    assert_eq!(screen, text, "NO_COLOR draws the same text");
-    for cell in buf.content() {
-        assert_eq!(
-            (cell.fg, cell.bg),
-            (Color::Reset, Color::Reset),
-            "a coloured cell under NO_COLOR"
-        );
-    }
-    screen
+    in_both_themes(step, w, h)
 }
 
 fn mappings(a: App) -> App {

@@ -10,6 +10,7 @@ use crate::console::components::form::{Form, RowKind};
 use crate::console::components::pane_focused;
 use crate::console::components::picker::Picker;
 use crate::console::ctx::Ctx;
+use crate::console::keymap::Mode;
 use crate::model::ObjectKind;
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
@@ -75,9 +76,13 @@ impl<E: Entry> EntryEditor<E> {
         }
     }
 
-    /// Whether keys are text now (a value typed, a picker's search).
-    pub fn typing(&self) -> bool {
-        self.picker.is_some() || self.entry.form().is_editing()
+    /// The keymap a list tab takes with this editor open or not: a value
+    /// typed and a picker's search take keys as text.
+    pub fn mode_of(editor: Option<&Self>) -> Mode {
+        match editor {
+            Some(e) if e.picker.is_some() || e.entry.form().is_editing() => Mode::Prompt,
+            _ => Mode::Normal,
+        }
     }
 
     pub fn update(&mut self, action: Action, object: ObjectKind, s: &mut EditSession) {

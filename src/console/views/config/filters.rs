@@ -100,11 +100,7 @@ impl TabView for FiltersTab {
     }
 
     fn mode(&self) -> Mode {
-        if self.editor.as_ref().is_some_and(EntryEditor::typing) {
-            Mode::Prompt
-        } else {
-            Mode::Normal
-        }
+        EntryEditor::mode_of(self.editor.as_ref())
     }
 
     fn busy(&self) -> bool {
